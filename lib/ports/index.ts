@@ -1,0 +1,61 @@
+// Ports: the few places where the cloud and the local runtime differ. Each port is an interface
+// here, with an AWS adapter (aws/*) and a local adapter (lib/local/*). Code that uses a port is
+// handed one and never asks which it got.
+
+/** Starts and stops goal pipeline executions (Step Functions in AWS, the local runner locally). */
+export interface PipelineStarter {
+  /** Starts the goal pipeline; the execution name is derived from the goal id, so a retry is idempotent. */
+  startGoal(input: { goalId: string; projectId: string }): Promise<{ executionId: string }>;
+  /** Stops a running execution; stopping one that already ended is not an error. */
+  stopGoal(executionId: string, cause: string): Promise<void>;
+}
+
+/** Answers a task token the state machine is waiting on (SendTaskSuccess/Failure/Heartbeat). */
+export interface TaskCallbacks {
+  succeed(taskToken: string, output: unknown): Promise<void>;
+  /** `error` is the name a Catch/Retry matches on, e.g. `Agent.Failed` or `Budget.Exceeded`. */
+  fail(taskToken: string, error: string, cause: string): Promise<void>;
+  heartbeat(taskToken: string): Promise<void>;
+}
+
+/** Sends a message to an agent role's work queue. */
+export interface WorkQueue {
+  send(queueUrl: string, body: unknown, options?: { delaySeconds?: number }): Promise<void>;
+}
+
+/** A domain event as it travels on the bus (the event-log envelope). */
+export interface BusEvent {
+  eventId: string;
+  type: string;
+  projectId: string;
+  goalId?: string;
+  [key: string]: unknown;
+}
+
+/** Publishes domain events on the customer's bus (EventBridge in AWS, in-process locally). */
+export interface EventPublisher {
+  publish(events: readonly BusEvent[]): Promise<void>;
+}
+
+/** Stores agent checkpoints and other artifacts (S3 in AWS, a directory locally). */
+export interface ArtifactStore {
+  put(key: string, body: string | Uint8Array, contentType?: string): Promise<void>;
+  /** Returns undefined when the key does not exist. */
+  get(key: string): Promise<Uint8Array | undefined>;
+}
+
+/** Reads named secrets (Secrets Manager in AWS, environment/local file locally). */
+export interface Secrets {
+  /** Returns undefined when the secret does not exist. */
+  get(name: string): Promise<string | undefined>;
+}
+
+/** Everything a handler may need from the outside world, assembled once per process. */
+export interface Ports {
+  pipeline: PipelineStarter;
+  callbacks: TaskCallbacks;
+  queue: WorkQueue;
+  events: EventPublisher;
+  artifacts: ArtifactStore;
+  secrets: Secrets;
+}
