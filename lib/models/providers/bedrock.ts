@@ -1,0 +1,290 @@
+// Bedrock provider: one conversation turn through the Converse API, with tool use and prompt
+// cache points, its reply validated and its errors sorted into retryable or not.
+import {
+  BedrockRuntimeClient,
+  ConverseCommand,
+  type ContentBlock as BedrockContentBlock,
+  type ConverseCommandInput,
+  type Message as BedrockMessage,
+  type SystemContentBlock,
+} from '@aws-sdk/client-bedrock-runtime';
+import { z } from 'zod';
+import { logger } from '../../powertools';
+import { traceAwsClient } from '../../tracing';
+import { ModelProviderError, type ModelErrorKind } from '../errors';
+import type { BedrockModelSpec } from '../spec';
+import type {
+  AssistantBlock,
+  ContentBlock,
+  ConverseRequest,
+  ModelProvider,
+  ProviderCallOptions,
+  ProviderReply,
+  StopReason,
+} from '../types';
+import { startDeadline } from './deadline';
+
+export interface BedrockProviderOptions {
+  /** Region for model ids that are not ARNs; otherwise the SDK's own resolution (AWS_REGION …). */
+  region?: string;
+  /**
+   * `auto` sends cache points only to models known to accept them (Claude 3.5 Haiku, 3.7 and
+   * 4.x, Nova); other models reject a request that carries one.
+   */
+  promptCache?: 'auto' | 'always' | 'never';
+}
+
+// One client per region, created on first use. No endpoint is passed, so the SDK keeps
+// honouring AWS_ENDPOINT_URL_BEDROCK_RUNTIME (VPC endpoints, local fakes). The SDK's own
+// retries are off (maxAttempts 1) because the gateway retries, with jitter, then falls back.
+const clients = new Map<string, BedrockRuntimeClient>();
+
+export function bedrockClient(region: string | undefined): BedrockRuntimeClient {
+  const key = region ?? '';
+  let client = clients.get(key);
+  if (!client) {
+    client = traceAwsClient(new BedrockRuntimeClient({ maxAttempts: 1, ...(region ? { region } : {}) }));
+    clients.set(key, client);
+  }
+  return client;
+}
+
+/** Drops the cached clients so the next call resolves endpoint and credentials afresh (tests). */
+export function resetBedrockClients(): void {
+  for (const client of clients.values()) client.destroy();
+  clients.clear();
+}
+
+const CACHE_CAPABLE = /(?:^|\.)(?:anthropic\.claude-(?:3-5-haiku|3-7-sonnet|(?:opus|sonnet|haiku)-[4-9])|amazon\.nova)/;
+
+export function supportsPromptCache(modelId: string): boolean {
+  return CACHE_CAPABLE.test(modelId.slice(modelId.lastIndexOf('/') + 1));
+}
+
+export function createBedrockProvider(parsed: BedrockModelSpec, options: BedrockProviderOptions = {}): ModelProvider {
+  const region = parsed.region ?? options.region;
+  const mode = options.promptCache ?? 'auto';
+  const useCache = mode === 'always' || (mode === 'auto' && supportsPromptCache(parsed.modelId));
+  return {
+    spec: parsed.spec,
+    async converse(request: ConverseRequest, callOptions: ProviderCallOptions = {}): Promise<ProviderReply> {
+      const input = toConverseInput(parsed.modelId, request, useCache);
+      const deadline = startDeadline(request.signal, callOptions.timeoutMs);
+      let raw: unknown;
+      try {
+        raw = await bedrockClient(region).send(new ConverseCommand(input), { abortSignal: deadline.signal });
+      } catch (error) {
+        throw deadline.failure(parsed.spec, error) ?? toProviderError(parsed.spec, error);
+      }
+      return fromConverseOutput(parsed.spec, raw);
+    },
+  };
+}
+
+export function toConverseInput(modelId: string, request: ConverseRequest, useCache: boolean): ConverseCommandInput {
+  const system: SystemContentBlock[] = [{ text: request.system }];
+  if (request.cacheSystem && useCache) system.push({ cachePoint: { type: 'default' } });
+  const messages: BedrockMessage[] = request.messages.map((message) => ({
+    role: message.role,
+    content: message.content.flatMap((block) => toBedrockBlock(block, useCache)),
+  }));
+  const input: ConverseCommandInput = {
+    modelId,
+    system,
+    messages,
+    inferenceConfig: {
+      maxTokens: request.maxTokens,
+      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    },
+  };
+  if (request.tools && request.tools.length > 0) {
+    input.toolConfig = {
+      tools: request.tools.map((tool) => ({
+        toolSpec: { name: tool.name, description: tool.description, inputSchema: { json: tool.inputSchema as never } },
+      })),
+    };
+  }
+  return input;
+}
+
+function toBedrockBlock(block: ContentBlock, useCache: boolean): BedrockContentBlock[] {
+  switch (block.type) {
+    case 'text':
+      return [{ text: block.text }];
+    case 'toolUse':
+      return [{ toolUse: { toolUseId: block.id, name: block.name, input: block.input as never } }];
+    case 'toolResult':
+      return [
+        {
+          toolResult: {
+            toolUseId: block.toolUseId,
+            content: [{ text: block.content }],
+            status: block.isError ? 'error' : 'success',
+          },
+        },
+      ];
+    case 'cachePoint':
+      return useCache ? [{ cachePoint: { type: 'default' } }] : [];
+  }
+}
+
+const count = z.number().int().nonnegative();
+
+const ConverseReplySchema = z.object({
+  output: z.object({
+    message: z.object({
+      content: z.array(
+        z.object({
+          text: z.string().optional(),
+          toolUse: z
+            .object({ toolUseId: z.string().min(1), name: z.string().min(1), input: z.unknown() })
+            .optional(),
+        }),
+      ),
+    }),
+  }),
+  stopReason: z.string(),
+  usage: z.object({
+    inputTokens: count,
+    outputTokens: count,
+    cacheReadInputTokens: count.optional(),
+    cacheWriteInputTokens: count.optional(),
+  }),
+});
+
+const STOP_REASONS: Record<string, StopReason> = {
+  end_turn: 'end_turn',
+  tool_use: 'tool_use',
+  max_tokens: 'max_tokens',
+  stop_sequence: 'stop_sequence',
+  content_filtered: 'content_filtered',
+  guardrail_intervened: 'guardrail_intervened',
+  model_context_window_exceeded: 'context_window_exceeded',
+  malformed_model_output: 'malformed_output',
+  malformed_tool_use: 'malformed_output',
+};
+
+export function fromConverseOutput(spec: string, raw: unknown): ProviderReply {
+  const parsed = ConverseReplySchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ModelProviderError(
+      `${spec} returned a Converse reply of the wrong shape: ${z.prettifyError(parsed.error)}`,
+      { spec, kind: 'malformed_reply', retryable: false },
+    );
+  }
+  const reply = parsed.data;
+  const content: AssistantBlock[] = [];
+  for (const block of reply.output.message.content) {
+    if (block.text !== undefined) content.push({ type: 'text', text: block.text });
+    else if (block.toolUse) {
+      const { toolUseId, name, input } = block.toolUse;
+      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+        throw new ModelProviderError(
+          `${spec} called tool ${name} with input that is not a JSON object: ${JSON.stringify(input)}`,
+          { spec, kind: 'malformed_reply', retryable: false },
+        );
+      }
+      content.push({ type: 'toolUse', id: toolUseId, name, input: input as Record<string, unknown> });
+    }
+    // Reasoning and citation blocks carry nothing the agent loop acts on; they are dropped.
+  }
+  const stopReason = STOP_REASONS[reply.stopReason] ?? 'other';
+  if (stopReason === 'other') logger.warn('Unrecognised Bedrock stop reason', { spec, stopReason: reply.stopReason });
+  return {
+    content,
+    stopReason,
+    usage: {
+      inputTokens: reply.usage.inputTokens,
+      outputTokens: reply.usage.outputTokens,
+      cacheReadTokens: reply.usage.cacheReadInputTokens ?? 0,
+      cacheWriteTokens: reply.usage.cacheWriteInputTokens ?? 0,
+    },
+  };
+}
+
+const ERROR_KINDS: Record<string, { kind: ModelErrorKind; retryable: boolean }> = {
+  ThrottlingException: { kind: 'throttled', retryable: true },
+  TooManyRequestsException: { kind: 'throttled', retryable: true },
+  ServiceUnavailableException: { kind: 'unavailable', retryable: true },
+  InternalServerException: { kind: 'unavailable', retryable: true },
+  ModelNotReadyException: { kind: 'unavailable', retryable: true },
+  ModelErrorException: { kind: 'unavailable', retryable: true },
+  ModelTimeoutException: { kind: 'timeout', retryable: true },
+  ValidationException: { kind: 'invalid_request', retryable: false },
+  AccessDeniedException: { kind: 'access_denied', retryable: false },
+  UnrecognizedClientException: { kind: 'access_denied', retryable: false },
+  ExpiredTokenException: { kind: 'access_denied', retryable: false },
+  ResourceNotFoundException: { kind: 'not_found', retryable: false },
+  // A daily token quota will not lift within a backoff window; the next model may have room.
+  ServiceQuotaExceededException: { kind: 'quota_exceeded', retryable: false },
+};
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);
+
+interface SdkErrorShape {
+  name?: string;
+  message?: string;
+  code?: string;
+  $fault?: 'client' | 'server';
+  $metadata?: { httpStatusCode?: number };
+  $response?: { statusCode?: number; body?: unknown };
+}
+
+export function toProviderError(spec: string, error: unknown): ModelProviderError {
+  if (error instanceof ModelProviderError) return error;
+  const e = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
+  const name = e.name ?? 'Error';
+  const message = e.message ?? String(error);
+  const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
+  const known = ERROR_KINDS[name];
+  if (known) {
+    return new ModelProviderError(`${spec}: ${name}: ${message}`, { spec, ...known, status, code: name, cause: error });
+  }
+  // The SDK could not read the body (not JSON, wrong shape): the provider's words are in the message.
+  if (name === 'SyntaxError' || /deserializ/i.test(message)) {
+    return new ModelProviderError(`${spec} sent a reply that could not be read: ${message}`, {
+      spec,
+      kind: 'malformed_reply',
+      retryable: false,
+      status,
+      cause: error,
+    });
+  }
+  if (status !== undefined && status >= 500) {
+    return new ModelProviderError(`${spec}: ${name} (HTTP ${status}): ${message}`, {
+      spec,
+      kind: 'unavailable',
+      retryable: true,
+      status,
+      code: name,
+      cause: error,
+    });
+  }
+  if (status === 429) {
+    return new ModelProviderError(`${spec}: ${name} (HTTP 429): ${message}`, {
+      spec,
+      kind: 'throttled',
+      retryable: true,
+      status,
+      code: name,
+      cause: error,
+    });
+  }
+  if (name === 'TimeoutError' || (e.code !== undefined && NETWORK_CODES.has(e.code))) {
+    return new ModelProviderError(`${spec}: network error: ${message}`, {
+      spec,
+      kind: name === 'TimeoutError' ? 'timeout' : 'unavailable',
+      retryable: true,
+      code: e.code ?? name,
+      cause: error,
+    });
+  }
+  return new ModelProviderError(`${spec}: ${name}${status ? ` (HTTP ${status})` : ''}: ${message}`, {
+    spec,
+    kind: status !== undefined && status < 500 ? 'invalid_request' : 'unknown',
+    retryable: e.$fault === 'server',
+    status,
+    code: name,
+    cause: error,
+  });
+}
