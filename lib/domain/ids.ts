@@ -1,0 +1,70 @@
+// Identifier formats for every entity, in one place: a short prefix plus a ULID, so an id says
+// what it names in logs and URLs and sorts by creation time.
+import { createHash } from 'node:crypto';
+import { monotonicFactory } from 'ulid';
+import { z } from 'zod';
+
+/** Prefix per entity kind. Events use a bare ULID (`eventId`) because consumers dedupe on it. */
+export const ID_PREFIXES = {
+  project: 'prj',
+  goal: 'goal',
+  task: 'task',
+  agentRun: 'run',
+  lesson: 'lsn',
+} as const;
+export type IdKind = keyof typeof ID_PREFIXES;
+
+const ULID_BODY = '[0-9A-HJKMNP-TV-Z]{26}';
+const ULID_RE = new RegExp(`^${ULID_BODY}$`);
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+// Monotonic so ids minted in the same millisecond by one process still sort in creation order.
+const nextUlid = monotonicFactory();
+
+export function newUlid(now: number = Date.now()): string {
+  return nextUlid(now);
+}
+
+export function newId(kind: IdKind, now: number = Date.now()): string {
+  return `${ID_PREFIXES[kind]}_${nextUlid(now)}`;
+}
+
+export function idPattern(kind: IdKind): RegExp {
+  return new RegExp(`^${ID_PREFIXES[kind]}_${ULID_BODY}$`);
+}
+
+export function isId(kind: IdKind, value: unknown): value is string {
+  return typeof value === 'string' && idPattern(kind).test(value);
+}
+
+function idSchema(kind: IdKind) {
+  return z.string().regex(idPattern(kind), { message: `must be a ${kind} id (${ID_PREFIXES[kind]}_<ULID>)` });
+}
+
+export const ProjectIdSchema = idSchema('project');
+export const GoalIdSchema = idSchema('goal');
+export const TaskIdSchema = idSchema('task');
+export const AgentRunIdSchema = idSchema('agentRun');
+export const LessonIdSchema = idSchema('lesson');
+export const EventIdSchema = z.string().regex(ULID_RE, { message: 'must be a ULID' });
+
+/**
+ * A task id that is the same every time the same plan task of the same goal is materialised.
+ * Plan materialisation can be retried (duplicate SQS delivery, Lambda retry); deterministic ids
+ * turn the retry into conditional puts of items that already exist instead of a second set of
+ * tasks. The time part comes from the goal's ULID so task ids still sort with their goal.
+ */
+export function taskIdFor(goalId: string, planKey: string, revision = 0): string {
+  const goalUlid = goalId.slice(goalId.indexOf('_') + 1);
+  if (!ULID_RE.test(goalUlid)) throw new TypeError(`not a goal id: ${goalId}`);
+  const digest = createHash('sha256').update(`${goalId}\u0000${revision}\u0000${planKey}`).digest();
+  let random = '';
+  // 16 base32 characters = 80 bits taken 5 bits at a time from the digest.
+  for (let i = 0; i < 16; i++) {
+    const bit = i * 5;
+    const byte = bit >> 3;
+    const word = ((digest[byte] ?? 0) << 8) | (digest[byte + 1] ?? 0);
+    random += CROCKFORD[(word >> (11 - (bit & 7))) & 31];
+  }
+  return `${ID_PREFIXES.task}_${goalUlid.slice(0, 10)}${random}`;
+}

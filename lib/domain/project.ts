@@ -1,0 +1,148 @@
+// A project: one repository the team works on, with its team, autonomy, budgets, model policy,
+// detection schedule and sandbox allow-list. Also the API inputs that create and change it.
+import { z } from 'zod';
+import { BranchNameSchema, IsoTimestampSchema, NameSchema, RepoRelativePathSchema, VersionSchema } from './common';
+import { ProjectIdSchema } from './ids';
+import { AGENT_ROLES, AutonomyLevelSchema, BudgetsSchema, ModelPolicySchema, TeamCompositionSchema, type AgentRole } from './settings';
+
+const GitUrlSchema = z
+  .string()
+  .max(2048)
+  .regex(/^(https?:\/\/|ssh:\/\/|git:\/\/|file:\/\/|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:)\S+$/, {
+    message: 'repo url must be https://, ssh://, git://, file:// or user@host:path',
+  });
+
+const LocalPathSchema = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((p) => !p.includes('\0'), { message: 'path must not contain NUL' });
+
+/** Where the code lives: a remote git URL or a local checkout path (local runtime), never both. */
+export const RepoSchema = z
+  .object({
+    url: GitUrlSchema.optional(),
+    path: LocalPathSchema.optional(),
+    defaultBranch: BranchNameSchema,
+  })
+  .refine((r) => (r.url === undefined) !== (r.path === undefined), {
+    message: 'repo needs exactly one of url or path',
+    path: ['url'],
+  });
+export type Repo = z.infer<typeof RepoSchema>;
+
+/**
+ * Work-detection schedule in EventBridge Scheduler syntax, `cron(min hour dom month dow year)`,
+ * evaluated in `timezone`; the local runtime reads the same expression.
+ */
+export const CronExpressionSchema = z
+  .string()
+  .max(256)
+  .regex(/^cron\((\S+\s){5}\S+\)$/, { message: 'schedule must be cron(min hour day-of-month month day-of-week year)' })
+  .refine((c) => /^[0-9*?,/LW#A-Z-]+$/i.test(c.slice(5, -1).replace(/\s/g, '')), {
+    message: 'cron fields may contain digits, letters and * ? , / - L W # only',
+  });
+
+export const ScheduleSchema = z.object({
+  cron: CronExpressionSchema,
+  timezone: z.string().min(1).max(64).regex(/^[A-Za-z0-9_+\-/]+$/, { message: 'timezone must be an IANA name like Europe/Berlin' }),
+  enabled: z.boolean(),
+});
+export type Schedule = z.infer<typeof ScheduleSchema>;
+
+/**
+ * A command prefix the sandbox may run, e.g. `npm test` or `npx tsc`: the argv the agent asks
+ * for must start with these words. Shell metacharacters are refused here so an allow-list entry
+ * can never smuggle in a pipeline.
+ */
+export const AllowedCommandSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .regex(/^[^;&|`$<>\\\n\r]+$/, { message: 'allowed command must not contain shell metacharacters' });
+
+export const DEFAULT_TEAM = { planner: 1, developer: 2, ux: 0, qa: 1, reviewer: 1 } as const;
+export const DEFAULT_ALLOWED_COMMANDS = ['npm test', 'npm run lint', 'npm run build', 'npx tsc --noEmit'] as const;
+export const DEFAULT_CONTEXT_FILES = ['AGENTS.md', 'CLAUDE.md', 'CAHOOTS.md'] as const;
+export const DEFAULT_SCHEDULE: Schedule = { cron: 'cron(0 3 * * ? *)', timezone: 'UTC', enabled: false };
+
+// Settings without defaults: the update input is the partial of exactly this shape, so an
+// omitted field in a PATCH stays omitted instead of being reset to its default.
+const settingsShape = {
+  name: NameSchema,
+  team: TeamCompositionSchema,
+  autonomyLevel: AutonomyLevelSchema,
+  budgets: BudgetsSchema,
+  modelPolicy: ModelPolicySchema,
+  schedule: ScheduleSchema,
+  allowedCommands: z.array(AllowedCommandSchema).max(50),
+  maxParallelTasks: z.number().int().min(1).max(32),
+  maxReworkRounds: z.number().int().min(0).max(10),
+  contextFiles: z.array(RepoRelativePathSchema.max(200)).max(10),
+};
+
+export const ProjectSchema = z.object({
+  id: ProjectIdSchema,
+  repo: RepoSchema,
+  ...settingsShape,
+  createdAt: IsoTimestampSchema,
+  updatedAt: IsoTimestampSchema,
+  version: VersionSchema,
+});
+export type Project = z.infer<typeof ProjectSchema>;
+
+export const CreateProjectInputSchema = z.object({
+  name: settingsShape.name,
+  repo: z
+    .object({
+      url: GitUrlSchema.optional(),
+      path: LocalPathSchema.optional(),
+      defaultBranch: BranchNameSchema.default('main'),
+    })
+    .refine((r) => (r.url === undefined) !== (r.path === undefined), { message: 'repo needs exactly one of url or path', path: ['url'] }),
+  team: settingsShape.team.default({ ...DEFAULT_TEAM }),
+  autonomyLevel: settingsShape.autonomyLevel.default(2),
+  budgets: settingsShape.budgets.default({}),
+  modelPolicy: settingsShape.modelPolicy.default({}),
+  schedule: ScheduleSchema.partial()
+    .default({})
+    .transform((s) => ({ ...DEFAULT_SCHEDULE, ...s }))
+    .pipe(ScheduleSchema),
+  allowedCommands: settingsShape.allowedCommands.default([...DEFAULT_ALLOWED_COMMANDS]),
+  maxParallelTasks: settingsShape.maxParallelTasks.default(3),
+  maxReworkRounds: settingsShape.maxReworkRounds.default(2),
+  contextFiles: settingsShape.contextFiles.default([...DEFAULT_CONTEXT_FILES]),
+});
+export type CreateProjectInput = z.input<typeof CreateProjectInputSchema>;
+export type CreateProjectRequest = z.output<typeof CreateProjectInputSchema>;
+
+/**
+ * PATCH body for project settings. `defaultBranch` is the only repo field that may change (moving
+ * a project to another repository is a new project). `expectedVersion` makes the write conditional
+ * on what the client last read (HTTP If-Match); without it the store retries on conflicts.
+ */
+export const UpdateProjectSettingsInputSchema = z
+  .object({
+    ...settingsShape,
+    schedule: ScheduleSchema.partial(),
+    defaultBranch: BranchNameSchema,
+    expectedVersion: VersionSchema,
+  })
+  .partial()
+  .refine((patch) => Object.keys(patch).some((k) => k !== 'expectedVersion'), { message: 'nothing to update' });
+export type UpdateProjectSettingsInput = z.infer<typeof UpdateProjectSettingsInputSchema>;
+
+/** Applies a validated settings patch to a project, returning the changed fields only. */
+export function applyProjectSettings(project: Project, patch: UpdateProjectSettingsInput): Partial<Project> {
+  const { expectedVersion: _ignored, defaultBranch, schedule, ...rest } = patch;
+  const changes: Partial<Project> = { ...rest };
+  if (defaultBranch !== undefined) changes.repo = { ...project.repo, defaultBranch };
+  if (schedule !== undefined) changes.schedule = { ...project.schedule, ...schedule };
+  return changes;
+}
+
+/** Roles with at least one agent on the team; a plan may only use these. */
+export function staffedRoles(team: Project['team']): AgentRole[] {
+  return AGENT_ROLES.filter((role) => (team[role] ?? 0) > 0);
+}
