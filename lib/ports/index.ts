@@ -59,3 +59,26 @@ export interface Ports {
   artifacts: ArtifactStore;
   secrets: Secrets;
 }
+
+/**
+ * Why a task token can no longer be answered, in Step Functions' own words: `TaskTimedOut`
+ * (the task's timeout or heartbeat passed, or its execution ended), `InvalidToken` (never issued),
+ * `TaskDoesNotExist` (already answered or unknown to the service).
+ */
+export type TaskTokenExpiryReason = 'TaskTimedOut' | 'InvalidToken' | 'TaskDoesNotExist';
+
+/**
+ * Thrown by every TaskCallbacks adapter when the token cannot be answered any more. It is part of
+ * the port's contract, so callers (an agent that finished after its heartbeat lapsed, a late
+ * approval) can treat it as "nobody is waiting" instead of a failure, whichever adapter they hold.
+ */
+export class TaskTokenExpiredError extends Error {
+  override readonly name = 'TaskTokenExpiredError';
+  constructor(
+    readonly reason: TaskTokenExpiryReason,
+    message?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message ?? `The task token can no longer be answered (${reason})`, options);
+  }
+}
