@@ -1,0 +1,169 @@
+// Named errors of the workspace: git operations, the sandbox runner and the file tools.
+// Errors extending ToolError carry a message written for the model that made the call.
+
+/** Base class so callers can tell workspace failures from bugs elsewhere. */
+export class WorkspaceError extends Error {
+  override name = 'WorkspaceError';
+}
+
+// ---------------------------------------------------------------- git
+
+export class NotAGitRepositoryError extends WorkspaceError {
+  override name = 'NotAGitRepositoryError';
+  constructor(readonly path: string, reason: string) {
+    super(`${path} is not a usable git repository: ${reason}`);
+  }
+}
+
+export class RefNotFoundError extends WorkspaceError {
+  override name = 'RefNotFoundError';
+  constructor(readonly ref: string) {
+    super(`git ref ${ref} does not exist`);
+  }
+}
+
+/** Another writer (a git process, another Cahoots process) holds `<ref>.lock`. */
+export class RefLockedError extends WorkspaceError {
+  override name = 'RefLockedError';
+  constructor(readonly ref: string, readonly lockPath: string) {
+    super(
+      `git ref ${ref} is locked by another writer (${lockPath} exists); ` +
+        'if no git or Cahoots process is running on this repository, the lock is stale and can be deleted',
+    );
+  }
+}
+
+/** A compare-and-swap ref update found a value other than the one it read. */
+export class RefChangedError extends WorkspaceError {
+  override name = 'RefChangedError';
+  constructor(
+    readonly ref: string,
+    readonly expected: string | null,
+    readonly actual: string | null,
+  ) {
+    super(`git ref ${ref} moved during the update (expected ${expected ?? 'absent'}, found ${actual ?? 'absent'})`);
+  }
+}
+
+export class WorkingCopyError extends WorkspaceError {
+  override name = 'WorkingCopyError';
+}
+
+/**
+ * A task branch could not be merged into its goal branch without a human or an agent deciding.
+ * The goal branch is left exactly where it was.
+ */
+export class MergeConflictError extends WorkspaceError {
+  override name = 'MergeConflictError';
+  constructor(
+    readonly goalBranch: string,
+    readonly taskBranch: string,
+    /** Repository-relative paths both sides changed in ways that do not merge. */
+    readonly paths: string[],
+    /** `content`: overlapping edits; `unsupported`: add/add, file/directory, binary and the like. */
+    readonly kind: 'content' | 'unsupported',
+  ) {
+    super(
+      `merging ${taskBranch} into ${goalBranch} conflicts in ${paths.length} path(s): ${paths.join(', ')}` +
+        (kind === 'unsupported' ? ' (changes that cannot be merged automatically)' : ''),
+    );
+  }
+}
+
+// ---------------------------------------------------------------- tools
+
+/** A failure caused by the tool call itself; the message is meant to be shown to the model. */
+export class ToolError extends WorkspaceError {
+  override name = 'ToolError';
+}
+
+export class ToolInputError extends ToolError {
+  override name = 'ToolInputError';
+  constructor(readonly tool: string, readonly issues: string[]) {
+    super(`invalid input for ${tool}: ${issues.join('; ')}`);
+  }
+}
+
+export class PathOutsideWorkspaceError extends ToolError {
+  override name = 'PathOutsideWorkspaceError';
+  constructor(readonly path: string, reason: string) {
+    super(
+      `path "${path}" is refused: ${reason}. ` +
+        'Use a path relative to the root of the working copy, without "..", that stays inside it and outside .git.',
+    );
+  }
+}
+
+export class FileNotFoundError extends ToolError {
+  override name = 'FileNotFoundError';
+  constructor(readonly path: string) {
+    super(`"${path}" does not exist in the working copy`);
+  }
+}
+
+export class NotAFileError extends ToolError {
+  override name = 'NotAFileError';
+  constructor(readonly path: string, actual: string) {
+    super(`"${path}" is a ${actual}, not a regular file`);
+  }
+}
+
+export class NotADirectoryError extends ToolError {
+  override name = 'NotADirectoryError';
+  constructor(readonly path: string) {
+    super(`"${path}" is not a directory`);
+  }
+}
+
+export class FileTooLargeError extends ToolError {
+  override name = 'FileTooLargeError';
+  constructor(readonly path: string, readonly bytes: number, readonly limit: number, hint: string) {
+    super(`"${path}" is ${bytes} bytes, over the ${limit}-byte limit; ${hint}`);
+  }
+}
+
+export class BinaryFileError extends ToolError {
+  override name = 'BinaryFileError';
+  constructor(readonly path: string) {
+    super(`"${path}" looks like a binary file; the file tools only read and edit text`);
+  }
+}
+
+/** edit_file needs its old string exactly once; `matches` says how often it was found. */
+export class EditMatchError extends ToolError {
+  override name = 'EditMatchError';
+  constructor(readonly path: string, readonly matches: number) {
+    super(
+      matches === 0
+        ? `oldString was not found in "${path}" (0 matches). Read the file and copy the exact text, including whitespace.`
+        : `oldString occurs ${matches} times in "${path}"; it must occur exactly once. Include more surrounding lines to make it unique.`,
+    );
+  }
+}
+
+export class InvalidSearchPatternError extends ToolError {
+  override name = 'InvalidSearchPatternError';
+  constructor(readonly pattern: string, reason: string) {
+    super(`search pattern ${JSON.stringify(pattern)} is not a valid regular expression: ${reason}`);
+  }
+}
+
+/** The sandbox runner only runs argv that start with an allow-list entry. */
+export class CommandNotAllowedError extends ToolError {
+  override name = 'CommandNotAllowedError';
+  constructor(readonly argv: string[], readonly allowed: string[]) {
+    super(
+      `command ${JSON.stringify(argv)} is not allowed. Commands must start with one of: ` +
+        (allowed.length ? allowed.map((a) => JSON.stringify(a)).join(', ') : '(no commands are allowed in this project)') +
+        '. Arguments are matched word by word and no shell is used, so pipes, redirects and "&&" do not work.',
+    );
+  }
+}
+
+/** Network isolation was requested but this machine cannot provide it. */
+export class NetworkIsolationUnavailableError extends WorkspaceError {
+  override name = 'NetworkIsolationUnavailableError';
+  constructor(reason: string) {
+    super(`network isolation was requested but is unavailable here: ${reason}`);
+  }
+}

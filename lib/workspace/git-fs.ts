@@ -1,0 +1,45 @@
+// The node:fs client handed to isomorphic-git, with atomic writes.
+// isomorphic-git writes loose objects, refs and the index with a plain writeFile. Task working
+// copies share one object store, so a reader (another task, real git) could otherwise see half an
+// object while it is being written. Writing a temporary file and renaming it over the target makes
+// every write all-or-nothing on POSIX file systems, which is what real git does too.
+import { promises as fsp } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { PromiseFsClient } from 'isomorphic-git';
+
+let sequence = 0;
+
+type WriteOptions = Parameters<typeof fsp.writeFile>[2];
+
+/** Write `data` to `path` so that readers see either the old file or the whole new one. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options?: WriteOptions): Promise<void> {
+  sequence += 1;
+  const temporary = join(dirname(path), `.cahoots-tmp-${process.pid}-${sequence}-${basename(path)}`);
+  try {
+    await fsp.writeFile(temporary, data, options);
+    await fsp.rename(temporary, path);
+  } catch (error) {
+    await fsp.rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+// `rm` is not in isomorphic-git's client type, but it is used when present; without it the library
+// falls back to the deprecated recursive rmdir.
+const promises = {
+  rm: fsp.rm,
+  readFile: fsp.readFile,
+  writeFile: writeFileAtomic,
+  mkdir: fsp.mkdir,
+  rmdir: fsp.rmdir,
+  unlink: fsp.unlink,
+  stat: fsp.stat,
+  lstat: fsp.lstat,
+  readdir: fsp.readdir,
+  readlink: fsp.readlink,
+  symlink: fsp.symlink,
+  chmod: fsp.chmod,
+};
+
+/** One shared client; isomorphic-git keeps no state per client instance. */
+export const gitFs: PromiseFsClient = { promises };
