@@ -39,11 +39,13 @@ export class InvalidPriceTableError extends Error {
   override readonly name = 'InvalidPriceTableError';
 }
 
+// Derived prices (×1.1, ×0.1 …) are rounded so the table reads 0.3, not 0.30000000000000004.
+const tidy = (usdPerMillion: number) => Math.round(usdPerMillion * 1e6) / 1e6;
 const p = (input: number, output: number, cacheRead = input, cacheWrite = input): Price => ({
-  input,
-  output,
-  cacheRead,
-  cacheWrite,
+  input: tidy(input),
+  output: tidy(output),
+  cacheRead: tidy(cacheRead),
+  cacheWrite: tidy(cacheWrite),
 });
 
 // Anthropic bills cache writes at 1.25× and reads at 0.1× the input price.
@@ -269,7 +271,7 @@ function complete(price: PriceInput): Price {
     input: price.input,
     output: price.output,
     cacheRead: price.cacheRead ?? price.input,
-    cacheWrite: price.cacheWrite ?? price.input * 1.25,
+    cacheWrite: price.cacheWrite ?? tidy(price.input * 1.25),
   };
 }
 

@@ -240,16 +240,7 @@ export function toProviderError(spec: string, error: unknown): ModelProviderErro
   if (known) {
     return new ModelProviderError(`${spec}: ${name}: ${message}`, { spec, ...known, status, code: name, cause: error });
   }
-  // The SDK could not read the body (not JSON, wrong shape): the provider's words are in the message.
-  if (name === 'SyntaxError' || /deserializ/i.test(message)) {
-    return new ModelProviderError(`${spec} sent a reply that could not be read: ${message}`, {
-      spec,
-      kind: 'malformed_reply',
-      retryable: false,
-      status,
-      cause: error,
-    });
-  }
+  // A 5xx is transient whatever its body says, even an HTML page from a proxy the SDK cannot read.
   if (status !== undefined && status >= 500) {
     return new ModelProviderError(`${spec}: ${name} (HTTP ${status}): ${message}`, {
       spec,
@@ -267,6 +258,16 @@ export function toProviderError(spec: string, error: unknown): ModelProviderErro
       retryable: true,
       status,
       code: name,
+      cause: error,
+    });
+  }
+  // The SDK could not read a successful reply (not JSON): its message quotes what it choked on.
+  if (name === 'SyntaxError' || /deserializ/i.test(message)) {
+    return new ModelProviderError(`${spec} sent a reply that could not be read: ${message}`, {
+      spec,
+      kind: 'malformed_reply',
+      retryable: false,
+      status,
       cause: error,
     });
   }
