@@ -1,0 +1,75 @@
+// Configuration of the AWS adapters, read from the Lambda environment and validated once.
+// Every field is optional because each function only gets the variables its ports need; a port
+// whose variable is missing fails on first use with a message naming that variable.
+import { z } from 'zod';
+
+/** The environment variables the AWS adapters read, by config field. Documented in docs/local-runtime.md. */
+export const AWS_PORTS_ENV = {
+  stateMachineArn: 'STATE_MACHINE_ARN',
+  eventBusName: 'EVENT_BUS_NAME',
+  artifactsBucket: 'ARTIFACTS_BUCKET',
+  artifactsPrefix: 'ARTIFACTS_PREFIX',
+  secretsPrefix: 'SECRETS_PREFIX',
+  secretsCacheTtlSeconds: 'SECRETS_CACHE_TTL_SECONDS',
+} as const;
+
+export const AwsPortsConfigSchema = z.object({
+  /** The goal pipeline state machine (PipelineStarter). */
+  stateMachineArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/, {
+      message: 'must be a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)',
+    })
+    .optional(),
+  /** The customer's custom bus, by name or ARN (EventPublisher). */
+  eventBusName: z
+    .string()
+    .regex(/^(arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/)?[A-Za-z0-9._/-]{1,256}$/, {
+      message: 'must be an event bus name or ARN',
+    })
+    .optional(),
+  /** The artifacts bucket (ArtifactStore); it encrypts with its default KMS key, so no SSE parameters are sent. */
+  artifactsBucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'must be an S3 bucket name' })
+    .optional(),
+  /** Prepended to every artifact key, e.g. `artifacts/`. */
+  artifactsPrefix: z.string().max(512).default(''),
+  /** Prepended to every secret name, e.g. `cahoots/acme/`. */
+  secretsPrefix: z.string().max(256).default(''),
+  /** How long a secret value is reused before Secrets Manager is asked again. */
+  secretsCacheTtlSeconds: z.coerce.number().int().min(0).max(86_400).default(300),
+});
+export type AwsPortsConfig = z.infer<typeof AwsPortsConfigSchema>;
+export type AwsPortsConfigInput = z.input<typeof AwsPortsConfigSchema>;
+
+/** The environment does not hold a valid adapter configuration; the message names the variables. */
+export class AwsPortsConfigError extends Error {
+  override readonly name = 'AwsPortsConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid AWS ports configuration: ${problems.join('; ')}`);
+  }
+}
+
+/** Validates a config object (tests, CLI) with the same rules as the environment. */
+export function parseAwsPortsConfig(input: AwsPortsConfigInput): AwsPortsConfig {
+  const result = AwsPortsConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw new AwsPortsConfigError(
+    result.error.issues.map((issue) => {
+      const field = String(issue.path[0] ?? '');
+      const variable = AWS_PORTS_ENV[field as keyof typeof AWS_PORTS_ENV] ?? field;
+      return `${variable} ${issue.message}`;
+    }),
+  );
+}
+
+/** Reads the adapters' configuration from environment variables; an empty variable counts as unset. */
+export function readAwsPortsConfig(env: NodeJS.ProcessEnv = process.env): AwsPortsConfig {
+  const raw: Record<string, string> = {};
+  for (const [field, variable] of Object.entries(AWS_PORTS_ENV)) {
+    const value = env[variable]?.trim();
+    if (value) raw[field] = value;
+  }
+  return parseAwsPortsConfig(raw as AwsPortsConfigInput);
+}

@@ -1,0 +1,104 @@
+// EventPublisher over EventBridge PutEvents: batches of at most 10 entries, and when EventBridge
+// accepts a call but refuses some entries, only those entries are sent again, a bounded number of times.
+import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { logger } from '../../powertools';
+import type { BusEvent, EventPublisher } from '../index';
+import { eventBridgeClient } from './clients';
+import { batchEventEntries, EVENT_SOURCE, type EventEntry, toEventEntries } from './event-entries';
+
+export interface FailedEvent {
+  eventId: string;
+  errorCode: string;
+  errorMessage?: string;
+}
+
+/** Some events were still refused after the retries; the rest of the call's events were published. */
+export class EventPublishError extends Error {
+  override readonly name = 'EventPublishError';
+  constructor(readonly failed: readonly FailedEvent[]) {
+    super(
+      `EventBridge refused ${failed.length} event(s): ` +
+        failed.map((f) => `${f.eventId} (${f.errorCode}${f.errorMessage ? `: ${f.errorMessage}` : ''})`).join(', '),
+    );
+  }
+}
+
+export interface EventBridgePublisherOptions {
+  eventBusName: string;
+  source?: string;
+  /** Total tries per entry, the first included. */
+  maxAttempts?: number;
+  /** Pause before the first retry; doubled on each further retry. */
+  retryDelayMs?: number;
+  /** Defaults to the process-wide traced client. */
+  client?: EventBridgeClient;
+}
+
+export class EventBridgePublisher implements EventPublisher {
+  private readonly eventBusName: string;
+  private readonly source: string;
+  private readonly maxAttempts: number;
+  private readonly retryDelayMs: number;
+  private readonly client: () => EventBridgeClient;
+
+  constructor(options: EventBridgePublisherOptions) {
+    this.eventBusName = options.eventBusName;
+    this.source = options.source ?? EVENT_SOURCE;
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 4);
+    this.retryDelayMs = options.retryDelayMs ?? 100;
+    this.client = options.client ? () => options.client as EventBridgeClient : eventBridgeClient;
+  }
+
+  async publish(events: readonly BusEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    // Every entry is checked before the first call, so an oversized event publishes nothing.
+    const entries = toEventEntries(events, this.source);
+    const failed: FailedEvent[] = [];
+    for (const batch of batchEventEntries(entries)) {
+      failed.push(...(await this.publishBatch(batch)));
+    }
+    if (failed.length > 0) throw new EventPublishError(failed);
+  }
+
+  /** Sends one batch, retrying the refused entries; returns those still refused at the end. */
+  private async publishBatch(batch: EventEntry[]): Promise<FailedEvent[]> {
+    let pending = batch;
+    let refused: FailedEvent[] = [];
+    for (let attempt = 1; attempt <= this.maxAttempts && pending.length > 0; attempt++) {
+      if (attempt > 1) await sleep(this.retryDelayMs * 2 ** (attempt - 2));
+      const response = await this.client().send(
+        new PutEventsCommand({ Entries: pending.map((entry) => this.requestEntry(entry)) }),
+      );
+      if (!response.FailedEntryCount) return [];
+      // Result entries line up with request entries; a failed one carries an ErrorCode.
+      const results = response.Entries ?? [];
+      const retry: EventEntry[] = [];
+      refused = [];
+      pending.forEach((entry, index) => {
+        const result = results[index];
+        if (result?.ErrorCode || !result?.EventId) {
+          retry.push(entry);
+          refused.push({
+            eventId: entry.eventId,
+            errorCode: result?.ErrorCode ?? 'Unknown',
+            errorMessage: result?.ErrorMessage,
+          });
+        }
+      });
+      logger.warn('EventBridge refused some entries', { attempt, refused });
+      pending = retry;
+    }
+    return refused;
+  }
+
+  private requestEntry(entry: EventEntry): PutEventsRequestEntry {
+    return {
+      EventBusName: this.eventBusName,
+      Source: entry.Source,
+      DetailType: entry.DetailType,
+      Detail: entry.Detail,
+      Time: entry.Time,
+    };
+  }
+}

@@ -1,0 +1,60 @@
+// The AWS side of the ports: createAwsPorts assembles one adapter per port from the validated
+// environment. Handlers call it once at module scope and never learn which adapters they got.
+import type { Ports } from '../index';
+import { SfnPipelineStarter } from './pipeline-starter';
+import { SfnTaskCallbacks } from './task-callbacks';
+import { SqsWorkQueue } from './work-queue';
+import { EventBridgePublisher } from './event-publisher';
+import { S3ArtifactStore } from './artifact-store';
+import { SecretsManagerSecrets } from './secrets';
+import { AWS_PORTS_ENV, type AwsPortsConfig, readAwsPortsConfig } from './config';
+
+export { AWS_PORTS_ENV, AwsPortsConfigError, AwsPortsConfigSchema, parseAwsPortsConfig, readAwsPortsConfig } from './config';
+export type { AwsPortsConfig, AwsPortsConfigInput } from './config';
+export { SfnPipelineStarter, executionArnFor, STOPPED_ERROR } from './pipeline-starter';
+export { SfnTaskCallbacks } from './task-callbacks';
+export { SqsWorkQueue } from './work-queue';
+export { EventBridgePublisher, EventPublishError, type FailedEvent } from './event-publisher';
+export { S3ArtifactStore, InvalidArtifactKeyError } from './artifact-store';
+export { SecretsManagerSecrets } from './secrets';
+
+/** A port was used in a function whose environment does not configure it. */
+export class PortNotConfiguredError extends Error {
+  override readonly name = 'PortNotConfiguredError';
+  constructor(
+    readonly port: string,
+    readonly variable: string,
+  ) {
+    super(`The ${port} port is not configured: set ${variable}`);
+  }
+}
+
+/** A stand-in whose every method fails with PortNotConfiguredError, so a missing variable surfaces at use. */
+function unconfigured<T extends object>(port: string, variable: string): T {
+  return new Proxy({} as T, {
+    get(_target, property) {
+      if (property === 'then') return undefined; // not a thenable, so `await ports.x` stays harmless
+      return async () => {
+        throw new PortNotConfiguredError(port, variable);
+      };
+    },
+  });
+}
+
+/** Builds the AWS adapters. Without an argument the configuration comes from the environment. */
+export function createAwsPorts(config: AwsPortsConfig = readAwsPortsConfig()): Ports {
+  return {
+    pipeline: config.stateMachineArn
+      ? new SfnPipelineStarter({ stateMachineArn: config.stateMachineArn })
+      : unconfigured('pipeline', AWS_PORTS_ENV.stateMachineArn),
+    callbacks: new SfnTaskCallbacks(),
+    queue: new SqsWorkQueue(),
+    events: config.eventBusName
+      ? new EventBridgePublisher({ eventBusName: config.eventBusName })
+      : unconfigured('events', AWS_PORTS_ENV.eventBusName),
+    artifacts: config.artifactsBucket
+      ? new S3ArtifactStore({ bucket: config.artifactsBucket, prefix: config.artifactsPrefix })
+      : unconfigured('artifacts', AWS_PORTS_ENV.artifactsBucket),
+    secrets: new SecretsManagerSecrets({ prefix: config.secretsPrefix, cacheTtlSeconds: config.secretsCacheTtlSeconds }),
+  };
+}
