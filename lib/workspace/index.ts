@@ -2,3 +2,7 @@
 // file tools confined to a working copy, and the repo map the context engine uses.
 export * from './errors';
 export * from './git';
+export * from './paths';
+export * from './sandbox';
+export * from './tools';
+export * from './repo-map';

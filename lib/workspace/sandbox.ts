@@ -1,0 +1,285 @@
+// The sandboxed command runner: runs an allow-listed argv (no shell) in a working copy with a
+// timeout that kills the whole process group, capped output and a scrubbed environment.
+//
+// What it does NOT isolate (see docs/workspace.md): the network (unless `network: 'none'` is asked
+// for and `unshare` works), the file system outside the working copy (a command can write wherever
+// the process user can), CPU and memory, and /proc: on Linux a child running as the same user can
+// read its parent's /proc/<pid>/environ, which in Lambda holds the function's credentials. The
+// real boundaries are a least-privilege role for the agent function and a VPC without egress.
+import { spawn, spawnSync } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { logger } from '../powertools';
+import { CommandNotAllowedError, NetworkIsolationUnavailableError, NotADirectoryError } from './errors';
+import { resolveInside } from './paths';
+
+export interface CommandResult {
+  argv: string[];
+  /** Exit code, or null when the process was ended by a signal. 127: not found, 126: not executable. */
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  /** Whether stdout or stderr was cut to the output cap (the text then says where and how much). */
+  truncated: boolean;
+  durationMs: number;
+}
+
+export interface RunCommandOptions {
+  /** The working copy; the command runs inside it. */
+  root: string;
+  /** Directory relative to root (default: root itself). */
+  cwd?: string;
+  /** Allow-list entries such as "npm test"; see matchAllowedCommand. */
+  allowedCommands: readonly string[];
+  timeoutMs?: number;
+  /** Time between SIGTERM and SIGKILL once the timeout fires. */
+  killGraceMs?: number;
+  /** Cap per stream, in bytes; the middle of longer output is cut. */
+  maxOutputBytes?: number;
+  /** Extra variables for the child. Names that look like secrets are dropped all the same. */
+  env?: Record<string, string>;
+  /** HOME for the child; defaults to the parent's HOME, or the temp dir when there is none. */
+  home?: string;
+  /** 'none' runs the command in a new network namespace with `unshare`, or refuses to run. */
+  network?: 'inherit' | 'none';
+}
+
+export const SANDBOX_DEFAULTS = {
+  timeoutMs: 120_000,
+  killGraceMs: 2_000,
+  maxOutputBytes: 64 * 1024,
+} as const;
+
+/** The words of an allow-list entry: split on whitespace; quotes have no meaning. */
+export function allowListWords(entry: string): string[] {
+  return entry.trim().split(/\s+/).filter(Boolean);
+}
+
+/**
+ * The allow-list entry `argv` falls under, if any. Rule: an entry's words must equal the first
+ * words of argv, one by one and exactly; whatever follows is free. So "npm test" allows
+ * ["npm","test","--","--grep","x"] but not ["npm","testx"], ["npm","run","test"] or
+ * ["/usr/bin/npm","test"]. A short entry ("node") therefore allows any arguments to that program.
+ */
+export function matchAllowedCommand(argv: readonly string[], allowed: readonly string[]): string | undefined {
+  return allowed.find((entry) => {
+    const words = allowListWords(entry);
+    return words.length > 0 && words.length <= argv.length && words.every((word, i) => argv[i] === word);
+  });
+}
+
+// Secrets by name. Applied to everything the child receives, including caller-supplied extras.
+const SECRET_NAME_PATTERNS = [
+  /^AWS_/i,
+  /^AMAZON_/i,
+  /AMZN/i,
+  /TOKEN/i,
+  /SECRET/i,
+  /PASSW(OR)?D/i,
+  /CREDENTIAL/i,
+  /(^|_)KEY$/i,
+  /(^|_)KEY_/i,
+  /PRIVATE/i,
+  /_AUTH/i,
+  /^AUTH/i,
+  /SESSION/i,
+  /COOKIE/i,
+  /^NPM_CONFIG_.*(AUTH|TOKEN|PASSWORD)/i,
+  /^(GITHUB|GH|GITLAB|GL|BITBUCKET|ACTIONS|RUNNER)_/i,
+  /^(OPENAI|ANTHROPIC|AZURE|GOOGLE|GCP|GCLOUD|HF|HUGGING)/i,
+  /^SSH_/i,
+  /^CAHOOTS_/i,
+  /^POWERTOOLS_/i,
+  /^_/,
+];
+
+export function isSecretEnvName(name: string): boolean {
+  return SECRET_NAME_PATTERNS.some((pattern) => pattern.test(name));
+}
+
+// The only variables inherited from this process: enough to find programs and pick a locale.
+const INHERITED = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'LD_LIBRARY_PATH'];
+
+/** The child's whole environment, built from nothing. */
+export function buildSandboxEnv(
+  parent: NodeJS.ProcessEnv = process.env,
+  extra: Record<string, string> = {},
+  home?: string,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of INHERITED) {
+    const value = parent[name];
+    if (value !== undefined) env[name] = value;
+  }
+  Object.assign(env, {
+    HOME: home ?? parent.HOME ?? tmpdir(),
+    TMPDIR: tmpdir(),
+    CI: '1',
+    NO_COLOR: '1',
+    FORCE_COLOR: '0',
+    GIT_TERMINAL_PROMPT: '0',
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
+  });
+  for (const [name, value] of Object.entries(extra)) env[name] = value;
+  for (const name of Object.keys(env)) {
+    if (isSecretEnvName(name)) {
+      logger.warn('sandbox dropped a variable that looks like a secret', { name });
+      delete env[name];
+    }
+  }
+  return env;
+}
+
+let networkIsolation: boolean | undefined;
+
+/** Whether `unshare --user --map-root-user --net` works for this user (tried once). */
+export function networkIsolationAvailable(): boolean {
+  if (networkIsolation === undefined) {
+    const probe = spawnSync('unshare', ['--user', '--map-root-user', '--net', '--', 'true'], { stdio: 'ignore', timeout: 5_000 });
+    networkIsolation = probe.status === 0;
+  }
+  return networkIsolation;
+}
+
+/**
+ * Keeps the first and last halves of a stream once it outgrows the cap, so both the command line
+ * echo and the final summary (where test runners put failures) survive.
+ */
+class CappedOutput {
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private tail = Buffer.alloc(0);
+  total = 0;
+
+  constructor(private readonly limit: number) {}
+
+  push(chunk: Buffer): void {
+    this.total += chunk.length;
+    const headRoom = Math.ceil(this.limit / 2) - this.headBytes;
+    if (headRoom > 0) {
+      const part = chunk.subarray(0, headRoom);
+      this.head.push(part);
+      this.headBytes += part.length;
+      chunk = chunk.subarray(part.length);
+    }
+    if (chunk.length === 0) return;
+    const tailLimit = this.limit - Math.ceil(this.limit / 2);
+    const joined = Buffer.concat([this.tail, chunk]);
+    this.tail = joined.subarray(Math.max(0, joined.length - tailLimit));
+  }
+
+  get truncated(): boolean {
+    return this.total > this.limit;
+  }
+
+  text(stream: string): string {
+    const head = Buffer.concat(this.head).toString('utf8');
+    if (!this.truncated) return head + this.tail.toString('utf8');
+    const cut = this.total - this.headBytes - this.tail.length;
+    return `${head}\n[... ${cut} bytes of ${stream} cut by the sandbox; ${this.total} bytes in all ...]\n${this.tail.toString('utf8')}`;
+  }
+}
+
+/**
+ * Run `argv` under the sandbox rules. A command that runs and fails is a result (non-zero
+ * exitCode, or timedOut); only a refused command (CommandNotAllowedError) or a bad cwd throws.
+ */
+export async function runCommand(argv: readonly string[], options: RunCommandOptions): Promise<CommandResult> {
+  const allowedBy = matchAllowedCommand(argv, options.allowedCommands);
+  if (!allowedBy) throw new CommandNotAllowedError([...argv], [...options.allowedCommands]);
+  const cwd = await resolveInside(options.root, options.cwd ?? '.');
+  if (!cwd.exists || !(await fsp.stat(cwd.absolute)).isDirectory()) throw new NotADirectoryError(cwd.relative);
+
+  let command = [...argv];
+  if (options.network === 'none') {
+    if (!networkIsolationAvailable()) {
+      throw new NetworkIsolationUnavailableError('`unshare --user --net` is not permitted for this user (user namespaces disabled?)');
+    }
+    command = ['unshare', '--user', '--map-root-user', '--net', '--', ...command];
+  }
+
+  const timeoutMs = options.timeoutMs ?? SANDBOX_DEFAULTS.timeoutMs;
+  const killGraceMs = options.killGraceMs ?? SANDBOX_DEFAULTS.killGraceMs;
+  const limit = options.maxOutputBytes ?? SANDBOX_DEFAULTS.maxOutputBytes;
+  const stdout = new CappedOutput(limit);
+  const stderr = new CappedOutput(limit);
+  const started = performance.now();
+  const [file, ...args] = command as [string, ...string[]];
+
+  const outcome = await new Promise<{ exitCode: number | null; signal: string | null; timedOut: boolean; spawnError?: string }>(
+    (resolvePromise) => {
+      // detached: the child leads a new process group, so a timeout can kill its children too.
+      const child = spawn(file, args, {
+        cwd: cwd.absolute,
+        env: buildSandboxEnv(process.env, options.env, options.home),
+        detached: true,
+        shell: false,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        windowsHide: true,
+      });
+      let timedOut = false;
+      let settled = false;
+      const killGroup = (signal: NodeJS.Signals): void => {
+        if (child.pid === undefined) return;
+        try {
+          process.kill(-child.pid, signal);
+        } catch {
+          // The group is already gone.
+        }
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killGroup('SIGTERM');
+        killTimer = setTimeout(() => killGroup('SIGKILL'), killGraceMs);
+      }, timeoutMs);
+      let killTimer: NodeJS.Timeout | undefined;
+      const finish = (result: { exitCode: number | null; signal: string | null; spawnError?: string }): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (killTimer) clearTimeout(killTimer);
+        // Nothing the command started may outlive it (servers, watchers, stray test workers).
+        killGroup('SIGKILL');
+        resolvePromise({ ...result, timedOut });
+      };
+      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+      child.on('error', (error: NodeJS.ErrnoException) => {
+        const exitCode = error.code === 'ENOENT' ? 127 : error.code === 'EACCES' ? 126 : 1;
+        const reason = error.code === 'ENOENT' ? 'command not found' : error.message;
+        finish({ exitCode, signal: null, spawnError: `${reason}: ${file}` });
+      });
+      let exit: { exitCode: number | null; signal: string | null } | undefined;
+      child.on('exit', (exitCode, signal) => {
+        exit = { exitCode, signal };
+        // Wait for the pipes to drain, but not for grandchildren that hold them open forever.
+        setTimeout(() => finish({ exitCode, signal }), 500);
+      });
+      child.on('close', (exitCode, signal) => finish(exit ?? { exitCode, signal }));
+    },
+  );
+
+  const result: CommandResult = {
+    argv: [...argv],
+    exitCode: outcome.exitCode,
+    signal: outcome.signal,
+    stdout: stdout.text('stdout'),
+    stderr: outcome.spawnError ? `${outcome.spawnError}\n${stderr.text('stderr')}` : stderr.text('stderr'),
+    timedOut: outcome.timedOut,
+    truncated: stdout.truncated || stderr.truncated,
+    durationMs: Math.round(performance.now() - started),
+  };
+  logger.info('sandbox command finished', {
+    argv: result.argv,
+    allowedBy,
+    exitCode: result.exitCode,
+    signal: result.signal,
+    timedOut: result.timedOut,
+    durationMs: result.durationMs,
+  });
+  return result;
+}

@@ -1,0 +1,184 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CommandNotAllowedError,
+  PathOutsideWorkspaceError,
+  buildSandboxEnv,
+  isSecretEnvName,
+  matchAllowedCommand,
+  networkIsolationAvailable,
+  runCommand,
+  type RunCommandOptions,
+} from '../../lib/workspace';
+
+let root: string;
+const allowed = ['node -e', 'npm test', 'definitely-not-a-program-xyz'];
+const opts = (extra: Partial<RunCommandOptions> = {}): RunCommandOptions => ({ root, allowedCommands: allowed, ...extra });
+
+/** Dead means gone or a zombie: in a container, PID 1 may never reap the orphans it inherits. */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'cahoots-sandbox-'));
+  mkdirSync(join(root, 'src'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('allow-list matching', () => {
+  it('matches entry words as an exact argv prefix', () => {
+    const list = ['npm test', 'npm run lint', 'node --test', 'npx vitest run'];
+    expect(matchAllowedCommand(['npm', 'test'], list)).toBe('npm test');
+    expect(matchAllowedCommand(['npm', 'test', '--', '--grep', 'x'], list)).toBe('npm test');
+    expect(matchAllowedCommand(['npx', 'vitest', 'run', 'test/a.test.ts'], list)).toBe('npx vitest run');
+    expect(matchAllowedCommand(['npx', 'vitest'], list)).toBeUndefined(); // shorter than the entry
+    expect(matchAllowedCommand(['npm', 'testx'], list)).toBeUndefined();
+    expect(matchAllowedCommand(['npm', 'run', 'build'], list)).toBeUndefined();
+    expect(matchAllowedCommand(['/usr/bin/npm', 'test'], list)).toBeUndefined();
+    expect(matchAllowedCommand(['npm test'], list)).toBeUndefined(); // one word with a space is not two words
+    expect(matchAllowedCommand(['node', '-e', 'x'], ['  node   -e  '])).toBe('  node   -e  ');
+    expect(matchAllowedCommand(['anything'], ['', '   '])).toBeUndefined();
+  });
+
+  it('refuses anything else with a message the model can act on', async () => {
+    const error = await runCommand(['rm', '-rf', '.'], opts()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CommandNotAllowedError);
+    expect((error as Error).message).toContain('"npm test"');
+    expect((error as Error).message).toMatch(/no shell/);
+    await expect(runCommand(['sh', '-c', 'node -e 1'], opts())).rejects.toBeInstanceOf(CommandNotAllowedError);
+  });
+});
+
+describe('running commands', () => {
+  it('runs an allowed command in the working copy and returns its output', async () => {
+    const result = await runCommand(['node', '-e', 'console.log("hi", process.cwd()); console.error("warn")'], opts({ cwd: 'src' }));
+    expect(result.exitCode).toBe(0);
+    expect(result.signal).toBeNull();
+    expect(result.stdout).toBe(`hi ${join(root, 'src')}\n`);
+    expect(result.stderr).toBe('warn\n');
+    expect(result.timedOut).toBe(false);
+    expect(result.truncated).toBe(false);
+    expect(result.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('returns a non-zero exit as a result, not an exception', async () => {
+    const result = await runCommand(['node', '-e', 'console.error("boom"); process.exit(3)'], opts());
+    expect(result).toMatchObject({ exitCode: 3, signal: null, timedOut: false, stderr: 'boom\n' });
+  });
+
+  it('reports a missing program as exit code 127', async () => {
+    const result = await runCommand(['definitely-not-a-program-xyz'], opts());
+    expect(result.exitCode).toBe(127);
+    expect(result.stderr).toContain('command not found');
+  });
+
+  it('keeps cwd inside the working copy', async () => {
+    await expect(runCommand(['node', '-e', '1'], opts({ cwd: '..' }))).rejects.toBeInstanceOf(PathOutsideWorkspaceError);
+    await expect(runCommand(['node', '-e', '1'], opts({ cwd: '/tmp' }))).rejects.toBeInstanceOf(PathOutsideWorkspaceError);
+  });
+
+  it('kills the whole process group on timeout, even children that ignore SIGTERM', async () => {
+    const pidFile = join(root, 'grandchild.pid');
+    // The command starts a grandchild in its process group; both ignore SIGTERM.
+    const script = `
+      const { spawn } = require('node:child_process');
+      const fs = require('node:fs');
+      process.on('SIGTERM', () => {});
+      const g = spawn(process.execPath, ['-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      fs.writeFileSync(${JSON.stringify(pidFile)}, String(g.pid));
+      setInterval(() => {}, 1000);`;
+    const started = Date.now();
+    const result = await runCommand(['node', '-e', script], opts({ timeoutMs: 700, killGraceMs: 300 }));
+    expect(result.timedOut).toBe(true);
+    expect(result.exitCode).toBeNull();
+    expect(result.signal).toBe('SIGKILL');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(isRunning(grandchild)).toBe(false);
+  });
+
+  it('stops a well-behaved command with SIGTERM on timeout', async () => {
+    const result = await runCommand(['node', '-e', 'setInterval(() => {}, 1000)'], opts({ timeoutMs: 300 }));
+    expect(result).toMatchObject({ timedOut: true, signal: 'SIGTERM', exitCode: null });
+  });
+
+  it('cuts long output in the middle and says how much was cut', async () => {
+    const result = await runCommand(
+      ['node', '-e', 'process.stdout.write("START" + "x".repeat(100000) + "END"); process.stderr.write("short")'],
+      opts({ maxOutputBytes: 1000 }),
+    );
+    expect(result.truncated).toBe(true);
+    expect(result.stdout.startsWith('STARTxxx')).toBe(true);
+    expect(result.stdout.endsWith('xxxEND')).toBe(true);
+    expect(result.stdout).toMatch(/\[\.\.\. 99008 bytes of stdout cut by the sandbox; 100008 bytes in all \.\.\.\]/);
+    expect(result.stdout.length).toBeLessThan(1200);
+    expect(result.stderr).toBe('short');
+  });
+});
+
+describe('environment', () => {
+  const planted = {
+    AWS_SECRET_ACCESS_KEY: 'canary-aws-secret',
+    AWS_ACCESS_KEY_ID: 'canary-aws-id',
+    AWS_SESSION_TOKEN: 'canary-aws-session',
+    GITHUB_TOKEN: 'canary-github',
+    NPM_TOKEN: 'canary-npm',
+    npm_config__authToken: 'canary-npmrc',
+    STRIPE_API_KEY: 'canary-stripe',
+    DB_PASSWORD: 'canary-db',
+    MY_CLIENT_SECRET_VALUE: 'canary-client',
+  };
+  afterEach(() => {
+    for (const name of Object.keys(planted)) delete process.env[name];
+  });
+
+  it('the child sees none of the parent\'s secrets, only a small fixed environment', async () => {
+    Object.assign(process.env, planted);
+    const result = await runCommand(['node', '-e', 'console.log(JSON.stringify(process.env))'], opts());
+    const seen = JSON.parse(result.stdout) as Record<string, string>;
+    for (const [name, value] of Object.entries(planted)) {
+      expect(seen[name]).toBeUndefined();
+      expect(result.stdout).not.toContain(value);
+    }
+    expect(seen.CI).toBe('1');
+    expect(seen.PATH).toBe(process.env.PATH);
+    expect(Object.keys(seen).every((name) => !name.startsWith('AWS_'))).toBe(true);
+  });
+
+  it('drops caller-supplied variables that look like secrets and keeps the rest', () => {
+    const env = buildSandboxEnv({ PATH: '/bin', HOME: '/home/x', AWS_REGION: 'eu-west-1' }, { SERVICE_SECRET: 's', API_KEY: 'k', NODE_ENV: 'test' });
+    expect(env).toMatchObject({ PATH: '/bin', HOME: '/home/x', NODE_ENV: 'test', CI: '1' });
+    expect(env.SERVICE_SECRET).toBeUndefined();
+    expect(env.API_KEY).toBeUndefined();
+    expect(env.AWS_REGION).toBeUndefined();
+  });
+
+  it.each(['AWS_REGION', 'GITHUB_TOKEN', 'GH_TOKEN', 'NPM_TOKEN', 'OPENAI_API_KEY', 'X_SECRET', 'SSH_AUTH_SOCK', '_X_AMZN_TRACE_ID', 'PASSWORD', 'CAHOOTS_MODEL'])(
+    '%s counts as secret',
+    (name) => expect(isSecretEnvName(name)).toBe(true),
+  );
+  it.each(['PATH', 'HOME', 'LANG', 'CI', 'NODE_ENV', 'TZ', 'KEYBOARD'])('%s does not', (name) => expect(isSecretEnvName(name)).toBe(false));
+});
+
+describe('network isolation (optional)', () => {
+  it.runIf(networkIsolationAvailable())('runs the command without network interfaces besides loopback', async () => {
+    const script = 'console.log(JSON.stringify(Object.keys(require("node:os").networkInterfaces())))';
+    const isolated = await runCommand(['node', '-e', script], opts({ network: 'none' }));
+    expect(isolated.exitCode).toBe(0);
+    expect((JSON.parse(isolated.stdout) as string[]).filter((name) => name !== 'lo')).toEqual([]);
+  });
+});
