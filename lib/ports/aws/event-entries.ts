@@ -68,3 +68,20 @@ export function batchEventEntries(entries: readonly EventEntry[]): EventEntry[][
   if (current.length > 0) batches.push(current);
   return batches;
 }
+
+export interface FailedEvent {
+  eventId: string;
+  errorCode: string;
+  errorMessage?: string;
+}
+
+/** Some events were still refused after the retries; the rest of the call's events were published. */
+export class EventPublishError extends Error {
+  override readonly name = 'EventPublishError';
+  constructor(readonly failed: readonly FailedEvent[]) {
+    super(
+      `EventBridge refused ${failed.length} event(s): ` +
+        failed.map((f) => `${f.eventId} (${f.errorCode}${f.errorMessage ? `: ${f.errorMessage}` : ''})`).join(', '),
+    );
+  }
+}

@@ -5,24 +5,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { logger } from '../../powertools';
 import type { BusEvent, EventPublisher } from '../index';
 import { eventBridgeClient } from './clients';
-import { batchEventEntries, EVENT_SOURCE, type EventEntry, toEventEntries } from './event-entries';
+import {
+  batchEventEntries,
+  EVENT_SOURCE,
+  type EventEntry,
+  EventPublishError,
+  type FailedEvent,
+  toEventEntries,
+} from './event-entries';
 
-export interface FailedEvent {
-  eventId: string;
-  errorCode: string;
-  errorMessage?: string;
-}
-
-/** Some events were still refused after the retries; the rest of the call's events were published. */
-export class EventPublishError extends Error {
-  override readonly name = 'EventPublishError';
-  constructor(readonly failed: readonly FailedEvent[]) {
-    super(
-      `EventBridge refused ${failed.length} event(s): ` +
-        failed.map((f) => `${f.eventId} (${f.errorCode}${f.errorMessage ? `: ${f.errorMessage}` : ''})`).join(', '),
-    );
-  }
-}
+export { EventPublishError, type FailedEvent } from './event-entries';
 
 export interface EventBridgePublisherOptions {
   eventBusName: string;
