@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { logger } from '../../lib/powertools';
 import {
+  DEFAULT_PRICES,
   DEFAULT_UNKNOWN_PRICE,
   InvalidPriceTableError,
   PriceBook,
@@ -145,5 +147,18 @@ describe('estimates for budget checks', () => {
       maxTokens: 1000,
     };
     expect(estimateTokens(request)).toBeGreaterThan(estimateTokens(prose) + estimateTokens('You are a developer.'));
+  });
+});
+
+describe('docs/models.md', () => {
+  it('lists exactly the default price table', () => {
+    const doc = readFileSync(new URL('../../docs/models.md', import.meta.url), 'utf8');
+    const rows = new Map(
+      [...doc.matchAll(/^\| `([^`]+)` \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$/gm)].map((m) => [
+        m[1]!,
+        { input: Number(m[2]), output: Number(m[3]), cacheRead: Number(m[4]), cacheWrite: Number(m[5]) },
+      ]),
+    );
+    expect(Object.fromEntries(rows)).toEqual(DEFAULT_PRICES);
   });
 });

@@ -80,7 +80,12 @@ export function toChatCompletionsBody(parsed: OpenAIModelSpec, request: Converse
           ? [{ id: b.id, type: 'function' as const, function: { name: b.name, arguments: JSON.stringify(b.input) } }]
           : [],
       );
-      messages.push({ role: 'assistant', content: text === '' ? null : text, ...(calls.length ? { tool_calls: calls } : {}) });
+      // null content is how the API spells "only tool calls"; some servers refuse it otherwise.
+      messages.push(
+        calls.length > 0
+          ? { role: 'assistant', content: text === '' ? null : text, tool_calls: calls }
+          : { role: 'assistant', content: text },
+      );
       continue;
     }
     // Tool results must directly follow the assistant message that asked for them, so they go
