@@ -74,7 +74,7 @@ export function renderRepoMap(files: readonly MapFile[], budgetChars: number, no
     node.files.push({ name, size });
   }
 
-  const header = `${root.fileCount} files, ${humanSize(root.bytes)}${notes.length ? ` (${notes.join(', ')})` : ''}\n`;
+  const header = `${root.fileCount} file${root.fileCount === 1 ? '' : 's'}, ${humanSize(root.bytes)}${notes.length ? ` (${notes.join(', ')})` : ''}\n`;
   if (header.length > budgetChars) return header.slice(0, Math.max(0, budgetChars));
 
   // Greedy, breadth-first: expand a directory only if its children fit in what is left.
@@ -148,22 +148,23 @@ export function humanSize(bytes: number): string {
 }
 
 async function trackedFiles(dir: string): Promise<string[]> {
-  try {
-    return await git.listFiles({ fs: gitFs, dir, gitdir: join(dir, '.git') });
-  } catch {
-    // Not a repository (or no index yet): fall back to what is on disk.
-    const found: string[] = [];
-    const walk = async (absolute: string, relative: string): Promise<void> => {
-      for (const dirent of await fsp.readdir(absolute, { withFileTypes: true })) {
-        if (dirent.name === '.git' || dirent.name === 'node_modules') continue;
-        const path = relative ? `${relative}/${dirent.name}` : dirent.name;
-        if (dirent.isDirectory()) await walk(join(absolute, dirent.name), path);
-        else if (dirent.isFile()) found.push(path);
-      }
-    };
-    await walk(dir, '');
-    return found.sort();
-  }
+  const isRepository = await fsp.stat(join(dir, '.git')).then(
+    () => true,
+    () => false,
+  );
+  if (isRepository) return git.listFiles({ fs: gitFs, dir, gitdir: join(dir, '.git') });
+  // Not a repository: map what is on disk.
+  const found: string[] = [];
+  const walk = async (absolute: string, relative: string): Promise<void> => {
+    for (const dirent of await fsp.readdir(absolute, { withFileTypes: true })) {
+      if (dirent.name === '.git' || dirent.name === 'node_modules') continue;
+      const path = relative ? `${relative}/${dirent.name}` : dirent.name;
+      if (dirent.isDirectory()) await walk(join(absolute, dirent.name), path);
+      else if (dirent.isFile()) found.push(path);
+    }
+  };
+  await walk(dir, '');
+  return found.sort();
 }
 
 /** Size of a text file; 'binary'; or 'absent' for symbolic links and files deleted since they were staged. */
