@@ -3,18 +3,9 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ArtifactStore } from '../index';
 import { s3Client } from './clients';
-import { utf8ByteLength } from './service-rules';
+import { InvalidArtifactKeyError, utf8ByteLength } from './service-rules';
 
-/** An artifact key S3 would refuse or that would read ambiguously (empty, leading `/`, too long). */
-export class InvalidArtifactKeyError extends Error {
-  override readonly name = 'InvalidArtifactKeyError';
-  constructor(
-    readonly key: string,
-    reason: string,
-  ) {
-    super(`Invalid artifact key ${JSON.stringify(key)}: ${reason}`);
-  }
-}
+export { InvalidArtifactKeyError } from './service-rules';
 
 export interface S3ArtifactStoreOptions {
   bucket: string;

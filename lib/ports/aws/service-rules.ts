@@ -154,3 +154,14 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   if (keys.length !== Object.keys(right).length) return false;
   return keys.every((key) => Object.hasOwn(right, key) && jsonEqual(left[key], right[key]));
 }
+
+/** An artifact key S3 would refuse or that would read ambiguously (empty, leading `/`, too long). */
+export class InvalidArtifactKeyError extends Error {
+  override readonly name = 'InvalidArtifactKeyError';
+  constructor(
+    readonly key: string,
+    reason: string,
+  ) {
+    super(`Invalid artifact key ${JSON.stringify(key)}: ${reason}`);
+  }
+}
