@@ -1,0 +1,116 @@
+// The customer file (infra/customers/<id>.json): one cell's account, region, network choices and
+// the project defaults later features read. Validated with zod at synth so a typo fails loudly.
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { AutonomyLevelSchema, BudgetsSchema, ModelPolicySchema } from '../../lib/domain/settings';
+import { CUSTOMERS_DIR, displayPath } from '../paths';
+
+/** An enum whose error message lists the allowed values the way a person reads them. */
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: `expected ${values.map((value) => `"${value}"`).join(' | ')}` });
+}
+
+export const EGRESS_MODES = ['nat', 'none'] as const;
+export const ENDPOINT_PROFILES = ['full', 'minimal'] as const;
+
+/**
+ * The id becomes part of stack names, queue names, the bus name and the KMS alias, so it is kept
+ * to characters every one of those accepts, and short enough for SQS's 80-character limit.
+ */
+export const CustomerIdSchema = z
+  .string()
+  .regex(/^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,22}[a-z0-9]$/, {
+    message: 'must be 3-24 characters of a-z, 0-9 and single hyphens, starting with a letter',
+  });
+
+export const ProjectDefaultsSchema = z.strictObject({
+  autonomyLevel: AutonomyLevelSchema,
+  budgets: BudgetsSchema,
+  modelPolicy: ModelPolicySchema,
+});
+export type ProjectDefaults = z.infer<typeof ProjectDefaultsSchema>;
+
+export const CustomerConfigSchema = z.strictObject({
+  id: CustomerIdSchema,
+  account: z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account id' }),
+  region: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, { message: 'must be an AWS region such as eu-west-1' }),
+  /** `nat`: one NAT gateway lets agents reach git hosts; `none`: no route to the internet at all. */
+  egress: oneOf(EGRESS_MODES),
+  /** Which interface endpoints the cell pays for; see infra/constructs/cell-network.ts. */
+  endpoints: oneOf(ENDPOINT_PROFILES),
+  alarmEmail: z.email({ message: 'must be an e-mail address' }),
+  projectDefaults: ProjectDefaultsSchema,
+});
+export type CustomerConfig = z.infer<typeof CustomerConfigSchema>;
+export type EgressMode = CustomerConfig['egress'];
+export type EndpointProfile = CustomerConfig['endpoints'];
+
+/** A customer file that cannot be used; the message names the file and each offending field. */
+export class CustomerConfigError extends Error {
+  override readonly name = 'CustomerConfigError';
+
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(problems.map((problem) => `${displayPath(file)}: ${problem}`).join('\n'));
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string[] {
+  const where = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    // One line per unknown key, named by its full path, so `egres` points at itself.
+    return issue.keys.map((key) => `${where ? `${where}.` : ''}${key}: unknown field`);
+  }
+  return [`${where || '(file)'}: ${issue.message}`];
+}
+
+/** Parses one customer file's text; `file` is only used for messages and the id check. */
+export function parseCustomerConfig(file: string, text: string): CustomerConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new CustomerConfigError(file, [`not valid JSON (${(error as Error).message})`]);
+  }
+  const result = CustomerConfigSchema.safeParse(raw);
+  if (!result.success) {
+    throw new CustomerConfigError(file, result.error.issues.flatMap(describeIssue));
+  }
+  const expectedId = path.basename(file, '.json');
+  if (result.data.id !== expectedId) {
+    // `-c customer=<id>` finds the file by name, so the two must agree.
+    throw new CustomerConfigError(file, [`id: must equal the file name "${expectedId}"`]);
+  }
+  return result.data;
+}
+
+export function loadCustomerConfig(file: string): CustomerConfig {
+  return parseCustomerConfig(file, fs.readFileSync(file, 'utf8'));
+}
+
+/** Every customer id with a file in `dir`, sorted. */
+export function listCustomerIds(dir: string = CUSTOMERS_DIR): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => path.basename(name, '.json'))
+    .sort();
+}
+
+/** Loads the named customers (all of them when `ids` is absent); an unknown id is an error. */
+export function loadCustomerConfigs(options: { dir?: string; ids?: readonly string[] } = {}): CustomerConfig[] {
+  const dir = options.dir ?? CUSTOMERS_DIR;
+  const known = listCustomerIds(dir);
+  const wanted = options.ids ?? known;
+  const unknown = wanted.filter((id) => !known.includes(id));
+  if (unknown.length > 0) {
+    throw new Error(
+      `No customer file for ${unknown.map((id) => `"${id}"`).join(', ')} in ${displayPath(dir)}; ` +
+        `known customers: ${known.join(', ') || '(none)'}`,
+    );
+  }
+  return wanted.map((id) => loadCustomerConfig(path.join(dir, `${id}.json`)));
+}

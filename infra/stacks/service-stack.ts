@@ -1,0 +1,78 @@
+// The cell's service stack: event bus, role queues, alarm topic — and the place later features add
+// their functions and state machines, wired to the references this stack exposes.
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { AGENT_ROLES, type AgentRole } from '../../lib/domain/settings';
+import type { CustomerConfig } from '../config/customer-config';
+import { MAX_FUNCTION_TIMEOUT } from '../constructs/agent-function';
+import { AgentQueue } from '../constructs/agent-queue';
+import { AlarmTopic } from '../constructs/alarm-topic';
+import type { AgentPlacement, CellNetwork } from '../constructs/cell-network';
+import { CellEventBus } from '../constructs/event-bus';
+import type { NetworkStack } from './network-stack';
+import type { StatefulStack } from './stateful-stack';
+
+/**
+ * Agent Lambdas get Lambda's maximum: a model turn plus tool calls can take minutes, and a loop
+ * that would run longer checkpoints and re-enqueues itself (ARCHITECTURE.md section 5).
+ */
+export const AGENT_CONSUMER_TIMEOUT = MAX_FUNCTION_TIMEOUT;
+
+export interface ServiceStackProps extends StackProps {
+  readonly config: CustomerConfig;
+  readonly stateful: StatefulStack;
+  readonly network: NetworkStack;
+}
+
+export class ServiceStack extends Stack {
+  readonly config: CustomerConfig;
+  /** References into the stateful stack; grant*() on them changes only the grantee. */
+  readonly key: IKey;
+  readonly table: ITable;
+  readonly artifactsBucket: IBucket;
+  readonly network: CellNetwork;
+  /** Pass to AgentFunction as `placement`. */
+  readonly agentPlacement: AgentPlacement;
+  readonly eventBus: CellEventBus;
+  readonly queues: Readonly<Record<AgentRole, AgentQueue>>;
+  readonly alarmTopic: AlarmTopic;
+
+  constructor(scope: Construct, id: string, props: ServiceStackProps) {
+    super(scope, id, {
+      ...props,
+      description: `Cahoots cell ${props.config.id}: event bus, agent queues, alarms`,
+    });
+    const { config } = props;
+    this.config = config;
+
+    const data = props.stateful.importInto(this);
+    this.key = data.key;
+    this.table = data.table;
+    this.artifactsBucket = data.artifactsBucket;
+    this.network = props.network.network;
+    this.agentPlacement = this.network.agentPlacement;
+
+    this.eventBus = new CellEventBus(this, 'EventBus', { customerId: config.id, encryptionKey: this.key });
+    this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', {
+      customerId: config.id,
+      encryptionKey: this.key,
+      alarmEmail: config.alarmEmail,
+    });
+
+    const queues = {} as Record<AgentRole, AgentQueue>;
+    for (const role of AGENT_ROLES) {
+      queues[role] = new AgentQueue(this, `${role.charAt(0).toUpperCase()}${role.slice(1)}Queue`, {
+        customerId: config.id,
+        role,
+        encryptionKey: this.key,
+        consumerTimeout: AGENT_CONSUMER_TIMEOUT,
+      });
+      queues[role].alarmOnDeadLetters(this.alarmTopic.topic);
+    }
+    this.queues = queues;
+  }
+}
+

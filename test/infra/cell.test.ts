@@ -1,0 +1,370 @@
+// The customer cells as `cdk synth` builds them from infra/customers/: keys and encryption,
+// isolation between cells, network shape per egress/endpoints setting, and cdk-nag's verdict.
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_ROLES } from '../../lib/domain/settings';
+import { GSIS, TABLE_KEYS, TTL_ATTRIBUTE } from '../../lib/store/table-definition';
+import { buildApp, type CahootsApp } from '../../infra/app';
+import { GATEWAY_ENDPOINTS, INTERFACE_ENDPOINT_SETS } from '../../infra/constructs/cell-network';
+import type { CustomerCell } from '../../infra/stages/customer-cell';
+import {
+  acknowledgementsIn,
+  type CfnTemplate,
+  encryptedResources,
+  type PluginReport,
+  readValidationReport,
+  resolveResource,
+  type StackTemplate,
+  stackTemplates,
+  tempOutdir,
+  testContext,
+} from './helpers';
+
+let built: CahootsApp;
+let report: PluginReport[];
+const templatesByCell = new Map<string, StackTemplate[]>();
+const allTemplates = new Map<string, CfnTemplate>();
+
+function cell(id: string): CustomerCell {
+  const found = built.cells.find((candidate) => candidate.config.id === id);
+  if (!found) throw new Error(`no cell ${id}`);
+  return found;
+}
+
+function templatesOf(id: string): StackTemplate[] {
+  return templatesByCell.get(id)!;
+}
+
+function templateOf(id: string, stack: 'stateful' | 'network' | 'service'): StackTemplate {
+  const stackName = cell(id)[stack].stackName;
+  return templatesOf(id).find((candidate) => candidate.stackName === stackName)!;
+}
+
+beforeAll(() => {
+  const outdir = tempOutdir('cells');
+  built = buildApp({ outdir, context: testContext() });
+  built.app.synth();
+  report = readValidationReport(outdir);
+  for (const customerCell of built.cells) {
+    const templates = stackTemplates(customerCell.stacks);
+    templatesByCell.set(customerCell.config.id, templates);
+    for (const { stackName, json } of templates) allTemplates.set(stackName, json);
+  }
+});
+
+it('synthesizes both shipped customers, which differ in account, egress and endpoints', () => {
+  expect(built.cells.map((c) => c.config.id).sort()).toEqual(['acme', 'example']);
+  expect(cell('example').config).toMatchObject({ account: '123456789012', egress: 'nat', endpoints: 'full' });
+  expect(cell('acme').config).toMatchObject({ egress: 'none', endpoints: 'minimal' });
+  expect(cell('acme').config.account).not.toBe(cell('example').config.account);
+});
+
+describe.each(['example', 'acme'])('cell %s', (id) => {
+  it('has its own customer key, rotated every 90 days and retained', () => {
+    const { template } = templateOf(id, 'stateful');
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResource('AWS::KMS::Key', {
+      Properties: { EnableKeyRotation: true, RotationPeriodInDays: 90 },
+      DeletionPolicy: 'Retain',
+    });
+    template.hasResourceProperties('AWS::KMS::Alias', { AliasName: `alias/cahoots-${id}` });
+    expect(cell(id).stateful.terminationProtection).toBe(true);
+  });
+
+  it('lets only the services that need the key use it as themselves', () => {
+    const { json } = templateOf(id, 'stateful');
+    const key = Object.values(json.Resources).find((resource) => resource.Type === 'AWS::KMS::Key')!;
+    const statements = (key.Properties!.KeyPolicy as { Statement: { Principal: Record<string, string> }[] }).Statement;
+    const servicePrincipals = statements.flatMap((statement) => (statement.Principal.Service ? [statement.Principal.Service] : []));
+    expect(new Set(servicePrincipals)).toEqual(
+      new Set([
+        `logs.${cell(id).config.region}.amazonaws.com`,
+        'delivery.logs.amazonaws.com',
+        'events.amazonaws.com',
+        'cloudwatch.amazonaws.com',
+      ]),
+    );
+    const accountPrincipals = statements.flatMap((statement) => (statement.Principal.AWS ? [statement.Principal.AWS] : []));
+    expect(accountPrincipals).toEqual([`arn:aws:iam::${cell(id).config.account}:root`]);
+  });
+
+  it("encrypts every table, queue, bus, archive, bucket, log group and topic with this cell's key", () => {
+    const stateful = templateOf(id, 'stateful');
+    const keyLogicalId = Object.entries(stateful.json.Resources).find(([, r]) => r.Type === 'AWS::KMS::Key')![0];
+    const resources = encryptedResources(templatesOf(id), allTemplates);
+    const logDestinations = accessLogDestinations(templatesOf(id));
+
+    const counts = Object.fromEntries(
+      ['AWS::DynamoDB::Table', 'AWS::SQS::Queue', 'AWS::Events::EventBus', 'AWS::Events::Archive', 'AWS::S3::Bucket', 'AWS::Logs::LogGroup', 'AWS::SNS::Topic'].map(
+        (type) => [type, resources.filter((resource) => resource.type === type).length],
+      ),
+    );
+    // Not vacuous: the cell really has these resources.
+    expect(counts).toEqual({
+      'AWS::DynamoDB::Table': 1,
+      'AWS::SQS::Queue': AGENT_ROLES.length * 2,
+      'AWS::Events::EventBus': 1,
+      'AWS::Events::Archive': 1,
+      'AWS::S3::Bucket': 2,
+      'AWS::Logs::LogGroup': 1,
+      'AWS::SNS::Topic': 1,
+    });
+
+    for (const resource of resources) {
+      if (logDestinations.has(`${resource.stackName}/${resource.logicalId}`)) continue;
+      expect(resource.key, `${resource.type} ${resource.stackName}/${resource.logicalId}`).toEqual({
+        stackName: cell(id).stateful.stackName,
+        logicalId: keyLogicalId,
+      });
+    }
+  });
+
+  it('keeps the one SSE-S3 bucket for what S3 requires: the access-log destination', () => {
+    const { template } = templateOf(id, 'stateful');
+    const destinations = accessLogDestinations(templatesOf(id));
+    expect(destinations.size).toBe(1);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    });
+  });
+
+  it('builds the single table from lib/store/table-definition.ts', () => {
+    const { template } = templateOf(id, 'stateful');
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        KeySchema: [
+          { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+        SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }),
+        GlobalSecondaryIndexes: GSIS.map((index) => ({
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' },
+            { AttributeName: index.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      }),
+    });
+  });
+
+  it('keeps artifacts versioned, TLS-only, private, logged and tidied by lifecycle rules', () => {
+    const { template } = templateOf(id, 'stateful');
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        VersioningConfiguration: { Status: 'Enabled' },
+        LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([
+            Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } }),
+            Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 30 } }),
+          ]),
+        },
+      }),
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('has one queue and one DLQ per agent role, sized for a 15-minute consumer', () => {
+    const { template } = templateOf(id, 'service');
+    for (const role of AGENT_ROLES) {
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: `cahoots-${id}-${role}`,
+        VisibilityTimeout: 6 * 15 * 60,
+        RedrivePolicy: { maxReceiveCount: 3, deadLetterTargetArn: Match.anyValue() },
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', { QueueName: `cahoots-${id}-${role}-dlq` });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `cahoots-${id}-${role}-dead-letters`,
+        AlarmActions: [Match.anyValue()],
+      });
+    }
+    // Every queue refuses plain HTTP.
+    template.resourcePropertiesCountIs(
+      'AWS::SQS::QueuePolicy',
+      {
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        },
+      },
+      AGENT_ROLES.length * 2,
+    );
+  });
+
+  it('has the bus cahoots-<id> with an encrypted archive, and the alarm topic mails the customer', () => {
+    const { template } = templateOf(id, 'service');
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: `cahoots-${id}` });
+    template.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 90 });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: cell(id).config.alarmEmail });
+  });
+
+  it('restricts the default security group, logs flows, and lets agents out on 443 only', () => {
+    const { template } = templateOf(id, 'network');
+    template.resourceCountIs('Custom::VpcRestrictDefaultSG', 1);
+    template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: 'Agent Lambdas: outbound HTTPS only',
+      SecurityGroupEgress: [Match.objectLike({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0' })],
+    });
+    // The endpoints' group sends nothing: CDK renders "no egress" as a rule no packet can match.
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: 'Interface endpoints: HTTPS in from agent Lambdas only',
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: '255.255.255.255/32' })],
+    });
+    // The only rules between groups: agents to endpoints on 443.
+    template.resourceCountIs('AWS::EC2::SecurityGroupEgress', 1);
+    template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { FromPort: 443, ToPort: 443, DestinationSecurityGroupId: Match.anyValue() });
+    template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 1);
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 443, ToPort: 443, SourceSecurityGroupId: Match.anyValue() });
+  });
+
+  it('creates exactly the documented endpoints, interface ones in the two "ai" subnets', () => {
+    const { json } = templateOf(id, 'network');
+    const endpoints = Object.values(json.Resources).filter((resource) => resource.Type === 'AWS::EC2::VPCEndpoint');
+    const serviceOf = (resource: (typeof endpoints)[number]) => serviceSuffix(resource.Properties!.ServiceName);
+    const interfaces = endpoints.filter((resource) => resource.Properties!.VpcEndpointType === 'Interface');
+    const gateways = endpoints.filter((resource) => resource.Properties!.VpcEndpointType === 'Gateway');
+
+    expect(interfaces.map(serviceOf).sort()).toEqual([...INTERFACE_ENDPOINT_SETS[cell(id).config.endpoints]].sort());
+    expect(gateways.map(serviceOf).sort()).toEqual([...GATEWAY_ENDPOINTS].sort());
+    const aiSubnets = Object.entries(json.Resources)
+      .filter(([logicalId, resource]) => resource.Type === 'AWS::EC2::Subnet' && logicalId.includes('aiSubnet'))
+      .map(([logicalId]) => logicalId)
+      .sort();
+    expect(aiSubnets).toHaveLength(2);
+    for (const endpoint of interfaces) {
+      expect(endpoint.Properties!.PrivateDnsEnabled).toBe(true);
+      const subnets = (endpoint.Properties!.SubnetIds as { Ref: string }[]).map((subnet) => subnet.Ref).sort();
+      expect(subnets).toEqual(aiSubnets);
+    }
+  });
+});
+
+describe('egress', () => {
+  it('none: no internet gateway, NAT gateway, elastic IP, public subnet or route out', () => {
+    const { template } = templateOf('acme', 'network');
+    for (const type of ['AWS::EC2::InternetGateway', 'AWS::EC2::NatGateway', 'AWS::EC2::EIP', 'AWS::EC2::Route', 'AWS::EC2::VPCGatewayAttachment']) {
+      template.resourceCountIs(type, 0);
+    }
+    template.resourcePropertiesCountIs('AWS::EC2::Subnet', { MapPublicIpOnLaunch: true }, 0);
+    template.resourceCountIs('AWS::EC2::Subnet', 4);
+  });
+
+  it('nat: one NAT gateway for two AZs, public subnets hand out no public IPs', () => {
+    const { template } = templateOf('example', 'network');
+    template.resourceCountIs('AWS::EC2::InternetGateway', 1);
+    template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    template.resourceCountIs('AWS::EC2::Subnet', 6);
+    template.resourcePropertiesCountIs('AWS::EC2::Subnet', { MapPublicIpOnLaunch: true }, 0);
+    // Both application subnets route to the single NAT gateway.
+    template.resourcePropertiesCountIs('AWS::EC2::Route', { DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: Match.anyValue() }, 2);
+  });
+});
+
+describe('isolation between cells', () => {
+  it.each([
+    ['example', 'acme'],
+    ['acme', 'example'],
+  ])("no resource or output of %s's stacks mentions %s", (ownId, otherId) => {
+    const other = cell(otherId);
+    const markers = [other.config.account, `Cahoots-${otherId}-`, `cahoots-${otherId}`, `alias/cahoots-${otherId}`, other.config.alarmEmail];
+    for (const { stackName, json } of templatesOf(ownId)) {
+      const text = JSON.stringify({ Resources: json.Resources, Outputs: json.Outputs ?? {} });
+      for (const marker of markers) {
+        expect(text.includes(marker), `${stackName} mentions ${marker}`).toBe(false);
+      }
+    }
+  });
+
+  it.each(['example', 'acme'])("every cross-stack reference of %s points into its own cell", (id) => {
+    const ownStacks = new Set(cell(id).stacks.map((stack) => stack.stackName));
+    let referenceCount = 0;
+    for (const { stackName, json } of templatesOf(id)) {
+      for (const reference of crossStackReferences(json)) {
+        referenceCount += 1;
+        expect(ownStacks.has(reference), `${stackName} refers to ${reference}`).toBe(true);
+      }
+    }
+    // The network and service stacks do read the key from the stateful stack: the scan saw them.
+    expect(referenceCount).toBeGreaterThan(0);
+    expect(cell(id).stacks.every((stack) => stack.account === cell(id).config.account && stack.region === cell(id).config.region)).toBe(true);
+  });
+});
+
+describe('cdk-nag', () => {
+  it('reports no unacknowledged finding for any cell', () => {
+    const failing = report.flatMap((plugin) =>
+      plugin.violations.map((violation) => `${plugin.pluginName}: ${violation.ruleName} at ${violation.violatingConstructs.map((c) => c.constructPath).join(', ')}`),
+    );
+    expect(failing).toEqual([]);
+    expect(report.every((plugin) => plugin.conclusion === 'success')).toBe(true);
+    // The packs did run on this app: their acknowledged findings are in the report.
+    expect(report.map((plugin) => plugin.pluginName)).toEqual(expect.arrayContaining(['Serverless']));
+  });
+
+  it('has no stale acknowledgement: each one suppresses a finding and gives a reason', () => {
+    const suppressed = report.flatMap((plugin) => plugin.suppressedViolations ?? []);
+    for (const acknowledgement of acknowledgementsIn(built.app)) {
+      if (acknowledgement.id.startsWith('CloudFormation-Validate::')) continue; // CDK's own
+      const match = suppressed.find((s) => s.acknowledgedId === acknowledgement.id && s.acknowledgedAt === acknowledgement.path);
+      expect(match, `${acknowledgement.id} at ${acknowledgement.path}`).toBeDefined();
+      expect(match!.reason!.length).toBeGreaterThan(40);
+    }
+  });
+});
+
+/** `Cahoots-acme-Stateful`-style names of stacks a template reads outputs or exports from. */
+function crossStackReferences(json: CfnTemplate): string[] {
+  const names: string[] = [];
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (typeof value !== 'object' || value === null) return;
+    const record = value as Record<string, unknown>;
+    const stackOutput = record['Fn::GetStackOutput'] as { StackName: string } | undefined;
+    if (stackOutput) names.push(stackOutput.StackName);
+    const importName = record['Fn::ImportValue'];
+    if (typeof importName === 'string') names.push(importName.split(':')[0]!);
+    Object.values(record).forEach(visit);
+  };
+  visit({ Resources: json.Resources, Outputs: json.Outputs ?? {} });
+  return names;
+}
+
+/** Buckets named as another bucket's server access log destination, as `<stack>/<logicalId>`. */
+function accessLogDestinations(templates: readonly StackTemplate[]): Set<string> {
+  const destinations = new Set<string>();
+  for (const { stackName, json } of templates) {
+    for (const resource of Object.values(json.Resources)) {
+      const logging = resource.Properties?.LoggingConfiguration as { DestinationBucketName?: unknown } | undefined;
+      const destination = logging && resolveResource(logging.DestinationBucketName, stackName, allTemplates);
+      if (destination) destinations.add(`${destination.stackName}/${destination.logicalId}`);
+    }
+  }
+  return destinations;
+}
+
+/** `com.amazonaws.<region>.<service>` → `<service>`, whether rendered literally or with Fn::Join. */
+function serviceSuffix(serviceName: unknown): string {
+  if (typeof serviceName === 'string') return serviceName.split('.').slice(3).join('.');
+  const parts = (serviceName as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+  return String(parts[parts.length - 1]).replace(/^\./, '');
+}
