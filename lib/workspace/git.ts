@@ -342,14 +342,14 @@ export class GitWorkspace {
       const base = bases[0] ?? EMPTY_TREE;
       const ourChanges = await this.changedPaths(base, ours);
       const theirChanges = await this.changedPaths(base, theirs);
-      const touchedByBoth = [...theirChanges.keys()].filter((path) => ourChanges.has(path)).sort();
+      const touchedByBoth = overlappingPaths([...ourChanges.keys()], [...theirChanges.keys()]);
       if (bases.length !== 1) {
         // Criss-cross history needs a recursive merge, which isomorphic-git does not do.
         throw new MergeConflictError(goalBranch, taskBranch, touchedByBoth, 'unsupported');
       }
       // isomorphic-git would merge binary files as UTF-8 text and corrupt them; refuse instead.
       const binary: string[] = [];
-      for (const path of touchedByBoth) {
+      for (const path of touchedByBoth.filter((p) => ourChanges.has(p) && theirChanges.has(p))) {
         const [o, t] = [ourChanges.get(path)?.after, theirChanges.get(path)?.after];
         if (o !== t && ((o && (await this.isBinaryBlob(o))) || (t && (await this.isBinaryBlob(t))))) binary.push(path);
       }
@@ -547,6 +547,24 @@ export function looksBinary(bytes: Uint8Array): boolean {
   } catch {
     return true;
   }
+}
+
+/**
+ * Paths changed on both sides, counting a file on one side and a directory of the same name on the
+ * other (`lib` vs `lib/a.ts`) as touching: that is the conflict isomorphic-git cannot merge.
+ */
+function overlappingPaths(ours: string[], theirs: string[]): string[] {
+  const touches = (a: string, b: string): boolean => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+  const found = new Set<string>();
+  for (const a of ours) {
+    for (const b of theirs) {
+      if (touches(a, b)) {
+        found.add(a);
+        found.add(b);
+      }
+    }
+  }
+  return [...found].sort();
 }
 
 const byPath = (a: FileChange, b: FileChange): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);

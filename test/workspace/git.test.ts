@@ -239,6 +239,24 @@ describe('merging task branches into the goal branch', () => {
     const error = (await ws.mergeTask('G', 'B').catch((e: unknown) => e)) as MergeConflictError;
     expect(error).toBeInstanceOf(MergeConflictError);
     expect(error.paths).toEqual(['README.md', 'src/new.ts']);
+    expect(error.kind).toBe('content');
+    expect(repo.git('rev-parse', 'cahoots/G')).toBe(before);
+  });
+
+  it('reports a file on one side and a directory of the same name on the other as unsupported', async () => {
+    await ws.createGoalBranch('G', 'main');
+    const a = await ws.createTaskWorkingCopy('G', 'A');
+    const b = await ws.createTaskWorkingCopy('G', 'B');
+    edit(a, 'lib', 'a file\n');
+    edit(b, 'lib/a.ts', 'export {};\n');
+    await ws.commitAll(a, { message: 'A', author: developer });
+    await ws.commitAll(b, { message: 'B', author: developer });
+    await ws.mergeTask('G', 'A');
+    const before = repo.git('rev-parse', 'cahoots/G');
+    const error = (await ws.mergeTask('G', 'B').catch((e: unknown) => e)) as MergeConflictError;
+    expect(error).toBeInstanceOf(MergeConflictError);
+    expect(error.kind).toBe('unsupported');
+    expect(error.paths).toEqual(['lib', 'lib/a.ts']);
     expect(repo.git('rev-parse', 'cahoots/G')).toBe(before);
   });
 
