@@ -86,11 +86,15 @@ export class EventLog {
     const at = fields.at ?? now(this.store).toISOString();
     const pk = streamPk(stream);
 
-    const fromSeq = await this.ensureMarker(stream, eventId, fields.type);
-    let scannedThrough = fromSeq;
+    const marker = await this.ensureMarker(stream, eventId, fields.type);
+    let scannedThrough = marker.fromSeq;
+    // A marker created just now was stamped with a head read a moment ago; the first attempt can
+    // use that read (nothing of this eventId can be above it yet) instead of reading again.
+    let knownHead = marker.created ? marker.fromSeq : undefined;
     const maxAttempts = this.retry.maxAttempts ?? DEFAULT_APPEND_RETRY.maxAttempts!;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const head = await this.headSeq(stream);
+      const head = knownHead ?? (await this.headSeq(stream));
+      knownHead = undefined;
       const existing = await this.findInRange(stream, eventId, scannedThrough, head);
       if (existing) return { event: existing, appended: false };
       scannedThrough = head;
@@ -208,7 +212,7 @@ export class EventLog {
   }
 
   /** Returns the marker's fromSeq, creating the marker if this eventId is new to the stream. */
-  private async ensureMarker(stream: EventStream, eventId: string, type: string): Promise<number> {
+  private async ensureMarker(stream: EventStream, eventId: string, type: string): Promise<{ fromSeq: number; created: boolean }> {
     const key = eventMarkerKey(stream, eventId);
     const head = await this.headSeq(stream);
     try {
@@ -219,7 +223,7 @@ export class EventLog {
           ConditionExpression: 'attribute_not_exists(PK)',
         }),
       );
-      return head;
+      return { fromSeq: head, created: true };
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
     }
@@ -227,7 +231,7 @@ export class EventLog {
     const marker = out.Item;
     if (!marker) throw new AppendContentionError(streamPk(stream), 1); // markers are never deleted
     if (marker.type !== type) throw new EventIdReusedError(eventId, `stored as ${String(marker.type)}, appended as ${type}`);
-    return Number(marker.fromSeq);
+    return { fromSeq: Number(marker.fromSeq), created: false };
   }
 
   private async findInRange(stream: EventStream, eventId: string, afterSeq: number, throughSeq: number): Promise<EventEnvelope | undefined> {

@@ -16,8 +16,7 @@
 //   idempotency       IDEMPOTENCY#<scope>#<key>       IDEMPOTENCY                       –                                                      –  (TTL expiresAt)
 //
 // Tasks need no index: a goal has at most a few dozen, read in one Query on its partition.
-import type { Status } from '../domain/status';
-import type { FindingStatus } from '../domain/status';
+import type { FindingStatus, Status } from '../domain/status';
 
 export interface TableKey {
   PK: string;

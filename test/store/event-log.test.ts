@@ -1,4 +1,4 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../lib/domain/events';
 import { newUlid } from '../../lib/domain/ids';
@@ -95,6 +95,37 @@ describe('event log', () => {
     const again = await store.events.append(stream, taskEvent(project.id, goal.id, { eventId }));
     expect(again).toMatchObject({ appended: false, event: { seq: 3 } });
     expect((await allEvents(stream)).map((e) => e.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('a put whose response was lost is neither repeated by a retry nor by an SDK-level resend', async () => {
+    const { project, goal } = await projectWithGoal(store);
+    const stream = goalStream(goal.id);
+    await store.events.append(stream, taskEvent(project.id, goal.id));
+    // A client that delivers the first event put and then behaves as if the connection dropped:
+    // once by resending the same put (what the SDK does on a timeout), once by failing outright.
+    const flaky = (mode: 'resend' | 'drop') => {
+      let armed = true;
+      const send = async (command: unknown) => {
+        const result = await db.client.send(command as PutCommand);
+        if (armed && command instanceof PutCommand && String(command.input.Item?.SK).startsWith('EVT#')) {
+          armed = false;
+          if (mode === 'resend') return db.client.send(command);
+          throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+        }
+        return result;
+      };
+      return createStore({ client: { send } as unknown as DynamoDBDocumentClient, tableName: db.tableName });
+    };
+
+    const resent = await flaky('resend').events.append(stream, taskEvent(project.id, goal.id));
+    expect(resent.event.seq).toBe(2);
+
+    const eventId = newUlid();
+    await expect(flaky('drop').events.append(stream, taskEvent(project.id, goal.id, { eventId }))).rejects.toThrow('socket hang up');
+    await store.events.append(stream, taskEvent(project.id, goal.id));
+    const retried = await store.events.append(stream, taskEvent(project.id, goal.id, { eventId }));
+    expect(retried).toMatchObject({ appended: false, event: { seq: 3, eventId } });
+    expect((await allEvents(stream)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
   });
 
   it('refuses to reuse an eventId for a different kind of event', async () => {
