@@ -60,12 +60,25 @@ export class MergeConflictError extends WorkspaceError {
     readonly taskBranch: string,
     /** Repository-relative paths both sides changed in ways that do not merge. */
     readonly paths: string[],
-    /** `content`: overlapping edits; `unsupported`: add/add, file/directory, binary and the like. */
+    /** `content`: overlapping edits; `unsupported`: file/directory, binary and the like. */
     readonly kind: 'content' | 'unsupported',
+    readonly direction: 'task-into-goal' | 'goal-into-task' = 'task-into-goal',
   ) {
+    const [from, into] = direction === 'task-into-goal' ? [taskBranch, goalBranch] : [goalBranch, taskBranch];
     super(
-      `merging ${taskBranch} into ${goalBranch} conflicts in ${paths.length} path(s): ${paths.join(', ')}` +
+      `merging ${from} into ${into} conflicts in ${paths.length} path(s): ${paths.join(', ')}` +
         (kind === 'unsupported' ? ' (changes that cannot be merged automatically)' : ''),
+    );
+  }
+}
+
+/** A merge is being committed while files still hold conflict markers. */
+export class UnresolvedConflictError extends WorkspaceError {
+  override name = 'UnresolvedConflictError';
+  constructor(readonly paths: string[]) {
+    super(
+      `conflict markers (<<<<<<< / >>>>>>>) are still in: ${paths.join(', ')}. ` +
+        'Edit each file to keep the right code and remove the markers, then commit again.',
     );
   }
 }

@@ -31,6 +31,7 @@ import {
   MergeConflictError,
   NotAGitRepositoryError,
   RefNotFoundError,
+  UnresolvedConflictError,
   WorkingCopyError,
 } from './errors';
 import { gitFs } from './git-fs';
@@ -107,6 +108,14 @@ export type MergeResult =
   | { kind: 'already-merged'; goalBranch: string; sha: string }
   | { kind: 'fast-forward' | 'merge-commit'; goalBranch: string; sha: string; previousSha: string };
 
+export interface SyncResult {
+  kind: 'up-to-date' | 'fast-forward' | 'merge-commit' | 'conflict';
+  /** Task branch tip afterwards (for `conflict`: unchanged until the resolution is committed). */
+  sha: string;
+  /** Files holding conflict markers (only for `conflict`). */
+  paths: string[];
+}
+
 export interface CommitInfo {
   sha: string;
   parents: string[];
@@ -117,6 +126,8 @@ export interface CommitInfo {
   authoredAt: string;
 }
 
+// A line that opens or closes a conflict block, as the diff3 merge writes them.
+const CONFLICT_MARKER = /^(<{7}|>{7}) /m;
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 const headsRef = (branch: string): string => `refs/heads/${branch}`;
 
@@ -292,9 +303,15 @@ export class GitWorkspace {
     if (toAdd.length > 0) await git.add({ fs: gitFs, dir, gitdir, filepath: toAdd, cache: this.cache });
 
     const tip = await readRef(gitdir, headsRef(branch));
-    if (files.length === 0) {
-      if (!tip) throw new WorkingCopyError(`${branch} has no commit in ${dir}`);
-      return { committed: false, sha: tip, branch, files };
+    if (!tip) throw new WorkingCopyError(`${branch} has no commit in ${dir}`);
+    const mergeHead = (await fsp.readFile(join(gitdir, 'MERGE_HEAD'), 'utf8').catch(() => '')).trim();
+    if (files.length === 0 && !mergeHead) return { committed: false, sha: tip, branch, files };
+    if (mergeHead) {
+      const unresolved: string[] = [];
+      for (const { path, status } of files) {
+        if (status !== 'deleted' && CONFLICT_MARKER.test(await fsp.readFile(join(dir, path), 'utf8'))) unresolved.push(path);
+      }
+      if (unresolved.length > 0) throw new UnresolvedConflictError(unresolved.sort());
     }
     const sha = await git.commit({
       fs: gitFs,
@@ -303,8 +320,10 @@ export class GitWorkspace {
       message: options.message,
       author: options.author,
       committer: options.author,
+      ...(mergeHead ? { parent: [tip, mergeHead] } : {}),
       cache: this.cache,
     });
+    if (mergeHead) await fsp.rm(join(gitdir, 'MERGE_HEAD'), { force: true });
     // Single writer (the task's agent claimed the task), so no compare-and-swap is needed.
     await updateRef(this.gitdir, { ref: headsRef(branch), value: sha });
     logger.info('task changes committed', { branch, sha, files: files.length });
@@ -339,55 +358,150 @@ export class GitWorkspace {
         return { kind: 'fast-forward', goalBranch, sha: theirs, previousSha: ours };
       }
 
-      const base = bases[0] ?? EMPTY_TREE;
-      const ourChanges = await this.changedPaths(base, ours);
-      const theirChanges = await this.changedPaths(base, theirs);
-      const touchedByBoth = overlappingPaths([...ourChanges.keys()], [...theirChanges.keys()]);
-      if (bases.length !== 1) {
-        // Criss-cross history needs a recursive merge, which isomorphic-git does not do.
-        throw new MergeConflictError(goalBranch, taskBranch, touchedByBoth, 'unsupported');
-      }
-      // isomorphic-git would merge binary files as UTF-8 text and corrupt them; refuse instead.
-      const binary: string[] = [];
-      for (const path of touchedByBoth.filter((p) => ourChanges.has(p) && theirChanges.has(p))) {
-        const [o, t] = [ourChanges.get(path)?.after, theirChanges.get(path)?.after];
-        if (o !== t && ((o && (await this.isBinaryBlob(o))) || (t && (await this.isBinaryBlob(t))))) binary.push(path);
-      }
-      if (binary.length > 0) throw new MergeConflictError(goalBranch, taskBranch, binary, 'unsupported');
-
-      const scratch = await this.scratchGitdir();
-      let merged: string;
-      try {
-        const result = await git.merge({
-          fs: gitFs,
-          gitdir: scratch,
-          ours,
-          theirs,
-          fastForward: false,
-          noUpdateBranch: true,
-          abortOnConflict: true,
-          message: options.message ?? `Merge ${taskBranch} into ${goalBranch}`,
-          author: this.mergeIdentity,
-          committer: this.mergeIdentity,
-          cache: this.cache,
-        });
-        if (!result.oid) throw new WorkingCopyError(`merge of ${taskBranch} into ${goalBranch} produced no commit`);
-        merged = result.oid;
-      } catch (error) {
-        if (error instanceof Errors.MergeConflictError) {
-          throw new MergeConflictError(goalBranch, taskBranch, [...error.data.filepaths].sort(), 'content');
-        }
-        if (error instanceof Errors.MergeNotSupportedError) {
-          throw new MergeConflictError(goalBranch, taskBranch, touchedByBoth, 'unsupported');
-        }
-        throw error;
-      } finally {
-        await fsp.rm(scratch, { recursive: true, force: true });
-      }
+      const merged = await this.threeWayMerge({
+        ours,
+        theirs,
+        bases,
+        message: options.message ?? `Merge ${taskBranch} into ${goalBranch}`,
+        author: this.mergeIdentity,
+        conflict: (paths, kind) => new MergeConflictError(goalBranch, taskBranch, paths, kind),
+      });
       await updateRef(this.gitdir, { ref: headsRef(goalBranch), value: merged, expected: ours });
       logger.info('task merged (merge commit)', { goalBranch, taskBranch, sha: merged });
       return { kind: 'merge-commit', goalBranch, sha: merged, previousSha: ours };
     });
+  }
+
+  /**
+   * A merge commit of `theirs` into `ours` (first parent `ours`), made in a scratch gitdir, or the
+   * error `conflict` builds. With `conflictDir`, a content conflict also writes the whole merged
+   * tree, conflict markers included, into that directory before throwing.
+   */
+  private async threeWayMerge(args: {
+    ours: string;
+    theirs: string;
+    bases: string[];
+    message: string;
+    author: GitIdentity;
+    conflict: (paths: string[], kind: 'content' | 'unsupported') => Error;
+    conflictDir?: string;
+  }): Promise<string> {
+    const { ours, theirs, bases } = args;
+    const base = bases[0] ?? EMPTY_TREE;
+    const ourChanges = await this.changedPaths(base, ours);
+    const theirChanges = await this.changedPaths(base, theirs);
+    const touchedByBoth = overlappingPaths([...ourChanges.keys()], [...theirChanges.keys()]);
+    if (bases.length !== 1) {
+      // Criss-cross history needs a recursive merge, which isomorphic-git does not do.
+      throw args.conflict(touchedByBoth, 'unsupported');
+    }
+    // isomorphic-git would merge binary files as UTF-8 text and corrupt them; refuse instead.
+    const binary: string[] = [];
+    for (const path of touchedByBoth.filter((p) => ourChanges.has(p) && theirChanges.has(p))) {
+      const [o, t] = [ourChanges.get(path)?.after, theirChanges.get(path)?.after];
+      if (o !== t && ((o && (await this.isBinaryBlob(o))) || (t && (await this.isBinaryBlob(t))))) binary.push(path);
+    }
+    if (binary.length > 0) throw args.conflict(binary, 'unsupported');
+
+    const scratch = await this.scratchGitdir();
+    try {
+      const result = await git.merge({
+        fs: gitFs,
+        gitdir: scratch,
+        ...(args.conflictDir ? { dir: args.conflictDir, abortOnConflict: false } : { abortOnConflict: true }),
+        ours,
+        theirs,
+        fastForward: false,
+        noUpdateBranch: true,
+        message: args.message,
+        author: args.author,
+        committer: args.author,
+        cache: this.cache,
+      });
+      if (!result.oid) throw new WorkingCopyError(`merging ${theirs} into ${ours} produced no commit`);
+      return result.oid;
+    } catch (error) {
+      if (error instanceof Errors.MergeConflictError) throw args.conflict([...error.data.filepaths].sort(), 'content');
+      if (error instanceof Errors.MergeNotSupportedError) throw args.conflict(touchedByBoth, 'unsupported');
+      throw error;
+    } finally {
+      await fsp.rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Bring the goal branch's newer work into a task's working copy — the first step of a
+   * conflict-resolution task, or of a task that must build on work merged after it started.
+   * The working copy must have no uncommitted changes.
+   *
+   * - `up-to-date`: the task already contains the goal tip;
+   * - `fast-forward` / `merge-commit`: done, committed on the task branch and checked out;
+   * - `conflict`: the working copy now holds the merged files, with git-style conflict markers in
+   *   `paths`. The agent edits them; the next commitAll refuses while markers remain, then records a
+   *   merge commit whose second parent is the goal tip, so the task merges back as a fast-forward.
+   * Changes isomorphic-git cannot merge (file/directory, binary) still throw MergeConflictError.
+   */
+  async syncTaskWithGoal(copy: TaskWorkingCopy, options: { author: GitIdentity }): Promise<SyncResult> {
+    const { dir, gitdir, branch, goalBranch } = copy;
+    const dirty = (await git.statusMatrix({ fs: gitFs, dir, gitdir, cache: this.cache })).filter(
+      ([, head, workdir, stage]) => !(head === 1 && workdir === 1 && stage === 1),
+    );
+    if (dirty.length > 0) {
+      throw new WorkingCopyError(`${dir} has uncommitted changes (${dirty.map(([p]) => p).slice(0, 5).join(', ')}); commit them first`);
+    }
+    if (await exists(join(gitdir, 'MERGE_HEAD'))) throw new WorkingCopyError(`${dir} is already in the middle of a merge; commit it first`);
+    const ours = await readRef(gitdir, headsRef(branch));
+    const theirs = await readRef(this.gitdir, headsRef(goalBranch));
+    if (!ours) throw new RefNotFoundError(branch);
+    if (!theirs) throw new RefNotFoundError(goalBranch);
+    const bases = await git.findMergeBase({ fs: gitFs, gitdir: this.gitdir, oids: [ours, theirs], cache: this.cache });
+    if (ours === theirs || bases.includes(theirs)) return { kind: 'up-to-date', sha: ours, paths: [] };
+
+    const moveTo = async (sha: string): Promise<void> => {
+      await updateRef(gitdir, { ref: headsRef(branch), value: sha });
+      await git.checkout({ fs: gitFs, dir, gitdir, ref: branch, force: true, cache: this.cache });
+      await updateRef(this.gitdir, { ref: headsRef(branch), value: sha });
+    };
+    if (bases.length === 1 && bases[0] === ours) {
+      await moveTo(theirs);
+      return { kind: 'fast-forward', sha: theirs, paths: [] };
+    }
+
+    const conflictDir = await fsp.mkdtemp(join(this.root, '.conflict-'));
+    try {
+      const merged = await this.threeWayMerge({
+        ours,
+        theirs,
+        bases,
+        message: `Merge ${goalBranch} into ${branch}`,
+        author: options.author,
+        conflict: (paths, kind) => new MergeConflictError(goalBranch, branch, paths, kind, 'goal-into-task'),
+        conflictDir,
+      });
+      await moveTo(merged);
+      return { kind: 'merge-commit', sha: merged, paths: [] };
+    } catch (error) {
+      if (!(error instanceof MergeConflictError) || error.kind !== 'content') throw error;
+      // The merged tree (markers included) is in conflictDir. Copy over every path the goal side
+      // changed; paths only the task changed are already right in the working copy.
+      const base = bases[0] ?? EMPTY_TREE;
+      for (const path of (await this.changedPaths(base, theirs)).keys()) {
+        const source = join(conflictDir, path);
+        const target = join(dir, path);
+        if (await exists(source)) {
+          await fsp.mkdir(dirname(target), { recursive: true });
+          await fsp.copyFile(source, target);
+        } else {
+          await fsp.rm(target, { force: true });
+        }
+      }
+      // MERGE_HEAD is what real git writes too, so `git status` in the working copy agrees.
+      await fsp.writeFile(join(gitdir, 'MERGE_HEAD'), `${theirs}\n`);
+      logger.info('goal merged into task with conflicts', { branch, goalBranch, paths: error.paths });
+      return { kind: 'conflict', sha: ours, paths: error.paths };
+    } finally {
+      await fsp.rm(conflictDir, { recursive: true, force: true });
+    }
   }
 
   /**

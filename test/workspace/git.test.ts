@@ -7,6 +7,8 @@ import {
   RefChangedError,
   RefLockedError,
   RefNotFoundError,
+  UnresolvedConflictError,
+  WorkingCopyError,
   cahootsIdentity,
   goalBranchName,
   taskBranchName,
@@ -323,5 +325,72 @@ describe('merging task branches into the goal branch', () => {
     );
     await expect(updateRef(gitdir, { ref: 'refs/heads/main', value: main, expected: null })).rejects.toBeInstanceOf(RefChangedError);
     expect(existsSync(join(gitdir, 'refs/heads/main.lock'))).toBe(false);
+  });
+});
+
+describe('bringing goal work into a task (conflict resolution)', () => {
+  it('fast-forwards a task without commits and merges cleanly when it can', async () => {
+    await ws.createGoalBranch('G', 'main');
+    const a = await ws.createTaskWorkingCopy('G', 'A');
+    const b = await ws.createTaskWorkingCopy('G', 'B');
+    const c = await ws.createTaskWorkingCopy('G', 'C');
+    edit(a, 'src/a.ts', 'a\n');
+    await ws.commitAll(a, { message: 'A', author: developer });
+    await ws.mergeTask('G', 'A');
+
+    expect(await ws.syncTaskWithGoal(b, { author: developer })).toMatchObject({ kind: 'fast-forward', paths: [] });
+    expect(readFileSync(join(b.dir, 'src/a.ts'), 'utf8')).toBe('a\n');
+
+    edit(c, 'src/c.ts', 'c\n');
+    await ws.commitAll(c, { message: 'C', author: developer });
+    const synced = await ws.syncTaskWithGoal(c, { author: developer });
+    expect(synced.kind).toBe('merge-commit');
+    expect(readFileSync(join(c.dir, 'src/a.ts'), 'utf8')).toBe('a\n');
+    expect(runGit(c.dir, ['status', '--porcelain'])).toBe('');
+    expect(repo.git('rev-parse', 'cahoots-task/G/C')).toBe(synced.sha);
+    expect(await ws.syncTaskWithGoal(c, { author: developer })).toMatchObject({ kind: 'up-to-date' });
+  });
+
+  it('leaves conflict markers to resolve, refuses to commit them, then merges back as a fast-forward', async () => {
+    await ws.createGoalBranch('G', 'main');
+    const a = await ws.createTaskWorkingCopy('G', 'A');
+    const b = await ws.createTaskWorkingCopy('G', 'B');
+    edit(a, 'src/math.ts', 'export function add(a: number, b: number): number {\n  return a + b + 0;\n}\n');
+    edit(a, 'src/extra.ts', 'export const extra = true;\n');
+    rmSync(join(a.dir, 'README.md'));
+    edit(b, 'src/math.ts', 'export function add(a: number, b: number): number {\n  return Number(a) + Number(b);\n}\n');
+    edit(b, 'src/greet.ts', 'export const greet = (n: string) => n;\n');
+    await ws.commitAll(a, { message: 'A', author: developer });
+    const commitB = await ws.commitAll(b, { message: 'B', author: developer });
+    await ws.mergeTask('G', 'A');
+    await expect(ws.mergeTask('G', 'B')).rejects.toBeInstanceOf(MergeConflictError);
+
+    const synced = await ws.syncTaskWithGoal(b, { author: developer });
+    expect(synced).toEqual({ kind: 'conflict', sha: commitB.sha, paths: ['src/math.ts'] });
+    const conflicted = readFileSync(join(b.dir, 'src/math.ts'), 'utf8');
+    expect(conflicted).toMatch(/^<{7} /m);
+    expect(conflicted).toContain('a + b + 0');
+    expect(conflicted).toContain('Number(a) + Number(b)');
+    // The goal's other work arrived; the task's own work stayed.
+    expect(readFileSync(join(b.dir, 'src/extra.ts'), 'utf8')).toBe('export const extra = true;\n');
+    expect(existsSync(join(b.dir, 'README.md'))).toBe(false);
+    expect(readFileSync(join(b.dir, 'src/greet.ts'), 'utf8')).toContain('(n: string) => n');
+
+    await expect(ws.commitAll(b, { message: 'Resolve', author: developer })).rejects.toBeInstanceOf(UnresolvedConflictError);
+    await expect(ws.syncTaskWithGoal(b, { author: developer })).rejects.toBeInstanceOf(WorkingCopyError);
+
+    edit(b, 'src/math.ts', 'export function add(a: number, b: number): number {\n  return Number(a) + Number(b) + 0;\n}\n');
+    const resolved = await ws.commitAll(b, { message: 'Resolve conflict with goal', author: developer });
+    const goalTip = repo.git('rev-parse', 'cahoots/G');
+    expect(repo.git('log', '-1', '--format=%P', resolved.sha).split(' ')).toEqual([commitB.sha, goalTip]);
+    expect(existsSync(join(b.gitdir, 'MERGE_HEAD'))).toBe(false);
+
+    expect(await ws.mergeTask('G', 'B')).toMatchObject({ kind: 'fast-forward', sha: resolved.sha });
+    expect(repo.git('show', 'cahoots/G:src/math.ts')).toContain('Number(a) + Number(b) + 0');
+    expect(repo.git('ls-tree', '--name-only', '-r', 'cahoots/G').split('\n')).toEqual(
+      expect.arrayContaining(['src/extra.ts', 'src/greet.ts']),
+    );
+    expect(repo.git('ls-tree', '--name-only', '-r', 'cahoots/G').split('\n')).not.toContain('README.md');
+    expect(repo.git('fsck', '--no-progress', '--no-dangling')).toBe('');
   });
 });
