@@ -17,6 +17,8 @@ import { createEncryptedLogGroup } from './encrypted-log-group';
 /** Node 22 is what package.json, the local runtime and the tests run; Lambda runs the same. */
 export const AGENT_FUNCTION_RUNTIME = Runtime.NODEJS_22_X;
 export const METRICS_NAMESPACE = 'Cahoots';
+/** Lambda's hard limit, for callers that derive other timeouts from a function timeout. */
+export const MAX_FUNCTION_TIMEOUT = Duration.minutes(15);
 
 /**
  * ESM bundles have no `require`; a CommonJS dependency that calls it (several AWS SDK and
@@ -108,6 +110,8 @@ export class AgentFunction extends Construct implements IGrantable {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        // Stack traces point at the TypeScript source through the bundled source map.
+        NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
       projectRoot: REPO_ROOT,
@@ -172,6 +176,3 @@ function resolveEntry(sourceRoot: string, entry: string): string {
   }
   return resolved;
 }
-
-/** Lambda's hard limit, for callers that derive other timeouts from a function timeout. */
-export const MAX_FUNCTION_TIMEOUT = Duration.minutes(15);

@@ -2,6 +2,7 @@
 // their functions and state machines, wired to the references this stack exposes.
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -12,6 +13,7 @@ import { AgentQueue } from '../constructs/agent-queue';
 import { AlarmTopic } from '../constructs/alarm-topic';
 import type { AgentPlacement, CellNetwork } from '../constructs/cell-network';
 import { CellEventBus } from '../constructs/event-bus';
+import { grantStateTableAccess } from '../constructs/state-table';
 import type { NetworkStack } from './network-stack';
 import type { StatefulStack } from './stateful-stack';
 
@@ -74,5 +76,9 @@ export class ServiceStack extends Stack {
     }
     this.queues = queues;
   }
-}
 
+  /** Least-privilege access to the state table for a function of this cell (see grantStateTableAccess). */
+  grantStateTable(grantee: IGrantable, access: 'read' | 'readWrite'): Grant {
+    return grantStateTableAccess(grantee, { table: this.table, encryptionKey: this.key, access });
+  }
+}

@@ -1,0 +1,106 @@
+// The customer file schema: the shipped files are valid, and a bad file fails with a message that
+// names the file and the field, both when parsed directly and when the app is built from it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/app';
+import {
+  CustomerConfigError,
+  listCustomerIds,
+  loadCustomerConfigs,
+  parseCustomerConfig,
+} from '../../infra/config/customer-config';
+import { CUSTOMERS_DIR } from '../../infra/paths';
+import { tempOutdir, testContext } from './helpers';
+
+const example = JSON.parse(fs.readFileSync(path.join(CUSTOMERS_DIR, 'example.json'), 'utf8')) as Record<string, any>;
+
+/** Parses `example.json` with `change` applied, as if it were the file `infra/customers/<name>.json`. */
+function parseVariant(change: (config: Record<string, any>) => void, name = 'example'): unknown {
+  const config = structuredClone(example);
+  change(config);
+  return parseCustomerConfig(path.join(CUSTOMERS_DIR, `${name}.json`), JSON.stringify(config));
+}
+
+function problemsOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(CustomerConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a CustomerConfigError');
+}
+
+describe('shipped customer files', () => {
+  it('all parse, and include the example and the test customer', () => {
+    const configs = loadCustomerConfigs();
+    expect(configs.map((config) => config.id)).toEqual(listCustomerIds());
+    expect(configs.map((config) => config.id)).toEqual(expect.arrayContaining(['example', 'acme']));
+    expect(configs.find((config) => config.id === 'example')!.account).toBe('123456789012');
+  });
+});
+
+describe('a malformed customer file', () => {
+  it('names the file and the field of a bad enum value', () => {
+    expect(problemsOf(() => parseVariant((config) => (config.egress = 'open')))).toBe(
+      'infra/customers/example.json: egress: expected "nat" | "none"',
+    );
+    expect(problemsOf(() => parseVariant((config) => (config.endpoints = 'all')))).toContain(
+      'infra/customers/example.json: endpoints: expected "full" | "minimal"',
+    );
+  });
+
+  it('names nested fields by their full path, one line per problem', () => {
+    const message = problemsOf(() =>
+      parseVariant((config) => {
+        config.projectDefaults.autonomyLevel = 7;
+        config.projectDefaults.modelPolicy.planner = ['gpt-4'];
+        config.account = '1234';
+      }),
+    );
+    const lines = message.split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines.every((line) => line.startsWith('infra/customers/example.json: '))).toBe(true);
+    expect(message).toContain('account: must be a 12-digit AWS account id');
+    expect(message).toMatch(/projectDefaults\.autonomyLevel: .*5/);
+    expect(message).toMatch(/projectDefaults\.modelPolicy\.planner\.0: model spec must be/);
+  });
+
+  it('rejects unknown fields, so a typo cannot silently fall back to a default', () => {
+    expect(
+      problemsOf(() =>
+        parseVariant((config) => {
+          config.egres = 'none';
+        }),
+      ),
+    ).toBe('infra/customers/example.json: egres: unknown field');
+  });
+
+  it('rejects a missing field, an id unfit for resource names, and an id that is not the file name', () => {
+    expect(problemsOf(() => parseVariant((config) => delete config.alarmEmail))).toMatch(/example\.json: alarmEmail: /);
+    expect(problemsOf(() => parseVariant((config) => (config.id = 'Bad_Id'), 'Bad_Id'))).toMatch(
+      /Bad_Id\.json: id: must be 3-24 characters/,
+    );
+    expect(problemsOf(() => parseVariant((config) => (config.id = 'other')))).toBe(
+      'infra/customers/example.json: id: must equal the file name "example"',
+    );
+  });
+
+  it('reports a file that is not JSON', () => {
+    expect(problemsOf(() => parseCustomerConfig(path.join(CUSTOMERS_DIR, 'broken.json'), '{ "id": '))).toMatch(
+      /^infra\/customers\/broken\.json: not valid JSON/,
+    );
+  });
+
+  it('fails the app build (and so `cdk synth`) with the file and the field', () => {
+    const dir = tempOutdir('customers');
+    const bad = structuredClone(example);
+    bad.id = 'badcorp';
+    bad.egress = 'open';
+    fs.writeFileSync(path.join(dir, 'badcorp.json'), JSON.stringify(bad));
+    expect(() => buildApp({ customersDir: dir, context: testContext(), outdir: tempOutdir('bad-app') })).toThrow(
+      `${path.join(dir, 'badcorp.json')}: egress: expected "nat" | "none"`,
+    );
+  });
+});
