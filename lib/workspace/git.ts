@@ -85,7 +85,7 @@ export interface TaskWorkingCopy {
   gitdir: string;
   branch: string;
   goalBranch: string;
-  /** Commit the working copy was checked out at. */
+  /** Tip of the task branch when the working copy was handed out. */
   baseSha: string;
 }
 
@@ -242,20 +242,21 @@ export class GitWorkspace {
       await updateRef(this.gitdir, { ref: headsRef(branch), value: start, expected: null });
     }
 
-    // Build next to the final place and rename, so a crash never leaves a half-made working copy
-    // that the "reuse if it exists" rule above would pick up.
+    // Build and check out next to the final place, then rename: a crash never leaves a half
+    // checked-out copy that the reuse rule above would pick up (and whose missing files the next
+    // commitAll would record as deletions). The index holds repository-relative paths and inode
+    // stats, which a rename of the parent directory does not change.
     await fsp.mkdir(dirname(dir), { recursive: true });
     await fsp.rm(dir, { recursive: true, force: true });
     const staging = await fsp.mkdtemp(`${dir}.building-`);
     try {
       await this.initLinkedGitdir(join(staging, '.git'), branch, start);
+      await git.checkout({ fs: gitFs, dir: staging, gitdir: join(staging, '.git'), ref: branch, force: true, cache: this.cache });
       await fsp.rename(staging, dir);
     } catch (error) {
       await fsp.rm(staging, { recursive: true, force: true });
       throw error;
     }
-    // Checkout after the rename: the index records file stats, and they must describe the final paths.
-    await git.checkout({ fs: gitFs, dir, gitdir, ref: branch, force: true, cache: this.cache });
     logger.info('task working copy created', { goalId, taskId, dir, branch, sha: start });
     return { goalId, taskId, dir: await fsp.realpath(dir), gitdir: await fsp.realpath(gitdir), branch, goalBranch, baseSha: start };
   }

@@ -2,7 +2,8 @@
 // file tools confined to a working copy, and the repo map the context engine uses.
 export * from './errors';
 export * from './git';
+export { gitFs, writeFileAtomic } from './git-fs';
 export * from './paths';
+export * from './repo-map';
 export * from './sandbox';
 export * from './tools';
-export * from './repo-map';

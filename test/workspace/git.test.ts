@@ -60,6 +60,29 @@ describe('goal branch', () => {
   });
 });
 
+describe('project repository shapes', () => {
+  it('works on a bare repository with packed refs and packed objects', async () => {
+    repo.git('gc', '--quiet');
+    const bare = join(repo.scratch, 'bare.git');
+    runGit(repo.scratch, ['clone', '--quiet', '--bare', repo.dir, bare]);
+    runGit(bare, ['gc', '--quiet']);
+    expect(existsSync(join(bare, 'packed-refs'))).toBe(true);
+    const bareWs = await GitWorkspace.open({ repoDir: bare, root: join(repo.scratch, 'wc') });
+    await bareWs.createGoalBranch('G', 'main');
+    const a = await bareWs.createTaskWorkingCopy('G', 'A');
+    expect(readFileSync(join(a.dir, 'src/math.ts'), 'utf8')).toContain('a + b');
+    edit(a, 'src/math.ts', 'changed\n');
+    await bareWs.commitAll(a, { message: 'A', author: developer });
+    expect((await bareWs.mergeTask('G', 'A')).kind).toBe('fast-forward');
+    expect(runGit(bare, ['show', 'cahoots/G:src/math.ts'])).toBe('changed');
+    expect(runGit(bare, ['fsck', '--no-progress', '--no-dangling'])).toBe('');
+  });
+
+  it('refuses a directory that is not a repository', async () => {
+    await expect(GitWorkspace.open({ repoDir: repo.scratch })).rejects.toThrow(/not a usable git repository/);
+  });
+});
+
 describe('task working copies', () => {
   it('are separate checkouts that real git understands, on their own branches', async () => {
     await ws.createGoalBranch('G', 'main');

@@ -101,7 +101,7 @@ describe('running commands', () => {
       fs.writeFileSync(${JSON.stringify(pidFile)}, String(g.pid));
       setInterval(() => {}, 1000);`;
     const started = Date.now();
-    const result = await runCommand(['node', '-e', script], opts({ timeoutMs: 700, killGraceMs: 300 }));
+    const result = await runCommand(['node', '-e', script], opts({ timeoutMs: 2500, killGraceMs: 300 }));
     expect(result.timedOut).toBe(true);
     expect(result.exitCode).toBeNull();
     expect(result.signal).toBe('SIGKILL');
