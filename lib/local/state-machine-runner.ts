@@ -342,6 +342,12 @@ export class LocalStateMachineRunner {
     await record.result;
   }
 
+  /** Stops every running execution, e.g. when the local runtime shuts down. */
+  async stopAll(cause = 'Local runtime shutting down'): Promise<void> {
+    const running = [...this.executions.values()].filter((record) => record.status === 'RUNNING');
+    await Promise.all(running.map((record) => this.stop(record.executionId, cause)));
+  }
+
   listExecutions(filter: { status?: ExecutionStatus } = {}): ExecutionSummary[] {
     return [...this.executions.values()]
       .filter((record) => !filter.status || record.status === filter.status)
@@ -472,8 +478,8 @@ export class LocalStateMachineRunner {
     try {
       return queues.send(parameters.QueueUrl, text, { delaySeconds: parameters.DelaySeconds });
     } catch (error) {
-      // Named the way the SQS integration reports service errors (SQS.<Exception>), so Catch can target it.
-      const name = error instanceof Error ? error.name : 'Error';
+      // Named the way the SQS integration reports service errors (SQS.<Name>Exception), so Catch can target it.
+      const name = error instanceof Error ? error.name.replace(/Error$/, 'Exception') : 'AmazonSQSException';
       throw new StepFunctionsTaskError(`SQS.${name}`, error instanceof Error ? error.message : String(error));
     }
   }

@@ -361,6 +361,36 @@ describe('definition preparation', () => {
     expect(tasks.get('Work')?.kind).toBe('lambda-invoke');
   });
 
+  it('walks Parallel branches and Map processors, and refuses a Task name used twice', () => {
+    const task = { Type: 'Task', Resource: fn('x'), End: true };
+    const branch = (name: string) => ({ StartAt: name, States: { [name]: task } });
+    const parallel = (a: string, b: string) => ({
+      StartAt: 'Both',
+      States: { Both: { Type: 'Parallel', Branches: [branch(a), branch(b)], End: true } },
+    });
+    expect([...prepareDefinition(parallel('A', 'B')).tasks.keys()]).toEqual(['A', 'B']);
+    expect(() => prepareDefinition(parallel('A', 'A'))).toThrow(/used more than once/);
+  });
+
+  it('names an SQS failure like the service integration does', async () => {
+    const queues = new LocalQueues();
+    const runner = new LocalStateMachineRunner({
+      definition: {
+        StartAt: 'Send',
+        States: {
+          Send: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::sqs:sendMessage',
+            Parameters: { QueueUrl: 'local://queues/missing', MessageBody: { a: 1 } },
+            End: true,
+          },
+        },
+      },
+      queues,
+    });
+    expect(await runner.start({}).result).toMatchObject({ status: 'FAILED', error: 'SQS.QueueDoesNotExistException' });
+  });
+
   it('runs the goal pipeline definition’s shape check (unique task names, supported resources)', () => {
     const pipeline = readFileSync(new URL('../../statemachines/goal-pipeline.asl.json', import.meta.url), 'utf8');
     const keys = [...new Set([...pipeline.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1] as string))];

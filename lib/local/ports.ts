@@ -1,0 +1,31 @@
+// The local side of the ports: createLocalPorts assembles one adapter per port from the local
+// runtime's parts, the counterpart of createAwsPorts. Handlers get the same Ports interface.
+import type { Ports } from '../ports/index';
+import { DirectoryArtifactStore } from './artifact-store';
+import { type LocalEventBus, LocalEventPublisher } from './event-bus';
+import { LocalPipelineStarter } from './pipeline-starter';
+import type { LocalQueues } from './queues';
+import { LocalSecrets, type LocalSecretsOptions } from './secrets';
+import type { LocalStateMachineRunner } from './state-machine-runner';
+import { LocalWorkQueue } from './work-queue';
+
+export interface LocalPortsParts {
+  /** The goal pipeline runner; its callback registry answers task tokens. */
+  runner: LocalStateMachineRunner;
+  queues: LocalQueues;
+  bus: LocalEventBus;
+  /** Where artifacts are kept, e.g. `.cahoots/artifacts`. */
+  artifactsDir: string;
+  secrets?: LocalSecretsOptions;
+}
+
+export function createLocalPorts(parts: LocalPortsParts): Ports {
+  return {
+    pipeline: new LocalPipelineStarter(parts.runner),
+    callbacks: parts.runner.callbacks,
+    queue: new LocalWorkQueue(parts.queues),
+    events: new LocalEventPublisher(parts.bus),
+    artifacts: new DirectoryArtifactStore(parts.artifactsDir),
+    secrets: new LocalSecrets(parts.secrets),
+  };
+}
