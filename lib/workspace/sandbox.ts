@@ -9,6 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { logger } from '../powertools';
 import { CommandNotAllowedError, NetworkIsolationUnavailableError, NotADirectoryError } from './errors';
 import { resolveInside } from './paths';
@@ -40,7 +41,11 @@ export interface RunCommandOptions {
   maxOutputBytes?: number;
   /** Extra variables for the child. Names that look like secrets are dropped all the same. */
   env?: Record<string, string>;
-  /** HOME for the child; defaults to the parent's HOME, or the temp dir when there is none. */
+  /**
+   * HOME for the child. Defaults to an empty directory of its own under the temp dir, not the
+   * parent's HOME: npm, git and cloud CLIs read credentials from files there (~/.npmrc,
+   * ~/.git-credentials, ~/.aws) without being asked.
+   */
   home?: string;
   /** 'none' runs the command in a new network namespace with `unshare`, or refuses to run. */
   network?: 'inherit' | 'none';
@@ -102,11 +107,13 @@ export function isSecretEnvName(name: string): boolean {
 // The only variables inherited from this process: enough to find programs and pick a locale.
 const INHERITED = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'LD_LIBRARY_PATH'];
 
+export const defaultSandboxHome = (): string => join(tmpdir(), 'cahoots-sandbox-home');
+
 /** The child's whole environment, built from nothing. */
 export function buildSandboxEnv(
   parent: NodeJS.ProcessEnv = process.env,
   extra: Record<string, string> = {},
-  home?: string,
+  home: string = defaultSandboxHome(),
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of INHERITED) {
@@ -114,7 +121,7 @@ export function buildSandboxEnv(
     if (value !== undefined) env[name] = value;
   }
   Object.assign(env, {
-    HOME: home ?? parent.HOME ?? tmpdir(),
+    HOME: home,
     TMPDIR: tmpdir(),
     CI: '1',
     NO_COLOR: '1',
@@ -202,6 +209,8 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
     command = ['unshare', '--user', '--map-root-user', '--net', '--', ...command];
   }
 
+  const home = options.home ?? defaultSandboxHome();
+  await fsp.mkdir(home, { recursive: true });
   const timeoutMs = options.timeoutMs ?? SANDBOX_DEFAULTS.timeoutMs;
   const killGraceMs = options.killGraceMs ?? SANDBOX_DEFAULTS.killGraceMs;
   const limit = options.maxOutputBytes ?? SANDBOX_DEFAULTS.maxOutputBytes;
@@ -215,7 +224,7 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
       // detached: the child leads a new process group, so a timeout can kill its children too.
       const child = spawn(file, args, {
         cwd: cwd.absolute,
-        env: buildSandboxEnv(process.env, options.env, options.home),
+        env: buildSandboxEnv(process.env, options.env, home),
         detached: true,
         shell: false,
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,6 +6,7 @@ import {
   CommandNotAllowedError,
   PathOutsideWorkspaceError,
   buildSandboxEnv,
+  defaultSandboxHome,
   isSecretEnvName,
   matchAllowedCommand,
   networkIsolationAvailable,
@@ -161,7 +162,9 @@ describe('environment', () => {
 
   it('drops caller-supplied variables that look like secrets and keeps the rest', () => {
     const env = buildSandboxEnv({ PATH: '/bin', HOME: '/home/x', AWS_REGION: 'eu-west-1' }, { SERVICE_SECRET: 's', API_KEY: 'k', NODE_ENV: 'test' });
-    expect(env).toMatchObject({ PATH: '/bin', HOME: '/home/x', NODE_ENV: 'test', CI: '1' });
+    expect(env).toMatchObject({ PATH: '/bin', NODE_ENV: 'test', CI: '1' });
+    // Not the parent's HOME, whose dotfiles hold credentials.
+    expect(env.HOME).toBe(defaultSandboxHome());
     expect(env.SERVICE_SECRET).toBeUndefined();
     expect(env.API_KEY).toBeUndefined();
     expect(env.AWS_REGION).toBeUndefined();
