@@ -68,3 +68,27 @@ export function taskIdFor(goalId: string, planKey: string, revision = 0): string
   }
   return `${ID_PREFIXES.task}_${goalUlid.slice(0, 10)}${random}`;
 }
+
+/**
+ * A ULID that is the same every time for the same `key`: the time part is `timeMs`, the random
+ * part a digest of the key. Steps that may run twice (SQS redelivery, Lambda retry) name their
+ * events with it, so the event log's append turns the repeat into a no-op.
+ */
+export function ulidFor(key: string, timeMs: number): string {
+  const time = Math.max(0, Math.min(Math.floor(timeMs), 2 ** 48 - 1));
+  let timePart = '';
+  let rest = time;
+  for (let i = 0; i < 10; i++) {
+    timePart = CROCKFORD[rest % 32] + timePart;
+    rest = Math.floor(rest / 32);
+  }
+  const digest = createHash('sha256').update(key).digest();
+  let random = '';
+  for (let i = 0; i < 16; i++) {
+    const bit = i * 5;
+    const byte = bit >> 3;
+    const word = ((digest[byte] ?? 0) << 8) | (digest[byte + 1] ?? 0);
+    random += CROCKFORD[(word >> (11 - (bit & 7))) & 31];
+  }
+  return timePart + random;
+}

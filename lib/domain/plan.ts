@@ -5,7 +5,7 @@ import { LIMITS, TitleSchema } from './common';
 import { DomainError } from './errors';
 import { AGENT_ROLES, AgentRoleSchema, type AgentRole } from './settings';
 
-export const TASK_KINDS = ['feature', 'fix', 'test', 'refactor', 'docs', 'review', 'qa', 'rework', 'conflict'] as const;
+export const TASK_KINDS = ['plan', 'feature', 'fix', 'test', 'refactor', 'docs', 'review', 'qa', 'rework', 'conflict'] as const;
 export const TaskKindSchema = z.enum(TASK_KINDS);
 export type TaskKind = z.infer<typeof TaskKindSchema>;
 

@@ -1,0 +1,6 @@
+// Pipeline step "DecidePlanApproval" of statemachines/goal-pipeline.asl.json: asks the autonomy policy whether a human must approve the plan.
+import { decidePlanApproval } from '../../lib/pipeline/goals';
+import { GoalStepInputSchema } from '../../lib/pipeline/inputs';
+import { pipelineStepHandler } from '../../lib/pipeline/handler';
+
+export const handler = pipelineStepHandler('DecidePlanApproval', GoalStepInputSchema, decidePlanApproval);

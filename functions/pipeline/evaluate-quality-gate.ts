@@ -1,0 +1,6 @@
+// Pipeline step "EvaluateQualityGate" of statemachines/goal-pipeline.asl.json: turns verdicts into deliver, rework or failure.
+import { evaluateQualityGate } from '../../lib/pipeline/quality-gate';
+import { GoalStepInputSchema } from '../../lib/pipeline/inputs';
+import { pipelineStepHandler } from '../../lib/pipeline/handler';
+
+export const handler = pipelineStepHandler('EvaluateQualityGate', GoalStepInputSchema, evaluateQualityGate);

@@ -1,0 +1,6 @@
+// Pipeline step "OpenQualityGate" of statemachines/goal-pipeline.asl.json: creates this round's reviewer and QA tasks.
+import { openQualityGate } from '../../lib/pipeline/quality-gate';
+import { GoalStepInputSchema } from '../../lib/pipeline/inputs';
+import { pipelineStepHandler } from '../../lib/pipeline/handler';
+
+export const handler = pipelineStepHandler('OpenQualityGate', GoalStepInputSchema, openQualityGate);

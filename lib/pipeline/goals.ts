@@ -1,0 +1,143 @@
+// Pipeline steps about the goal as a whole: start it, decide and request human approval, and end
+// it as failed or cancelled. Every step is safe to repeat (Lambda and Step Functions retry).
+import type { Goal } from '../domain/goal';
+import { taskIdFor } from '../domain/ids';
+import { isTerminal } from '../domain/status';
+import { TaskSchema, type Task } from '../domain/task';
+import { metrics } from '../powertools';
+import type { Runtime } from '../runtime';
+import { GoalNotRunnableError, GoalProjectMismatchError } from './errors';
+import { recordGoalEvent } from './events';
+import type { EndGoalInput, GoalStepInput, RequestApprovalInput, StartGoalInput, TaskRef } from './inputs';
+import { effectiveAutonomy, planApprovalRequired } from './policy';
+import { taskRef } from './tasks';
+
+/** What the state machine keeps in `$.settings` for the whole execution. */
+export interface PipelineSettings {
+  maxParallelTasks: number;
+  taskTimeoutSeconds: number;
+  heartbeatSeconds: number;
+  approvalTimeoutSeconds: number;
+  planTask: TaskRef;
+}
+
+export const PLAN_TASK_KEY = 'plan';
+
+/** The goal, moved back to RUNNING if a human has just answered its approval gate. */
+export async function ensureGoalRunning(runtime: Runtime, goalId: string): Promise<Goal> {
+  const goal = await runtime.store.goals.get(goalId);
+  if (goal.status === 'AWAITING_APPROVAL' || goal.status === 'BLOCKED') {
+    return runtime.store.goals.transition(goalId, 'RUNNING', {}, { idempotent: true });
+  }
+  return goal;
+}
+
+export async function startGoal(runtime: Runtime, input: StartGoalInput): Promise<PipelineSettings> {
+  const goal = await runtime.store.goals.get(input.goalId);
+  if (goal.projectId !== input.projectId) throw new GoalProjectMismatchError(goal.id, input.projectId);
+  if (isTerminal(goal.status)) throw new GoalNotRunnableError(goal.id, goal.status);
+  const project = await runtime.store.projects.get(goal.projectId);
+  await runtime.store.goals.transition(goal.id, 'RUNNING', { executionId: input.executionId }, { idempotent: true });
+
+  const now = new Date().toISOString();
+  const [planTask] = await runtime.store.tasks.createMany([
+    TaskSchema.parse({
+      id: taskIdFor(goal.id, PLAN_TASK_KEY),
+      goalId: goal.id,
+      projectId: goal.projectId,
+      planKey: PLAN_TASK_KEY,
+      role: 'planner',
+      kind: 'plan',
+      title: `Plan: ${goal.title}`.slice(0, 200),
+      spec: goal.description.trim() || goal.title,
+      acceptanceCriteria: ['A plan of small tasks with roles, dependencies and acceptance criteria that passes plan validation'],
+      dependsOn: [],
+      status: 'PENDING',
+      attempts: 0,
+      modelTier: 0,
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    } satisfies Task),
+  ]);
+  await recordGoalEvent(runtime, {
+    type: 'Goal.Started',
+    goal,
+    data: { executionId: input.executionId, autonomyLevel: effectiveAutonomy(goal, project), priority: goal.priority },
+    idempotencyKey: `started:${input.executionId}`,
+  });
+  return {
+    maxParallelTasks: project.maxParallelTasks,
+    taskTimeoutSeconds: runtime.config.taskTimeoutSeconds,
+    heartbeatSeconds: runtime.config.heartbeatSeconds,
+    approvalTimeoutSeconds: runtime.config.approvalTimeoutSeconds,
+    planTask: taskRef(runtime, planTask!),
+  };
+}
+
+export async function decidePlanApproval(runtime: Runtime, input: GoalStepInput): Promise<{ approvalRequired: boolean; autonomyLevel: number; risk: string }> {
+  const goal = await runtime.store.goals.get(input.goalId);
+  const project = await runtime.store.projects.get(goal.projectId);
+  const level = effectiveAutonomy(goal, project);
+  return { approvalRequired: planApprovalRequired(level, goal.risk), autonomyLevel: level, risk: goal.risk ?? 'unknown' };
+}
+
+/**
+ * Parks the goal at a human gate: stores the task token the approvals API answers and tells
+ * everyone (Goal.AwaitingApproval). The state machine waits until the token is answered.
+ */
+export async function requestApproval(runtime: Runtime, input: RequestApprovalInput): Promise<void> {
+  const goal = await runtime.store.goals.get(input.goalId);
+  if (isTerminal(goal.status)) throw new GoalNotRunnableError(goal.id, goal.status);
+  const updated = await runtime.store.goals.transition(
+    goal.id,
+    'AWAITING_APPROVAL',
+    { approval: { state: 'pending', stage: input.kind, taskToken: input.taskToken, requestedAt: new Date().toISOString() } },
+    { idempotent: true },
+  );
+  const project = await runtime.store.projects.get(goal.projectId);
+  await recordGoalEvent(runtime, {
+    type: 'Goal.AwaitingApproval',
+    goal,
+    ...(input.taskId ? { taskId: input.taskId } : {}),
+    data: {
+      stage: input.kind,
+      costUsd: updated.costUsd,
+      ...(input.kind === 'budget' ? { budgetUsd: goal.budgetOverrideUsd ?? project.budgets.perGoalUsd ?? null } : {}),
+    },
+    idempotencyKey: `awaiting:${input.taskToken.slice(-64)}`,
+  });
+}
+
+/** Ends a goal that failed or was cancelled/rejected; a goal that already ended stays as it is. */
+export async function endGoal(runtime: Runtime, input: EndGoalInput): Promise<void> {
+  const goal = await runtime.store.goals.get(input.goalId);
+  if (!isTerminal(goal.status)) {
+    const cause = { code: input.error?.Error ?? input.outcome, message: (input.error?.Cause ?? describeOutcome(input)).slice(0, 2_000) };
+    const approval = input.outcome === 'CANCELLED' && goal.approval.state === 'pending'
+      ? { ...goal.approval, state: input.error?.Error === 'States.Timeout' ? ('timed-out' as const) : ('rejected' as const), taskToken: undefined }
+      : goal.approval;
+    await runtime.store.goals.transition(goal.id, input.outcome, { failureCause: cause, approval }, { idempotent: true });
+  }
+  const ended = await runtime.store.goals.get(goal.id);
+  await cancelUnfinishedTasks(runtime, goal.id);
+  metrics.addMetric(ended.status === 'CANCELLED' ? 'GoalCancelled' : 'GoalFailed', 'Count', 1);
+  await recordGoalEvent(runtime, {
+    type: ended.status === 'CANCELLED' ? 'Goal.Cancelled' : 'Goal.Failed',
+    goal,
+    data: { cause: ended.failureCause?.message ?? '', code: ended.failureCause?.code ?? ended.status, costUsd: ended.costUsd },
+    idempotencyKey: `ended:${ended.status}`,
+  });
+}
+
+function describeOutcome(input: EndGoalInput): string {
+  return input.outcome === 'CANCELLED' ? 'the goal was cancelled' : 'the goal failed';
+}
+
+async function cancelUnfinishedTasks(runtime: Runtime, goalId: string): Promise<void> {
+  for (const task of await runtime.store.tasks.listAll(goalId)) {
+    if (task.status === 'PENDING' || task.status === 'BLOCKED') {
+      await runtime.store.tasks.transition(goalId, task.id, 'CANCELLED', {}, { idempotent: true });
+    }
+  }
+}

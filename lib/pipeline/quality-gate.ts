@@ -1,0 +1,176 @@
+// The quality gate: once the planned work has succeeded, the reviewer and QA look at the goal
+// branch in parallel; changes they ask for become a rework task for a developer, at most
+// `maxReworkRounds` times, after which the goal fails with their feedback as the cause.
+import type { Goal } from '../domain/goal';
+import { taskIdFor } from '../domain/ids';
+import { staffedRoles, type Project } from '../domain/project';
+import { TaskSchema, type Task } from '../domain/task';
+import type { AgentRole } from '../domain/settings';
+import { metrics } from '../powertools';
+import type { Runtime } from '../runtime';
+import { recordGoalEvent } from './events';
+import { ensureGoalRunning } from './goals';
+import type { GoalStepInput, TaskRef } from './inputs';
+import { deliveryApprovalRequired, effectiveAutonomy } from './policy';
+import { isWorkTask, taskRef } from './tasks';
+
+const GATE_ROLES = ['reviewer', 'qa'] as const satisfies readonly AgentRole[];
+const gateKey = (role: string, round: number) => `gate-${role}-r${round}`;
+const reworkKey = (round: number) => `rework-r${round}`;
+
+export async function openQualityGate(runtime: Runtime, input: GoalStepInput): Promise<{ next: 'gate'; tasks: TaskRef[]; cause: string }> {
+  const goal = await ensureGoalRunning(runtime, input.goalId);
+  const project = await runtime.store.projects.get(goal.projectId);
+  const round = goal.reworkRounds;
+  const staffed = new Set(staffedRoles(project.team));
+  const work = (await runtime.store.tasks.listAll(goal.id)).filter(isWorkTask);
+  const workSummary = work
+    .map((t) => `- ${t.title} (${t.role}): ${t.outputs?.summary ?? 'no summary'}${t.outputs?.filesChanged?.length ? ` [files: ${t.outputs.filesChanged.join(', ')}]` : ''}`)
+    .join('\n');
+  const now = new Date().toISOString();
+  const gateTasks = GATE_ROLES.filter((role) => staffed.has(role)).map((role) =>
+    TaskSchema.parse({
+      id: taskIdFor(goal.id, gateKey(role, round)),
+      goalId: goal.id,
+      projectId: goal.projectId,
+      planKey: gateKey(role, round),
+      role,
+      kind: role === 'reviewer' ? 'review' : 'qa',
+      title: `${role === 'reviewer' ? 'Review' : 'QA'} round ${round + 1}: ${goal.title}`.slice(0, 200),
+      spec: gateSpec(role, goal, workSummary),
+      acceptanceCriteria:
+        role === 'reviewer'
+          ? ['A verdict with concrete comments tied to files and lines']
+          : ["The project's tests were run on the goal branch and their results reported honestly"],
+      dependsOn: [],
+      status: 'PENDING',
+      attempts: 0,
+      modelTier: 0,
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    } satisfies Task),
+  );
+  const stored = await runtime.store.tasks.createMany(gateTasks);
+  for (const t of stored) {
+    await recordGoalEvent(runtime, { type: 'Task.Created', goal, taskId: t.id, data: { role: t.role, kind: t.kind, title: t.title }, idempotencyKey: `created:${t.id}` });
+  }
+  // A repeated step (Lambda retry) must not dispatch a gate task that already ran.
+  return { next: 'gate', tasks: stored.filter((t) => t.status === 'PENDING').map((t) => taskRef(runtime, t)), cause: '' };
+}
+
+function gateSpec(role: 'reviewer' | 'qa', goal: Goal, workSummary: string): string {
+  const intro =
+    role === 'reviewer'
+      ? `Review the changes on the goal branch ${goal.branch} against the goal below. Approve only if they meet it; otherwise request changes with concrete comments.`
+      : `Run the project's tests on the goal branch ${goal.branch} and report the results. Check the acceptance criteria of the work below.`;
+  return `${intro}\n\nGoal: ${goal.title}\n${goal.description}\n\nWork done:\n${workSummary}`.slice(0, 20_000);
+}
+
+export type GateDecision = { next: 'deliver' | 'approve-delivery' | 'rework' | 'failed'; tasks: []; cause: string };
+
+export async function evaluateQualityGate(runtime: Runtime, input: GoalStepInput): Promise<GateDecision> {
+  const goal = await ensureGoalRunning(runtime, input.goalId);
+  const project = await runtime.store.projects.get(goal.projectId);
+  const round = goal.reworkRounds;
+  const tasks = await runtime.store.tasks.listAll(goal.id);
+  const gate = tasks.filter((t) => t.planKey === gateKey('reviewer', round) || t.planKey === gateKey('qa', round));
+
+  const failed = gate.filter((t) => t.status !== 'SUCCEEDED');
+  if (failed.length > 0) {
+    return {
+      next: 'failed',
+      tasks: [],
+      cause: failed.map((t) => `quality gate task "${t.title}" ended ${t.status}: ${t.failureCause?.message ?? 'no cause recorded'}`).join('; '),
+    };
+  }
+
+  const feedback: string[] = [];
+  const criteria: string[] = [];
+  for (const t of gate) {
+    const review = t.outputs?.review;
+    if (review) {
+      await recordGoalEvent(runtime, {
+        type: 'Review.Verdict',
+        goal,
+        taskId: t.id,
+        data: { round: round + 1, verdict: review.verdict, comments: review.comments.length },
+        idempotencyKey: `verdict:${t.id}`,
+      });
+      if (review.verdict !== 'approved') {
+        feedback.push(`Reviewer (${review.verdict}): ${t.outputs?.summary ?? ''}`);
+        for (const c of review.comments) {
+          const where = c.file ? `${c.file}${c.line ? `:${c.line}` : ''}: ` : '';
+          feedback.push(`- [${c.severity}] ${where}${c.body}`);
+          if (c.severity === 'major' || c.severity === 'blocker') criteria.push(`${where}${c.body}`.slice(0, 500));
+        }
+      }
+    }
+    const tests = t.outputs?.testResults;
+    if (t.kind === 'qa' && tests) {
+      await recordGoalEvent(runtime, {
+        type: 'Qa.Result',
+        goal,
+        taskId: t.id,
+        data: { round: round + 1, passed: tests.passed, failed: tests.failed, skipped: tests.skipped },
+        idempotencyKey: `qa:${t.id}`,
+      });
+      if (tests.failed > 0) {
+        feedback.push(`QA: ${tests.failed} test(s) failed${tests.command ? ` running \`${tests.command}\`` : ''}. ${tests.summary ?? t.outputs?.summary ?? ''}`);
+        criteria.push(`All tests pass${tests.command ? ` (\`${tests.command}\`)` : ''}`);
+      }
+    }
+  }
+
+  if (feedback.length === 0) {
+    metrics.addMetric('QualityGatePassed', 'Count', 1);
+    return { next: deliveryApprovalRequired(effectiveAutonomy(goal, project)) ? 'approve-delivery' : 'deliver', tasks: [], cause: '' };
+  }
+  metrics.addMetric('QualityGateRejected', 'Count', 1);
+  if (round >= project.maxReworkRounds) {
+    return {
+      next: 'failed',
+      tasks: [],
+      cause: `the quality gate still asked for changes after ${round} rework round(s): ${feedback.join(' ')}`.slice(0, 4_000),
+    };
+  }
+  await createReworkTask(runtime, goal, project, round, feedback, criteria);
+  return { next: 'rework', tasks: [], cause: '' };
+}
+
+async function createReworkTask(runtime: Runtime, goal: Goal, project: Project, round: number, feedback: string[], criteria: string[]): Promise<void> {
+  const staffed = staffedRoles(project.team);
+  const role: AgentRole = staffed.includes('developer') ? 'developer' : staffed.includes('ux') ? 'ux' : 'developer';
+  const now = new Date().toISOString();
+  const [rework] = await runtime.store.tasks.createMany([
+    TaskSchema.parse({
+      id: taskIdFor(goal.id, reworkKey(round)),
+      goalId: goal.id,
+      projectId: goal.projectId,
+      planKey: reworkKey(round),
+      role,
+      kind: 'rework',
+      title: `Rework round ${round + 1}: ${goal.title}`.slice(0, 200),
+      spec: `The quality gate asked for changes to the work on ${goal.branch}. Address every point below, run the tests, and finish.\n\n${feedback.join('\n')}`.slice(0, 20_000),
+      acceptanceCriteria: (criteria.length > 0 ? criteria : ['Every point of the feedback is addressed']).slice(0, 30),
+      dependsOn: [],
+      status: 'PENDING',
+      attempts: 0,
+      modelTier: 0,
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    } satisfies Task),
+  ]);
+  // Counting the round and creating its task are separate single-item writes; the rework key is
+  // derived from the round, so a retry after a crash between them re-creates nothing.
+  await runtime.store.goals.mutate(goal.id, (g) => (g.reworkRounds === round ? { reworkRounds: round + 1 } : {}));
+  metrics.addMetric('ReworkRounds', 'Count', 1);
+  await recordGoalEvent(runtime, {
+    type: 'Rework.Requested',
+    goal,
+    taskId: rework!.id,
+    data: { round: round + 1, role, points: feedback.length },
+    idempotencyKey: `rework:${round}`,
+  });
+}

@@ -1,0 +1,118 @@
+// The runtime a handler works in: the store, the ports and the pipeline settings, assembled once
+// per process. In Lambda it is built lazily from the environment; the local runtime and tests
+// install their own with setRuntime, so handlers never know which one they got.
+import { z } from 'zod';
+import { AGENT_ROLES, type AgentRole } from './domain/settings';
+import { parseModelPolicy, PriceOverridesSchema } from './models/index';
+import type { Ports } from './ports/index';
+import { createStore, type Store } from './store/index';
+
+const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const RuntimeConfigSchema = z.object({
+  /** Queue URL per agent role (SQS URLs in AWS, local://queues/<role> locally). */
+  queueUrls: z.partialRecord(z.enum(AGENT_ROLES), z.string().min(1)),
+  /** Models used when a project has no policy for a role, cheapest first (CAHOOTS_MODEL). */
+  defaultModels: z.array(z.string()).default([]),
+  /** How long one agent task may take before Step Functions fails it with States.Timeout. */
+  taskTimeoutSeconds: seconds(60, 86_400).default(3_600),
+  /** An agent sends a heartbeat at least this often; missing it fails the task (States.HeartbeatTimeout). */
+  heartbeatSeconds: seconds(10, 3_600).default(300),
+  /** How long a human approval may wait before the goal is cancelled. */
+  approvalTimeoutSeconds: seconds(60, 2_592_000).default(259_200),
+  /** Where task working copies live (Lambda: under /tmp). */
+  workspaceRoot: z.string().min(1).optional(),
+  /** Per-model price overrides merged over the built-in table. */
+  prices: PriceOverridesSchema.optional(),
+  /** Largest reply an agent may ask a model for, per call. */
+  maxOutputTokens: z.coerce.number().int().min(256).max(64_000).default(4_096),
+  /** Turn limit of one agent run. */
+  maxAgentTurns: z.coerce.number().int().min(2).max(500).default(60),
+});
+export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
+export type RuntimeConfigInput = z.input<typeof RuntimeConfigSchema>;
+
+/** The environment variables the runtime config reads. */
+export const RUNTIME_ENV = {
+  queueUrlPrefix: 'QUEUE_URL_',
+  defaultModels: 'CAHOOTS_MODEL',
+  taskTimeoutSeconds: 'TASK_TIMEOUT_SECONDS',
+  heartbeatSeconds: 'HEARTBEAT_SECONDS',
+  approvalTimeoutSeconds: 'APPROVAL_TIMEOUT_SECONDS',
+  workspaceRoot: 'CAHOOTS_WORKSPACE_ROOT',
+  prices: 'CAHOOTS_PRICES',
+  maxOutputTokens: 'MAX_OUTPUT_TOKENS',
+  maxAgentTurns: 'MAX_AGENT_TURNS',
+} as const;
+
+export class RuntimeConfigError extends Error {
+  override readonly name = 'RuntimeConfigError';
+}
+
+/** Reads the runtime settings from the environment; a bad value names its variable. */
+export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const queueUrls: Partial<Record<AgentRole, string>> = {};
+  for (const role of AGENT_ROLES) {
+    const url = env[`${RUNTIME_ENV.queueUrlPrefix}${role.toUpperCase()}`];
+    if (url) queueUrls[role] = url;
+  }
+  let prices: unknown;
+  const pricesText = env[RUNTIME_ENV.prices];
+  if (pricesText) {
+    try {
+      prices = JSON.parse(pricesText);
+    } catch {
+      throw new RuntimeConfigError(`${RUNTIME_ENV.prices} is not valid JSON`);
+    }
+  }
+  const raw = {
+    queueUrls,
+    defaultModels: parseModelPolicy(env[RUNTIME_ENV.defaultModels]) ?? [],
+    taskTimeoutSeconds: env[RUNTIME_ENV.taskTimeoutSeconds] || undefined,
+    heartbeatSeconds: env[RUNTIME_ENV.heartbeatSeconds] || undefined,
+    approvalTimeoutSeconds: env[RUNTIME_ENV.approvalTimeoutSeconds] || undefined,
+    workspaceRoot: env[RUNTIME_ENV.workspaceRoot] || undefined,
+    prices,
+    maxOutputTokens: env[RUNTIME_ENV.maxOutputTokens] || undefined,
+    maxAgentTurns: env[RUNTIME_ENV.maxAgentTurns] || undefined,
+  };
+  return parseRuntimeConfig(raw);
+}
+
+export function parseRuntimeConfig(input: RuntimeConfigInput | Record<string, unknown>): RuntimeConfig {
+  const result = RuntimeConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const field = String(issue.path[0] ?? '');
+    const variable = field === 'queueUrls' ? `${RUNTIME_ENV.queueUrlPrefix}${String(issue.path[1] ?? '').toUpperCase()}` : (RUNTIME_ENV[field as keyof typeof RUNTIME_ENV] ?? field);
+    return `${variable}: ${issue.message}`;
+  });
+  throw new RuntimeConfigError(`Invalid runtime configuration: ${problems.join('; ')}`);
+}
+
+export interface Runtime {
+  store: Store;
+  ports: Ports;
+  config: RuntimeConfig;
+}
+
+let installed: Runtime | undefined;
+let building: Promise<Runtime> | undefined;
+
+/** Installs the runtime for this process (local runtime, tests). */
+export function setRuntime(runtime: Runtime | undefined): void {
+  installed = runtime;
+  building = undefined;
+}
+
+/** The runtime of this process; in Lambda, built on first use from the environment. */
+export function getRuntime(): Promise<Runtime> {
+  if (installed) return Promise.resolve(installed);
+  building ??= (async () => {
+    // Imported lazily so the local runtime and tests never load the AWS adapters.
+    const { createAwsPorts } = await import('./ports/aws/index');
+    installed = { store: createStore(), ports: createAwsPorts(), config: readRuntimeConfig() };
+    return installed;
+  })();
+  return building;
+}
