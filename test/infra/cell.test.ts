@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_ROLES } from '../../lib/domain/settings';
 import { GSIS, TABLE_KEYS, TTL_ATTRIBUTE } from '../../lib/store/table-definition';
 import { buildApp, type CahootsApp } from '../../infra/app';
+import { listCustomerIds, loadCustomerConfigs } from '../../infra/config/customer-config';
 import { GATEWAY_ENDPOINTS, INTERFACE_ENDPOINT_SETS } from '../../infra/constructs/cell-network';
 import type { CustomerCell } from '../../infra/stages/customer-cell';
 import {
@@ -52,14 +53,17 @@ beforeAll(() => {
   }
 });
 
-it('synthesizes both shipped customers, which differ in account, egress and endpoints', () => {
-  expect(built.cells.map((c) => c.config.id).sort()).toEqual(['acme', 'example']);
+const CUSTOMER_IDS = listCustomerIds();
+const PAIRS = CUSTOMER_IDS.flatMap((own) => CUSTOMER_IDS.filter((other) => other !== own).map((other) => [own, other]));
+
+it('synthesizes every customer, including two that differ in account, egress and endpoints', () => {
+  expect(built.cells.map((c) => c.config.id).sort()).toEqual(CUSTOMER_IDS);
   expect(cell('example').config).toMatchObject({ account: '123456789012', egress: 'nat', endpoints: 'full' });
   expect(cell('acme').config).toMatchObject({ egress: 'none', endpoints: 'minimal' });
   expect(cell('acme').config.account).not.toBe(cell('example').config.account);
 });
 
-describe.each(['example', 'acme'])('cell %s', (id) => {
+describe.each(CUSTOMER_IDS)('cell %s', (id) => {
   it('has its own customer key, rotated every 90 days and retained', () => {
     const { template } = templateOf(id, 'stateful');
     template.resourceCountIs('AWS::KMS::Key', 1);
@@ -260,8 +264,10 @@ describe.each(['example', 'acme'])('cell %s', (id) => {
 });
 
 describe('egress', () => {
-  it('none: no internet gateway, NAT gateway, elastic IP, public subnet or route out', () => {
-    const { template } = templateOf('acme', 'network');
+  const withEgress = (mode: string) => CUSTOMER_IDS.filter((id) => loadCustomerConfigs({ ids: [id] })[0]!.egress === mode);
+
+  it.each(withEgress('none'))('none (%s): no internet gateway, NAT gateway, elastic IP, public subnet or route out', (id) => {
+    const { template } = templateOf(id, 'network');
     for (const type of ['AWS::EC2::InternetGateway', 'AWS::EC2::NatGateway', 'AWS::EC2::EIP', 'AWS::EC2::Route', 'AWS::EC2::VPCGatewayAttachment']) {
       template.resourceCountIs(type, 0);
     }
@@ -269,8 +275,8 @@ describe('egress', () => {
     template.resourceCountIs('AWS::EC2::Subnet', 4);
   });
 
-  it('nat: one NAT gateway for two AZs, public subnets hand out no public IPs', () => {
-    const { template } = templateOf('example', 'network');
+  it.each(withEgress('nat'))('nat (%s): one NAT gateway for two AZs, public subnets hand out no public IPs', (id) => {
+    const { template } = templateOf(id, 'network');
     template.resourceCountIs('AWS::EC2::InternetGateway', 1);
     template.resourceCountIs('AWS::EC2::NatGateway', 1);
     template.resourceCountIs('AWS::EC2::Subnet', 6);
@@ -278,13 +284,15 @@ describe('egress', () => {
     // Both application subnets route to the single NAT gateway.
     template.resourcePropertiesCountIs('AWS::EC2::Route', { DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: Match.anyValue() }, 2);
   });
+
+  it('the shipped customers cover both settings', () => {
+    expect(withEgress('none')).toContain('acme');
+    expect(withEgress('nat')).toContain('example');
+  });
 });
 
 describe('isolation between cells', () => {
-  it.each([
-    ['example', 'acme'],
-    ['acme', 'example'],
-  ])("no resource or output of %s's stacks mentions %s", (ownId, otherId) => {
+  it.each(PAIRS)("no resource or output of %s's stacks mentions %s", (ownId, otherId) => {
     const other = cell(otherId);
     const markers = [other.config.account, `Cahoots-${otherId}-`, `cahoots-${otherId}`, `alias/cahoots-${otherId}`, other.config.alarmEmail];
     for (const { stackName, json } of templatesOf(ownId)) {
@@ -295,7 +303,7 @@ describe('isolation between cells', () => {
     }
   });
 
-  it.each(['example', 'acme'])("every cross-stack reference of %s points into its own cell", (id) => {
+  it.each(CUSTOMER_IDS)("every cross-stack reference of %s points into its own cell", (id) => {
     const ownStacks = new Set(cell(id).stacks.map((stack) => stack.stackName));
     let referenceCount = 0;
     for (const { stackName, json } of templatesOf(id)) {

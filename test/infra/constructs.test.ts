@@ -97,6 +97,12 @@ function functionNamed(serviceName: string) {
   return { logicalId: found[0], properties: found[1].Properties as Record<string, any> };
 }
 
+function theStateMachine(): { Properties: Record<string, any> } {
+  const [only, ...others] = resourcesOfType(service.json, 'AWS::StepFunctions::StateMachine');
+  if (!only || others.length > 0) throw new Error('expected exactly one state machine');
+  return only[1] as { Properties: Record<string, any> };
+}
+
 function policyStatementsOfRoleFor(roleLogicalId: string): Record<string, any>[] {
   return resourcesOfType(service.json, 'AWS::IAM::Policy')
     .filter(([, policy]) => (policy.Properties!.Roles as { Ref: string }[]).some((role) => role.Ref === roleLogicalId))
@@ -204,7 +210,7 @@ describe('AgentQueue', () => {
 
 describe('PipelineStateMachine', () => {
   it('loads the definition file with substitutions, logs ALL, traces, and encrypts with the cell key', () => {
-    const [[, stateMachine]] = resourcesOfType(service.json, 'AWS::StepFunctions::StateMachine') as [[string, { Properties: Record<string, any> }]];
+    const stateMachine = theStateMachine();
     expect(stateMachine.Properties).toMatchObject({
       StateMachineName: 'cahoots-acme-fixture-pipeline',
       StateMachineType: 'STANDARD',
@@ -217,8 +223,8 @@ describe('PipelineStateMachine', () => {
   });
 
   it('may invoke exactly the functions and queues it was allowed, with no wildcard', () => {
-    const [[, stateMachine]] = resourcesOfType(service.json, 'AWS::StepFunctions::StateMachine');
-    const roleLogicalId = (stateMachine!.Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const stateMachine = theStateMachine();
+    const roleLogicalId = (stateMachine.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const statements = policyStatementsOfRoleFor(roleLogicalId);
     const invoke = statements.find((statement) => statement.Action === 'lambda:InvokeFunction')!;
     expect(invoke.Resource).toEqual({ 'Fn::GetAtt': [functionNamed('start-goal').logicalId, 'Arn'] });
