@@ -21,8 +21,8 @@ export const METRICS_NAMESPACE = 'Cahoots';
 export const MAX_FUNCTION_TIMEOUT = Duration.minutes(15);
 
 /**
- * ESM bundles have no `require`; a CommonJS dependency that calls it (several AWS SDK and
- * Powertools transitive deps do) would throw "Dynamic require is not supported" without this.
+ * An ESM bundle has no `require`; a CommonJS dependency bundled into it that requires a Node
+ * built-in would throw 'Dynamic require of "…" is not supported' at load time without this.
  */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __cahootsCreateRequire } from 'node:module'; const require = __cahootsCreateRequire(import.meta.url);";

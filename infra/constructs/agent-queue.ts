@@ -32,7 +32,7 @@ export interface AgentQueueProps {
 }
 
 export class AgentQueue extends Construct {
-  readonly role: AgentRole;
+  readonly agentRole: AgentRole;
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
   readonly consumerTimeout: Duration;
@@ -42,7 +42,7 @@ export class AgentQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: AgentQueueProps) {
     super(scope, id);
-    this.role = props.role;
+    this.agentRole = props.role;
     this.customerId = props.customerId;
     this.consumerTimeout = props.consumerTimeout;
     this.encryptionKey = props.encryptionKey;
@@ -103,12 +103,12 @@ export class AgentQueue extends Construct {
   addConsumer(consumer: AgentFunction, options: { maxConcurrency?: number } = {}): void {
     if (consumer.timeout.toSeconds() > this.consumerTimeout.toSeconds()) {
       throw new Error(
-        `${this.role} queue was sized for a ${this.consumerTimeout.toHumanString()} consumer; ` +
+        `${this.agentRole} queue was sized for a ${this.consumerTimeout.toHumanString()} consumer; ` +
           `${consumer.node.path} has ${consumer.timeout.toHumanString()}. Raise consumerTimeout on the queue.`,
       );
     }
     this.queue.grantConsumeMessages(consumer.function);
-    const mapping = consumer.function.addEventSourceMapping(`${this.role}QueueMapping`, {
+    const mapping = consumer.function.addEventSourceMapping(`${this.agentRole}QueueMapping`, {
       eventSourceArn: this.queue.queueArn,
       batchSize: 1,
       reportBatchItemFailures: true,
@@ -124,8 +124,8 @@ export class AgentQueue extends Construct {
   /** Alarms as soon as one message lands in the DLQ: a task the pipeline will never hear back from. */
   alarmOnDeadLetters(topic: ITopic): Alarm {
     const alarm = new Alarm(this, 'DeadLettersAlarm', {
-      alarmName: cellResourceName(this.customerId, this.role, 'dead-letters'),
-      alarmDescription: `The ${this.role} dead-letter queue holds messages: ${this.role} tasks that exhausted their retries.`,
+      alarmName: cellResourceName(this.customerId, this.agentRole, 'dead-letters'),
+      alarmDescription: `The ${this.agentRole} dead-letter queue holds messages: ${this.agentRole} tasks that exhausted their retries.`,
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
         statistic: 'Maximum',

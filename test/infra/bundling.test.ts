@@ -7,9 +7,11 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AgentFunction, ESM_REQUIRE_BANNER } from '../../infra/constructs/agent-function';
-import { tempOutdir, testContext } from './helpers';
+import { removeTempDirs, tempOutdir, testContext } from './helpers';
+
+afterAll(removeTempDirs);
 
 let bundle: string;
 let bundleDir: string;

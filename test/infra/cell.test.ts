@@ -1,7 +1,7 @@
 // The customer cells as `cdk synth` builds them from infra/customers/: keys and encryption,
 // isolation between cells, network shape per egress/endpoints setting, and cdk-nag's verdict.
 import { Match } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_ROLES } from '../../lib/domain/settings';
 import { GSIS, TABLE_KEYS, TTL_ATTRIBUTE } from '../../lib/store/table-definition';
 import { buildApp, type CahootsApp } from '../../infra/app';
@@ -17,9 +17,12 @@ import {
   resolveResource,
   type StackTemplate,
   stackTemplates,
+  removeTempDirs,
   tempOutdir,
   testContext,
 } from './helpers';
+
+afterAll(removeTempDirs);
 
 let built: CahootsApp;
 let report: PluginReport[];

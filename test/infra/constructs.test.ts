@@ -5,7 +5,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app';
 import { AgentFunction, type AgentFunctionProps } from '../../infra/constructs/agent-function';
 import { AgentQueue } from '../../infra/constructs/agent-queue';
@@ -21,9 +21,12 @@ import {
   resolveResource,
   type StackTemplate,
   stackTemplates,
+  removeTempDirs,
   tempOutdir,
   testContext,
 } from './helpers';
+
+afterAll(removeTempDirs);
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures');
 

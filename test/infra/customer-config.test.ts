@@ -2,7 +2,7 @@
 // names the file and the field, both when parsed directly and when the app is built from it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app';
 import {
   CustomerConfigError,
@@ -11,7 +11,9 @@ import {
   parseCustomerConfig,
 } from '../../infra/config/customer-config';
 import { CUSTOMERS_DIR } from '../../infra/paths';
-import { tempOutdir, testContext } from './helpers';
+import { removeTempDirs, tempOutdir, testContext } from './helpers';
+
+afterAll(removeTempDirs);
 
 const example = JSON.parse(fs.readFileSync(path.join(CUSTOMERS_DIR, 'example.json'), 'utf8')) as Record<string, any>;
 

@@ -27,8 +27,17 @@ export function testContext(options: { bundling?: boolean } = {}): Record<string
   };
 }
 
+const createdDirs: string[] = [];
+
 export function tempOutdir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `cahoots-${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cahoots-${prefix}-`));
+  createdDirs.push(dir);
+  return dir;
+}
+
+/** Call from afterAll: cloud assemblies with bundled assets add up on a CI disk. */
+export function removeTempDirs(): void {
+  for (const dir of createdDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 export interface ReportedViolation {

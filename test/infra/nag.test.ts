@@ -2,9 +2,11 @@
 // resource in the validation report, and synth refuses to complete.
 import { App, Stack } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { addNagChecks } from '../../infra/nag';
-import { readValidationReport, tempOutdir, testContext } from './helpers';
+import { readValidationReport, removeTempDirs, tempOutdir, testContext } from './helpers';
+
+afterAll(removeTempDirs);
 
 function appWithPlainQueue(context: Record<string, unknown>, outdir: string): App {
   // CloudFormation schema validation is beside the point here and costs seconds to load.
