@@ -1,0 +1,148 @@
+// The local runtime: the whole product on one machine with no AWS account. dynalite stands in for
+// DynamoDB, aws-local-stepfunctions runs statemachines/goal-pipeline.asl.json, in-process queues
+// with SQS semantics feed the agent worker, an in-process bus takes the events. The handlers are
+// the very ones deployed to Lambda, called in-process.
+import { join, resolve } from 'node:path';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { AGENT_ROLES, type AgentRole } from '../domain/settings';
+import { localFunctionArn } from './lambda-context';
+import { LocalEventBus } from './event-bus';
+import { startDynalite, type LocalDynamo } from './dynalite';
+import { createLocalPorts } from './ports';
+import { LocalQueueConsumer, type SqsHandler } from './queue-consumer';
+import { LocalQueues } from './queues';
+import { LocalStateMachineRunner, type ExecutionHistoryEvent, type LambdaHandler } from './state-machine-runner';
+import { PIPELINE_STEPS, pipelineSubstitutions, readGoalPipelineDefinition, type PipelineStepName } from '../pipeline/definition';
+import { parseRuntimeConfig, setRuntime, type Runtime, type RuntimeConfigInput } from '../runtime';
+import { createStore, type Store } from '../store/index';
+
+/** Names the table the same in every local run, so state on disk is found again. */
+export const LOCAL_TABLE_NAME = 'cahoots';
+
+export const DEFAULT_LOCAL_AGENT_CONCURRENCY: Readonly<Record<AgentRole, number>> = {
+  planner: 1,
+  developer: 3,
+  ux: 2,
+  qa: 2,
+  reviewer: 2,
+};
+
+export interface LocalRuntimeOptions {
+  /** Keeps the table and artifacts under this directory across restarts; memory only when absent. */
+  dataDir?: string;
+  /** Runtime settings (models, timeouts, workspace root); queue URLs are filled in here. */
+  config?: Omit<RuntimeConfigInput, 'queueUrls'>;
+  /** Agent handlers running at once per role. */
+  agentConcurrency?: Partial<Record<AgentRole, number>>;
+  /** How many times an agent message is received before it goes to its dead-letter queue. */
+  maxReceiveCount?: number;
+  /** Seconds a received agent message stays invisible (SQS visibility timeout). */
+  visibilityTimeoutSeconds?: number;
+  /** Every state-machine history event, e.g. for progress output. */
+  onExecutionEvent?: (event: ExecutionHistoryEvent) => void;
+  /** Milliseconds to pause before retries, per state; tests pass 0. */
+  retryIntervalOverrides?: Record<string, number | number[]>;
+}
+
+export interface LocalRuntime {
+  runtime: Runtime;
+  store: Store;
+  runner: LocalStateMachineRunner;
+  queues: LocalQueues;
+  bus: LocalEventBus;
+  dynamo: LocalDynamo;
+  /** Stops the workers and executions, then the database. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+type Handlers = { pipeline: Record<PipelineStepName, LambdaHandler>; agentWorker: SqsHandler };
+
+// Imported on demand: the handlers pull in the whole agent stack, which a caller that only
+// inspects the store (cahoots status) should not pay for.
+async function loadHandlers(): Promise<Handlers> {
+  const entries = await Promise.all(
+    (Object.entries(PIPELINE_STEPS) as [PipelineStepName, string][]).map(async ([step, file]) => {
+      const module = (await import(`../../functions/pipeline/${file}`)) as { handler: LambdaHandler };
+      return [step, module.handler] as const;
+    }),
+  );
+  const worker = (await import('../../functions/agents/agent-worker')) as { handler: SqsHandler };
+  return { pipeline: Object.fromEntries(entries) as Record<PipelineStepName, LambdaHandler>, agentWorker: worker.handler };
+}
+
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
+  const dynamo = await startDynalite({ tableName: LOCAL_TABLE_NAME, ...(dataDir ? { path: join(dataDir, 'dynamodb') } : {}) });
+  try {
+    const store = createStore(dynamo.store);
+    const queues = new LocalQueues();
+    const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 900;
+    const queueUrls: Partial<Record<AgentRole, string>> = {};
+    for (const role of AGENT_ROLES) {
+      queues.createQueue(`${role}-dlq`);
+      queueUrls[role] = queues.createQueue(role, {
+        visibilityTimeoutSeconds,
+        maxReceiveCount: options.maxReceiveCount ?? 3,
+        deadLetterQueue: `${role}-dlq`,
+      });
+    }
+    const config = parseRuntimeConfig({ ...options.config, queueUrls });
+    const handlers = await loadHandlers();
+    const functions: Record<string, LambdaHandler> = {};
+    for (const step of Object.keys(PIPELINE_STEPS) as PipelineStepName[]) functions[localFunctionArn(step)] = handlers.pipeline[step];
+    const runner = new LocalStateMachineRunner({
+      definition: readGoalPipelineDefinition(),
+      definitionSubstitutions: pipelineSubstitutions((step) => localFunctionArn(step)),
+      stateMachineName: 'goal-pipeline',
+      functions,
+      queues,
+      ...(options.onExecutionEvent ? { onEvent: options.onExecutionEvent } : {}),
+      ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+      lambdaTimeoutSeconds: 900,
+    });
+    const bus = new LocalEventBus();
+    // Without a data directory nothing outlives the process, checkpoints included.
+    const artifactsDir = dataDir ? join(dataDir, 'artifacts') : await mkdtemp(join(tmpdir(), 'cahoots-artifacts-'));
+    const ports = createLocalPorts({ runner, queues, bus, artifactsDir });
+    const runtime: Runtime = { store, ports, config };
+    setRuntime(runtime);
+
+    const consumers = AGENT_ROLES.map((role) => {
+      const consumer = new LocalQueueConsumer({
+        queues,
+        queue: role,
+        handler: handlers.agentWorker,
+        batchSize: 1,
+        concurrency: options.agentConcurrency?.[role] ?? DEFAULT_LOCAL_AGENT_CONCURRENCY[role],
+        functionName: `agent-${role}`,
+        timeoutSeconds: config.taskTimeoutSeconds,
+      });
+      consumer.start();
+      return consumer;
+    });
+
+    let stopped: Promise<void> | undefined;
+    return {
+      runtime,
+      store,
+      runner,
+      queues,
+      bus,
+      dynamo,
+      stop() {
+        stopped ??= (async () => {
+          await runner.stopAll('the local runtime is shutting down');
+          await Promise.all(consumers.map((c) => c.stop()));
+          await bus.idle();
+          setRuntime(undefined);
+          await dynamo.stop();
+        })();
+        return stopped;
+      },
+    };
+  } catch (error) {
+    await dynamo.stop();
+    throw error;
+  }
+}
