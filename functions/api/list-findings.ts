@@ -1,0 +1,8 @@
+// GET /projects/{projectId}/findings — a page of detected work, optionally in one status.
+import { apiHandler } from '../../lib/api/handler';
+import { apiDependencies } from '../../lib/api/dependencies';
+import { listFindings } from '../../lib/api/findings';
+import { ok } from '../../lib/api/http';
+import { listFindingsRoute } from '../../lib/api/routes';
+
+export const handler = apiHandler(listFindingsRoute, async ({ params, query }) => ok(await listFindings(await apiDependencies(), params.projectId, query)));

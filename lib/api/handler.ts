@@ -1,0 +1,111 @@
+// Builds a route's Lambda handler: middy with the shared observability middlewares, then the
+// request checks every route shares (path ids, query, body size, media type, JSON, schema,
+// Idempotency-Key), one call to the route's operation, and the JSON response or error envelope.
+// functions/api/*.ts are one call to `apiHandler` each.
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { z } from 'zod';
+import type { Actor } from '../domain/index';
+import { observability } from '../middleware';
+import { logger } from '../powertools';
+import { apiDependencies } from './dependencies';
+import { errorResult, MissingBodyError, RequestValidationError, UnknownResourceError } from './errors';
+import { actorOf, basePath, bodyText, header, jsonResponse, parseJson, queryParameters, requireJsonContentType, type ApiResult } from './http';
+import { checkIdempotencyKey, IDEMPOTENCY_HEADER, IDEMPOTENT_REPLAY_HEADER, requestFingerprint, runIdempotently } from './idempotency';
+import type { RouteDefinition } from './routes';
+import { MAX_BODY_BYTES } from './schemas';
+
+type BodyOf<R> = R extends RouteDefinition<z.ZodType, z.ZodType, infer B, z.ZodType> ? z.output<B> : never;
+
+/** A request that passed every check, typed by its route. */
+export interface RouteRequest<R extends RouteDefinition> {
+  params: z.output<R['params']>;
+  query: z.output<R['query']>;
+  /** The validated body; `{}`-like defaults when an optional body was empty. Unset for routes without one. */
+  body: BodyOf<R>;
+  actor: Actor;
+  event: APIGatewayProxyEvent;
+}
+
+export type RouteOperation<R extends RouteDefinition> = (request: RouteRequest<R>) => Promise<ApiResult>;
+
+export type ApiHandler = (event: APIGatewayProxyEvent, context: import('aws-lambda').Context) => Promise<APIGatewayProxyResult>;
+
+/** The Lambda handler for `route`: observability middlewares around `handleApiEvent`. */
+export function apiHandler<R extends RouteDefinition>(route: R, operation: RouteOperation<R>): ApiHandler {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(observability())
+    .handler((event) => handleApiEvent(route, event, operation));
+}
+
+/** Checks and runs one request; never throws — every failure becomes an error response. */
+export async function handleApiEvent<R extends RouteDefinition>(route: R, event: APIGatewayProxyEvent, operation: RouteOperation<R>): Promise<APIGatewayProxyResult> {
+  try {
+    const request = parseRequest(route, event);
+    logger.appendKeys({ operation: route.operationId, ...(request.params as Record<string, string>) });
+    const idempotencyKey = route.idempotent ? checkIdempotencyKey(header(event, IDEMPOTENCY_HEADER)) : undefined;
+    let result: ApiResult;
+    let replayed = false;
+    if (idempotencyKey === undefined) {
+      result = await operation(request);
+    } else {
+      const { store } = await apiDependencies();
+      const fingerprint = requestFingerprint(route.operationId, request.params, rawJsonBody(event));
+      ({ result, replayed } = await runIdempotently(store, { scope: `api.${route.operationId}`, key: idempotencyKey, fingerprint }, () => operation(request)));
+    }
+    const headers: Record<string, string> = {};
+    if (result.location) headers.Location = `${basePath(event)}${result.location}`;
+    if (replayed) headers[IDEMPOTENT_REPLAY_HEADER] = 'true';
+    return jsonResponse(result.status, result.body, headers);
+  } catch (error) {
+    const failure = errorResult(error);
+    if (failure.status < 500) logger.info('request refused', { status: failure.status, code: failure.body.error.code });
+    return jsonResponse(failure.status, failure.body, failure.headers);
+  }
+}
+
+function parseRequest<R extends RouteDefinition>(route: R, event: APIGatewayProxyEvent): RouteRequest<R> {
+  const params = parsePathParameters(route, event.pathParameters ?? {});
+  const query = route.query.safeParse(queryParameters(event));
+  if (!query.success) throw new RequestValidationError('query', query.error.issues);
+  return {
+    params: params as z.output<R['params']>,
+    query: query.data as z.output<R['query']>,
+    body: parseBody(route, event) as BodyOf<R>,
+    actor: actorOf(event),
+    event,
+  };
+}
+
+/**
+ * Path ids that do not parse cannot name anything that exists, so they are 404s like any
+ * unknown id, not validation errors.
+ */
+function parsePathParameters(route: RouteDefinition, raw: Record<string, string | undefined>): unknown {
+  const parsed = route.params.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const name = String(parsed.error.issues[0]?.path[0] ?? 'id');
+  throw new UnknownResourceError(name.replace(/Id$/, ''), String(raw[name] ?? ''));
+}
+
+function parseBody(route: RouteDefinition, event: APIGatewayProxyEvent): unknown {
+  if (!route.body) return undefined;
+  const text = bodyText(event, MAX_BODY_BYTES);
+  let value: unknown;
+  if (text === undefined || text.trim().length === 0) {
+    if (route.body.required) throw new MissingBodyError();
+    value = {};
+  } else {
+    requireJsonContentType(header(event, 'Content-Type'));
+    value = parseJson(text);
+  }
+  const parsed = route.body.schema.safeParse(value);
+  if (!parsed.success) throw new RequestValidationError('body', parsed.error.issues);
+  return parsed.data;
+}
+
+/** The body as the client sent it (before defaults), for telling a retry from a new request. */
+function rawJsonBody(event: APIGatewayProxyEvent): unknown {
+  const text = bodyText(event, MAX_BODY_BYTES);
+  return text === undefined || text.trim().length === 0 ? null : parseJson(text);
+}
