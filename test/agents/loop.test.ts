@@ -1,0 +1,364 @@
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  AgentCancelledError,
+  AgentCheckpointSchema,
+  AgentFailedError,
+  AgentStuckError,
+  AgentSuspendedError,
+  runAgent,
+  type AgentEvent,
+} from '../../lib/agents/index';
+import { AgentRunSchema } from '../../lib/domain/index';
+import { createTempRepo, type TempRepo } from '../support/temp-repo';
+import { makeTask, newIds, replayGateway, toolUse } from './support';
+
+const repos: TempRepo[] = [];
+afterEach(() => {
+  for (const repo of repos.splice(0)) repo.cleanup();
+});
+
+const NODE_PROJECT = {
+  'package.json': '{\n  "name": "demo",\n  "type": "module"\n}\n',
+  'src/math.js': 'export function add(a, b) {\n  return a - b;\n}\n',
+  'test/math.test.js':
+    "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { add } from '../src/math.js';\n\ntest('add adds', () => {\n  assert.equal(add(2, 3), 5);\n});\n",
+  'AGENTS.md': '# Agents\nRun the tests with `node --test`.\n',
+};
+
+function nodeRepo(): TempRepo {
+  const repo = createTempRepo(NODE_PROJECT);
+  repos.push(repo);
+  return repo;
+}
+
+const developerTurns = [
+  { content: [toolUse('read_file', { path: 'src/math.js' })] },
+  {
+    content: [toolUse('edit_file', { path: 'src/math.js', oldString: 'return a - b;', newString: 'return a + b;' })],
+    expect: { lastMessageIncludes: 'return a - b;' },
+  },
+  { content: [toolUse('run_command', { argv: ['node', '--test'] })], expect: { lastMessageIncludes: 'edited src/math.js' } },
+  {
+    content: [toolUse('finish', { summary: 'add() now adds; the test passes.', filesChanged: ['src/math.js'] })],
+    expect: { lastMessageIncludes: ['exit code 0', 'pass 1'] },
+  },
+];
+
+describe('runAgent: developer', () => {
+  it('reads, edits, runs the project tests and finishes with a validated payload', async () => {
+    const repo = nodeRepo();
+    const ids = newIds();
+    const events: AgentEvent[] = [];
+    let heartbeats = 0;
+    const { result, run, modelsUsed } = await runAgent({
+      role: 'developer',
+      task: makeTask(ids),
+      workingDir: repo.dir,
+      gateway: replayGateway({ conversations: [{ match: { role: 'developer', promptIncludes: 'Fix add' }, turns: developerTurns }] }),
+      allowedCommands: ['node --test'],
+      attempt: 2,
+      onEvent: (e) => void events.push(e),
+      heartbeat: () => void heartbeats++,
+    });
+
+    expect(readFileSync(join(repo.dir, 'src/math.js'), 'utf8')).toContain('return a + b;');
+    expect(result).toEqual({ summary: 'add() now adds; the test passes.', filesChanged: ['src/math.js'] });
+    expect(AgentRunSchema.safeParse(run).success).toBe(true);
+    expect(run).toMatchObject({
+      outcome: 'succeeded',
+      role: 'developer',
+      attempt: 2,
+      modelCallCount: 4,
+      toolCalls: { total: 3, failed: 0, byName: { read_file: 1, edit_file: 1, run_command: 1 } },
+    });
+    expect(run.tokens.input).toBeGreaterThan(0);
+    expect(modelsUsed).toEqual(['replay:inline-script.json']);
+    expect(heartbeats).toBeGreaterThanOrEqual(4);
+
+    const called = events.filter((e) => e.type === 'Model.Called');
+    expect(called).toHaveLength(4);
+    expect(called[0]!.data.tags).toMatchObject({ role: 'developer', goalId: ids.goalId, taskId: ids.taskId, attempt: '2' });
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['Agent.Started', 'Tool.Called', 'Agent.Finished']));
+  });
+
+  it('refuses paths outside the working copy as tool errors and carries on', async () => {
+    const repo = nodeRepo();
+    const outside = join(dirname(repo.dir), 'outside.txt');
+    writeFileSync(outside, 'OUTSIDE-CONTENT\n');
+    symlinkSync('../outside.txt', join(repo.dir, 'link.txt'));
+    const refused = { lastMessageIncludes: 'is refused' };
+    const events: AgentEvent[] = [];
+    const { result, run } = await runAgent({
+      role: 'developer',
+      task: makeTask(newIds()),
+      workingDir: repo.dir,
+      onEvent: (e) => void events.push(e),
+      gateway: replayGateway({
+        conversations: [
+          {
+            turns: [
+              { content: [toolUse('read_file', { path: '../outside.txt' })] },
+              { content: [toolUse('read_file', { path: '/etc/passwd' })], expect: refused },
+              { content: [toolUse('read_file', { path: 'link.txt' })], expect: refused },
+              { content: [toolUse('write_file', { path: '../escape.txt', content: 'x' })], expect: refused },
+              { content: [toolUse('finish', { summary: 'Nothing outside was touched.' })], expect: refused },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(result.summary).toBe('Nothing outside was touched.');
+    expect(run.toolCalls).toMatchObject({ total: 4, failed: 4 });
+    expect(existsSync(join(dirname(repo.dir), 'escape.txt'))).toBe(false);
+    expect(events.filter((e) => e.type === 'Tool.Called').every((e) => e.data.isError === true)).toBe(true);
+  });
+
+  it('stops a stuck agent after the same call and result three times', async () => {
+    const repo = nodeRepo();
+    const same = { content: [toolUse('read_file', { path: 'src/math.js' })] };
+    const events: AgentEvent[] = [];
+    const error = await runAgent({
+      role: 'developer',
+      task: makeTask(newIds()),
+      workingDir: repo.dir,
+      onEvent: (e) => void events.push(e),
+      gateway: replayGateway({ conversations: [{ turns: [same, same, same, same, same] }] }),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentStuckError);
+    const stuck = error as AgentStuckError;
+    expect(stuck.stepFunctionsError).toBe('Agent.Stuck');
+    expect(stuck.repeats).toBe(3);
+    expect(stuck.run).toMatchObject({ outcome: 'stuck', modelCallCount: 3, error: { code: 'Agent.Stuck' } });
+    expect(events.some((e) => e.type === 'Agent.Stuck')).toBe(true);
+  });
+
+  it('counts the same call with a changed result as progress', async () => {
+    const repo = nodeRepo();
+    const read = { content: [toolUse('read_file', { path: 'src/math.js' })] };
+    const { run } = await runAgent({
+      role: 'developer',
+      task: makeTask(newIds()),
+      workingDir: repo.dir,
+      gateway: replayGateway({
+        conversations: [
+          {
+            turns: [
+              read,
+              read,
+              { content: [toolUse('edit_file', { path: 'src/math.js', oldString: 'a - b', newString: 'a + b' })] },
+              read,
+              { content: [toolUse('finish', { summary: 'fixed' })] },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(run.outcome).toBe('succeeded');
+  });
+
+  it('repairs an invalid finish once, telling the model what was wrong', async () => {
+    const repo = nodeRepo();
+    const { result, run } = await runAgent({
+      role: 'developer',
+      task: makeTask(newIds()),
+      workingDir: repo.dir,
+      gateway: replayGateway({
+        conversations: [
+          {
+            turns: [
+              { content: [toolUse('finish', { filesChanged: ['../etc/passwd'] })] },
+              {
+                content: [toolUse('finish', { summary: 'Done properly.' })],
+                expect: { lastMessageIncludes: ['summary:', 'filesChanged.0', 'only correction allowed'] },
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(result).toEqual({ summary: 'Done properly.' });
+    expect(run.modelCallCount).toBe(2);
+  });
+
+  it('fails with Agent.Failed when the finish is invalid twice', async () => {
+    const repo = nodeRepo();
+    const invalid = { content: [toolUse('finish', { summary: '' })] };
+    const error = await runAgent({
+      role: 'developer',
+      task: makeTask(newIds()),
+      workingDir: repo.dir,
+      gateway: replayGateway({ conversations: [{ turns: [invalid, invalid, invalid] }] }),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentFailedError);
+    expect((error as AgentFailedError).reason).toBe('invalid-finish');
+    expect((error as AgentFailedError).stepFunctionsError).toBe('Agent.Failed');
+    expect((error as AgentFailedError).run).toMatchObject({ outcome: 'failed', modelCallCount: 2 });
+  });
+
+  it('nudges a text-only reply towards a tool call', async () => {
+    const repo = nodeRepo();
+    const { result } = await runAgent({
+      role: 'developer',
+      task: makeTask(newIds()),
+      workingDir: repo.dir,
+      gateway: replayGateway({
+        conversations: [
+          { turns: [{ content: 'I will now think.' }, { content: [toolUse('finish', { summary: 'ok' })], expect: { lastMessageIncludes: 'Reply with a tool call' } }] },
+        ],
+      }),
+    });
+    expect(result.summary).toBe('ok');
+  });
+
+  it('stops at the turn limit', async () => {
+    const repo = nodeRepo();
+    const turns = ['README', 'src/math.js', 'package.json', 'test/math.test.js'].map((p) => ({ content: [toolUse('read_file', { path: p })] }));
+    const error = await runAgent({
+      role: 'developer',
+      task: makeTask(newIds()),
+      workingDir: repo.dir,
+      limits: { maxTurns: 3 },
+      gateway: replayGateway({ conversations: [{ turns }] }),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentFailedError);
+    expect((error as AgentFailedError).reason).toBe('turn-limit');
+    expect((error as AgentFailedError).run?.modelCallCount).toBe(3);
+  });
+
+  it('stops at the wall-time limit, even in the middle of a model call', async () => {
+    const repo = nodeRepo();
+    const error = await runAgent({
+      role: 'developer',
+      task: makeTask(newIds()),
+      workingDir: repo.dir,
+      limits: { maxWallMs: 150 },
+      gateway: replayGateway({ conversations: [{ turns: [{ content: [toolUse('finish', { summary: 'late' })], delayMs: 5_000 }] }] }),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentFailedError);
+    expect((error as AgentFailedError).reason).toBe('wall-time');
+    expect((error as AgentFailedError).run?.outcome).toBe('timed-out');
+  });
+
+  it('fails with Agent.Failed when no model can answer', async () => {
+    const repo = nodeRepo();
+    const error = await runAgent({
+      role: 'developer',
+      task: makeTask(newIds()),
+      workingDir: repo.dir,
+      gateway: replayGateway({ conversations: [{ turns: [{ error: { message: 'overloaded', retryable: false } }] }] }),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentFailedError);
+    expect((error as AgentFailedError).reason).toBe('model-unavailable');
+    expect((error as Error).message).toContain('overloaded');
+  });
+
+  it('ends as cancelled when the caller aborts', async () => {
+    const repo = nodeRepo();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const error = await runAgent({
+      role: 'developer',
+      task: makeTask(newIds()),
+      workingDir: repo.dir,
+      signal: controller.signal,
+      gateway: replayGateway({ conversations: [{ turns: [{ content: 'slow', delayMs: 5_000 }] }] }),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentCancelledError);
+    expect((error as AgentCancelledError).run?.outcome).toBe('cancelled');
+  });
+});
+
+describe('runAgent: checkpoint and continuation', () => {
+  it('suspends after turn 1 and resumes to the same result as an uninterrupted run', async () => {
+    const script = { conversations: [{ match: { role: 'developer' as const }, turns: developerTurns }] };
+    const ids = newIds();
+    const task = makeTask(ids);
+
+    const straightRepo = nodeRepo();
+    const straight = await runAgent({ role: 'developer', task, workingDir: straightRepo.dir, gateway: replayGateway(script), allowedCommands: ['node --test'] });
+
+    const repo = nodeRepo();
+    const suspended = await runAgent({
+      role: 'developer',
+      task,
+      workingDir: repo.dir,
+      gateway: replayGateway(script),
+      allowedCommands: ['node --test'],
+      shouldSuspend: () => true,
+    }).catch((e: unknown) => e);
+    expect(suspended).toBeInstanceOf(AgentSuspendedError);
+    const { checkpoint, run: partial } = suspended as AgentSuspendedError;
+    expect(checkpoint.turns).toBe(1);
+    expect(partial.outcome).toBe('continued');
+    expect(readFileSync(join(repo.dir, 'src/math.js'), 'utf8')).toContain('a - b'); // only the read has happened
+
+    // Checkpoints travel through S3 as JSON.
+    const stored = AgentCheckpointSchema.parse(JSON.parse(JSON.stringify(checkpoint)));
+    const resumed = await runAgent({
+      role: 'developer',
+      task,
+      workingDir: repo.dir,
+      gateway: replayGateway(script),
+      allowedCommands: ['node --test'],
+      resumeFrom: stored,
+    });
+    expect(resumed.result).toEqual(straight.result);
+    expect(resumed.run.id).toBe(partial.id);
+    expect(resumed.run.modelCallCount).toBe(straight.run.modelCallCount);
+    expect(resumed.run.toolCalls).toEqual(straight.run.toolCalls);
+    expect(readFileSync(join(repo.dir, 'src/math.js'), 'utf8')).toContain('a + b');
+  });
+
+  it('refuses a checkpoint of another task', async () => {
+    const repo = nodeRepo();
+    const task = makeTask(newIds());
+    const suspended = (await runAgent({
+      role: 'developer',
+      task,
+      workingDir: repo.dir,
+      gateway: replayGateway({ conversations: [{ turns: developerTurns }] }),
+      shouldSuspend: () => true,
+    }).catch((e: unknown) => e)) as AgentSuspendedError;
+    await expect(
+      runAgent({
+        role: 'developer',
+        task: makeTask(newIds()),
+        workingDir: repo.dir,
+        gateway: replayGateway({ conversations: [{ turns: developerTurns }] }),
+        resumeFrom: suspended.checkpoint,
+      }),
+    ).rejects.toThrow(/checkpoint belongs to developer on task/);
+  });
+});
+
+describe('runAgent: files the tools create', () => {
+  it('keeps secrets on disk when the model writes around a redacted line', async () => {
+    const repo = nodeRepo();
+    mkdirSync(join(repo.dir, 'config'), { recursive: true });
+    writeFileSync(join(repo.dir, 'config/app.env'), 'DB_PASSWORD=hunter2hunter2\nPORT=3000\n');
+    const { run } = await runAgent({
+      role: 'developer',
+      task: makeTask(newIds()),
+      workingDir: repo.dir,
+      gateway: replayGateway({
+        conversations: [
+          {
+            turns: [
+              { content: [toolUse('read_file', { path: 'config/app.env' })] },
+              {
+                content: [toolUse('write_file', { path: 'config/app.env', content: 'DB_PASSWORD=[REDACTED:secret-assignment]\nPORT=4000\n' })],
+                expect: { lastMessageIncludes: 'DB_PASSWORD=[REDACTED:secret-assignment]' },
+              },
+              { content: [toolUse('edit_file', { path: 'config/app.env', oldString: 'PORT=3000', newString: 'PORT=4000' })], expect: { lastMessageIncludes: 'refusing to write a [REDACTED' } },
+              { content: [toolUse('finish', { summary: 'port changed' })] },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(run.toolCalls.failed).toBe(1);
+    expect(readFileSync(join(repo.dir, 'config/app.env'), 'utf8')).toBe('DB_PASSWORD=hunter2hunter2\nPORT=4000\n');
+  });
+});
