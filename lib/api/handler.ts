@@ -2,12 +2,13 @@
 // request checks every route shares (path ids, query, body size, media type, JSON, schema,
 // Idempotency-Key), one call to the route's operation, and the JSON response or error envelope.
 // functions/api/*.ts are one call to `apiHandler` each.
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import type { Actor } from '../domain/index';
 import { observability } from '../middleware';
-import { logger } from '../powertools';
+import { logger, metrics } from '../powertools';
 import { apiDependencies } from './dependencies';
 import { errorResult, MissingBodyError, RequestValidationError, UnknownResourceError } from './errors';
 import { actorOf, basePath, bodyText, header, jsonResponse, parseJson, queryParameters, requireJsonContentType, type ApiResult } from './http';
@@ -56,12 +57,23 @@ export async function handleApiEvent<R extends RouteDefinition>(route: R, event:
     const headers: Record<string, string> = {};
     if (result.location) headers.Location = `${basePath(event)}${result.location}`;
     if (replayed) headers[IDEMPOTENT_REPLAY_HEADER] = 'true';
+    recordOutcome(result.status);
     return jsonResponse(result.status, result.body, headers);
   } catch (error) {
     const failure = errorResult(error);
     if (failure.status < 500) logger.info('request refused', { status: failure.status, code: failure.body.error.code });
+    recordOutcome(failure.status);
     return jsonResponse(failure.status, failure.body, failure.headers);
   }
+}
+
+/**
+ * One data point per request for each outcome, zeros included, so the refused and failed shares
+ * are averages over all requests — the same figures locally, where there is no API Gateway.
+ */
+function recordOutcome(status: number): void {
+  metrics.addMetric('ApiRequestRefused', MetricUnit.Count, status >= 400 && status < 500 ? 1 : 0);
+  metrics.addMetric('ApiRequestFailed', MetricUnit.Count, status >= 500 ? 1 : 0);
 }
 
 function parseRequest<R extends RouteDefinition>(route: R, event: APIGatewayProxyEvent): RouteRequest<R> {

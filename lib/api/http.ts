@@ -41,16 +41,23 @@ export function header(event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValue
  * meant is a guess, and a guess about `status` or `cursor` returns the wrong page.
  */
 export function queryParameters(event: Pick<APIGatewayProxyEvent, 'queryStringParameters' | 'multiValueQueryStringParameters'>): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a parameter named `__proto__` must stay a parameter (and be refused as unknown)
+  // rather than vanish into the prototype slot of a plain object.
+  const out = nullPrototypeRecord<string>();
   for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
     if (!values) continue;
     if (values.length > 1) throw new DuplicateQueryParameterError(name);
     if (values[0] !== undefined) out[name] = values[0];
   }
   for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
-    if (value !== undefined && !(name in out)) out[name] = value;
+    if (value !== undefined && !Object.hasOwn(out, name)) out[name] = value;
   }
   return out;
+}
+
+/** A record whose keys are only ever its own: safe for names chosen by a client. */
+export function nullPrototypeRecord<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
 }
 
 /** The body as text, refusing it before decoding when it is larger than `maxBytes`. */

@@ -22,7 +22,9 @@ export function getProject(deps: ApiDependencies, projectId: string): Promise<Pr
 
 export async function updateProject(deps: ApiDependencies, projectId: string, patch: UpdateProjectSettingsInput, actor: Actor): Promise<Project> {
   const project = await deps.store.projects.updateSettings(projectId, patch);
-  const changed = Object.keys(patch).filter((field) => field !== 'expectedVersion');
+  const changed = Object.keys(patch)
+    .filter((field) => field !== 'expectedVersion')
+    .sort();
   await deps.store.events.append(projectStream(projectId), {
     type: 'Project.SettingsChanged',
     actor,

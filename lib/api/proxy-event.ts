@@ -2,6 +2,7 @@
 // from a plain HTTP request — so the local server and the tests drive the very same handlers.
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
+import { nullPrototypeRecord } from './http';
 
 export interface HttpRequestInput {
   method: string;
@@ -20,8 +21,9 @@ export interface HttpRequestInput {
 }
 
 export function createProxyEvent(input: HttpRequestInput): APIGatewayProxyEvent {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Client-chosen names (`__proto__` included) must land as own keys, as API Gateway delivers them.
+  const headers = nullPrototypeRecord<string>();
+  const multiValueHeaders = nullPrototypeRecord<string[]>();
   for (const [name, value] of Object.entries(input.headers ?? {})) {
     if (value === undefined) continue;
     const values = typeof value === 'string' ? [value] : [...value];
@@ -30,8 +32,8 @@ export function createProxyEvent(input: HttpRequestInput): APIGatewayProxyEvent 
     multiValueHeaders[name] = values;
   }
   const entries = Object.entries(input.query ?? {});
-  const queryStringParameters: Record<string, string> = {};
-  const multiValueQueryStringParameters: Record<string, string[]> = {};
+  const queryStringParameters = nullPrototypeRecord<string>();
+  const multiValueQueryStringParameters = nullPrototypeRecord<string[]>();
   for (const [name, value] of entries) {
     const values = typeof value === 'string' ? [value] : [...value];
     if (values.length === 0) continue;

@@ -78,9 +78,23 @@ export const ListFindingsQuerySchema = z.strictObject({
   cursor: CursorParam,
 });
 
+/**
+ * A UTC day that exists. The domain's DaySchema throws a RangeError (instead of failing) for
+ * well-shaped impossible dates such as 2025-02-30, which would turn a typo into a 500; this check
+ * fails cleanly first and only then defers to it.
+ */
+const QueryDaySchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'day must be yyyy-mm-dd' })
+  .refine((day) => {
+    const time = Date.parse(`${day}T00:00:00.000Z`);
+    return !Number.isNaN(time) && new Date(time).toISOString().startsWith(day);
+  }, { message: 'day does not exist' })
+  .pipe(DaySchema);
+
 export const CostsQuerySchema = z.strictObject({
-  from: DaySchema.optional().meta({ description: 'First UTC day, inclusive (default: 29 days before `to`).', example: '2025-06-01' }),
-  to: DaySchema.optional().meta({ description: 'Last UTC day, inclusive (default: today).', example: '2025-06-30' }),
+  from: QueryDaySchema.optional().meta({ description: 'First UTC day, inclusive (default: 29 days before `to`).', example: '2025-06-01' }),
+  to: QueryDaySchema.optional().meta({ description: 'Last UTC day, inclusive (default: today).', example: '2025-06-30' }),
 });
 
 // ---- request bodies (strict at the top level, so a misspelt field is a 400 instead of ignored)

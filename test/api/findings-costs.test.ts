@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setApiDependencies } from '../../lib/api/dependencies';
+import { getCostsRoute, listFindingsRoute } from '../../lib/api/routes';
+import { newId, scoreFinding } from '../../lib/domain/index';
+import { expectError, expectRouteSuccess, newProjectBody, request, startApi, type ApiTestContext } from './support';
+
+let api: ApiTestContext;
+let projectId: string;
+
+beforeAll(async () => {
+  api = await startApi();
+  projectId = (await request('POST', '/projects', { json: newProjectBody() })).body.id;
+});
+afterAll(() => api.stop());
+
+describe('findings', () => {
+  it('lists a project’s findings, by status best score first, with paging', async () => {
+    const fixtures = [
+      { fingerprint: 'todo:src/a.ts:10', severity: 'low', effort: 'trivial' },
+      { fingerprint: 'vuln:lodash@4.17.20', severity: 'critical', effort: 'small' },
+      { fingerprint: 'test:login.spec.ts', severity: 'high', effort: 'medium' },
+    ] as const;
+    for (const f of fixtures) {
+      await api.store.findings.upsert({
+        projectId,
+        detector: 'todo',
+        fingerprint: f.fingerprint,
+        title: `finding ${f.fingerprint}`,
+        severity: f.severity,
+        effort: f.effort,
+        score: scoreFinding(f.severity, f.effort),
+      });
+    }
+    await api.store.findings.setStatus(projectId, 'todo:src/a.ts:10', 'dismissed');
+
+    const all = await request('GET', `/projects/${projectId}/findings`);
+    expectRouteSuccess(listFindingsRoute, all);
+    expect(all.body.items).toHaveLength(3);
+
+    const open = await request('GET', `/projects/${projectId}/findings`, { query: { status: 'open' } });
+    expect(open.body.items.map((f: { fingerprint: string }) => f.fingerprint)).toEqual(['vuln:lodash@4.17.20', 'test:login.spec.ts']);
+
+    const firstPage = await request('GET', `/projects/${projectId}/findings`, { query: { status: 'open', limit: '1' } });
+    expect(firstPage.body.items).toHaveLength(1);
+    const secondPage = await request('GET', `/projects/${projectId}/findings`, { query: { status: 'open', limit: '1', cursor: firstPage.body.cursor } });
+    expect(secondPage.body.items[0].fingerprint).toBe('test:login.spec.ts');
+
+    const dismissed = await request('GET', `/projects/${projectId}/findings`, { query: { status: 'dismissed' } });
+    expect(dismissed.body.items.map((f: { fingerprint: string }) => f.fingerprint)).toEqual(['todo:src/a.ts:10']);
+
+    expectError(await request('GET', `/projects/${projectId}/findings`, { query: { status: 'closed' } }), 400, 'ValidationFailed');
+    expectError(await request('GET', `/projects/${newId('project')}/findings`), 404, 'NotFound');
+  });
+});
+
+describe('costs', () => {
+  it('aggregates usage counters into totals, every day of the range, and models by spend', async () => {
+    await api.store.usage.addUsage(projectId, '2025-03-01', 'bedrock:claude-sonnet', { inputTokens: 1000, outputTokens: 200, usd: 0.1, calls: 2 });
+    await api.store.usage.addUsage(projectId, '2025-03-01', 'bedrock:claude-haiku', { inputTokens: 500, outputTokens: 50, usd: 0.02, calls: 1 });
+    await api.store.usage.addUsage(projectId, '2025-03-03', 'bedrock:claude-sonnet', { inputTokens: 3000, cacheReadTokens: 900, usd: 0.2, calls: 3 });
+    await api.store.usage.addUsage(projectId, '2025-03-05', 'bedrock:claude-sonnet', { inputTokens: 7, usd: 5, calls: 1 }); // outside the range
+
+    const response = await request('GET', `/projects/${projectId}/costs`, { query: { from: '2025-03-01', to: '2025-03-04' } });
+    expectRouteSuccess(getCostsRoute, response);
+    const report = response.body;
+    expect(report).toMatchObject({ projectId, from: '2025-03-01', to: '2025-03-04', currency: 'USD' });
+    expect(report.total).toEqual({ inputTokens: 4500, outputTokens: 250, cacheReadTokens: 900, cacheWriteTokens: 0, usd: 0.32, calls: 6 });
+    expect(report.byDay.map((d: { day: string; usd: number }) => [d.day, d.usd])).toEqual([
+      ['2025-03-01', 0.12],
+      ['2025-03-02', 0],
+      ['2025-03-03', 0.2],
+      ['2025-03-04', 0],
+    ]);
+    expect(report.byModel).toEqual([
+      { model: 'bedrock:claude-sonnet', inputTokens: 4000, outputTokens: 200, cacheReadTokens: 900, cacheWriteTokens: 0, usd: 0.3, calls: 5 },
+      { model: 'bedrock:claude-haiku', inputTokens: 500, outputTokens: 50, cacheReadTokens: 0, cacheWriteTokens: 0, usd: 0.02, calls: 1 },
+    ]);
+  });
+
+  it('defaults to the 30 days up to today', async () => {
+    setApiDependencies({ ...api.deps, clock: () => new Date('2025-03-05T12:00:00.000Z') });
+    try {
+      const response = await request('GET', `/projects/${projectId}/costs`);
+      expect(response.body).toMatchObject({ from: '2025-02-04', to: '2025-03-05' });
+      expect(response.body.byDay).toHaveLength(30);
+      expect(response.body.total.usd).toBe(5.32);
+    } finally {
+      setApiDependencies(api.deps);
+    }
+  });
+
+  it('refuses reversed, too long and malformed ranges with 400, and unknown projects with 404', async () => {
+    const costs = (query: Record<string, string>) => request('GET', `/projects/${projectId}/costs`, { query });
+    expectError(await costs({ from: '2025-03-02', to: '2025-03-01' }), 400, 'ValidationFailed');
+    expectError(await costs({ from: '2023-01-01', to: '2025-01-01' }), 400, 'ValidationFailed');
+    expectError(await costs({ from: '2025-02-30' }), 400, 'ValidationFailed');
+    expectError(await costs({ to: '03/01/2025' }), 400, 'ValidationFailed');
+    expectError(await costs({ since: '2025-03-01' }), 400, 'ValidationFailed');
+    expectError(await request('GET', `/projects/${newId('project')}/costs`), 404, 'NotFound');
+  });
+});
