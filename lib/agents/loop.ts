@@ -2,7 +2,9 @@
 // model turns with tool calls until the agent calls `finish` with a payload its role's schema
 // accepts. Budgets are checked before every call, repeats stop a stuck agent, limits stop a slow
 // one, and a run that must yield (Lambda timeout) suspends with a checkpoint it can resume from.
+import { createHash } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { z } from 'zod';
 import {
   AGENT_ROLES,
   newId,
@@ -12,6 +14,7 @@ import {
   type FailureCause,
   type GoalSource,
   type ModelCallRecord as RunModelCall,
+  type ReviewCommentSchema,
   type ReviewVerdict,
   type TaskKind,
   type TeamComposition,
@@ -36,7 +39,6 @@ import {
 } from '../models/index';
 import { logger, metrics } from '../powertools';
 import { isToolError, type WorkspaceToolContext } from '../workspace/index';
-import { createHash } from 'node:crypto';
 import { AgentCheckpointSchema, CHECKPOINT_VERSION, type AgentCheckpoint, type ToolCallStats } from './checkpoint';
 import { buildContextPrefix, type DependencyOutput } from './context';
 import {
@@ -54,8 +56,6 @@ import { roleDefinition, type FinishPayload, type QaFailure, type RoleSettings }
 import type { BudgetGuard } from './budget';
 import { DEFAULT_STUCK_THRESHOLD, StuckDetector } from './stuck';
 import { ToolNotAvailableError, agentToolsByName, clipMiddle, resultFingerprint, type AgentTool } from './tools';
-import type { z } from 'zod';
-import type { ReviewCommentSchema } from '../domain/index';
 
 // ---------------------------------------------------------------- options and results
 
@@ -240,8 +240,9 @@ export async function runAgent<R extends AgentRole>(options: RunAgentOptions<R>)
   const limits: AgentLimits = { ...DEFAULT_AGENT_LIMITS, ...options.limits };
   const clock = options.now ?? Date.now;
   const model: AgentModel = typeof options.gateway === 'function' ? { converse: options.gateway } : options.gateway;
-  const startTier = Math.max(0, Math.trunc(options.startTier ?? 0));
-  const attempt = Math.min(20, Math.max(1, Math.trunc(options.attempt ?? 1)));
+  // A continuation normally passes neither; the checkpoint remembers what the run started with.
+  const startTier = Math.max(0, Math.trunc(options.startTier ?? options.resumeFrom?.startTier ?? 0));
+  const attempt = Math.min(20, Math.max(1, Math.trunc(options.attempt ?? options.resumeFrom?.attempt ?? 1)));
   const settings: RoleSettings = {
     staffedRoles: options.team ? staffedRoles(options.team) : AGENT_ROLES,
     allowedCommands: options.allowedCommands ?? [],
@@ -322,8 +323,14 @@ export async function runAgent<R extends AgentRole>(options: RunAgentOptions<R>)
   /** The dearest model the call could end up on: the start tier or any fallback after it. */
   const worstCaseUsd = (request: ConverseRequest): number => {
     const inputTokens = estimateTokens(request);
+    // Without a policy the model is unknown and priced at the default (dearest) price, so the
+    // budget errs towards stopping early.
     const specs = policy && policy.length > 0 ? policy.slice(effectiveStartTier) : ['unpriced:model'];
-    return Math.max(...specs.map((spec) => (model.prices ? model.prices.worstCaseUsd(spec, inputTokens, limits.maxOutputTokens) : estimateWorstCaseUsd(spec, inputTokens, limits.maxOutputTokens))));
+    const priceOf = (spec: string) =>
+      model.prices
+        ? model.prices.worstCaseUsd(spec, inputTokens, limits.maxOutputTokens)
+        : estimateWorstCaseUsd(spec, inputTokens, limits.maxOutputTokens);
+    return Math.max(...specs.map(priceOf));
   };
 
   const runTool = async (use: ToolUseBlock): Promise<{ content: string; isError: boolean; fingerprint: string }> => {

@@ -1,6 +1,7 @@
 // Shared set-up for agent tests: ids, tasks and a replay-backed model gateway.
 import { newId } from '../../lib/domain/index';
-import { createModelGateway, type ModelGateway, type ReplayScript } from '../../lib/models/index';
+import type { z } from 'zod';
+import { createModelGateway, type ModelGateway, type ReplayScriptSchema } from '../../lib/models/index';
 import type { AgentTaskInput } from '../../lib/agents/index';
 
 export interface TestIds {
@@ -27,10 +28,10 @@ export function makeTask(ids: TestIds, overrides: Partial<AgentTaskInput> = {}):
 }
 
 /** A gateway answering from an in-memory replay script (no file, no network, free). */
-export function replayGateway(script: Omit<ReplayScript, 'version'> & { version?: 1 }, options: { onEvent?: Parameters<typeof createModelGateway>[0]['onEvent'] } = {}): ModelGateway {
+export function replayGateway(script: z.input<typeof ReplayScriptSchema>, options: { onEvent?: Parameters<typeof createModelGateway>[0]['onEvent'] } = {}): ModelGateway {
   return createModelGateway({
     policy: ['replay:inline-script.json'],
-    providers: { replay: { script: { version: 1, ...script } } },
+    providers: { replay: { script } },
     onEvent: options.onEvent,
   });
 }
