@@ -362,3 +362,43 @@ describe('runAgent: files the tools create', () => {
     expect(readFileSync(join(repo.dir, 'config/app.env'), 'utf8')).toBe('DB_PASSWORD=hunter2hunter2\nPORT=4000\n');
   });
 });
+
+describe('runAgent: long conversations', () => {
+  it('elides the oldest tool results when the request outgrows the context window', async () => {
+    const repo = nodeRepo();
+    writeFileSync(join(repo.dir, 'big.txt'), `${'lorem ipsum dolor '.repeat(2_000)}END-OF-BIG\n`);
+    const inner = replayGateway({
+      conversations: [
+        {
+          turns: [
+            { content: [toolUse('read_file', { path: 'big.txt' })] },
+            { content: [toolUse('read_file', { path: 'src/math.js' })] },
+            { content: [toolUse('read_file', { path: 'package.json' })] },
+            { content: [toolUse('finish', { summary: 'read everything' })] },
+          ],
+        },
+      ],
+    });
+    const sent: string[] = [];
+    await runAgent({
+      role: 'developer',
+      task: makeTask(newIds()),
+      workingDir: repo.dir,
+      limits: { maxContextTokens: 9_000 },
+      // An observer in front of the real gateway: records what each request carried.
+      gateway: {
+        policy: inner.policy,
+        prices: inner.prices,
+        converse: (request, options) => {
+          sent.push(JSON.stringify(request.messages));
+          return inner.converse(request, options);
+        },
+      },
+    });
+    expect(sent[1]).toContain('END-OF-BIG'); // the newest result is never elided
+    expect(sent[2]).not.toContain('END-OF-BIG');
+    expect(sent[2]).toContain('elided to fit the context window');
+    expect(sent[2]).toContain('return a - b'); // the newer result stays
+  });
+});
+
