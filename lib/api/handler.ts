@@ -4,7 +4,7 @@
 // functions/api/*.ts are one call to `apiHandler` each.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import type { Actor } from '../domain/index';
 import { observability } from '../middleware';
@@ -30,7 +30,7 @@ export interface RouteRequest<R extends RouteDefinition> {
 
 export type RouteOperation<R extends RouteDefinition> = (request: RouteRequest<R>) => Promise<ApiResult>;
 
-export type ApiHandler = (event: APIGatewayProxyEvent, context: import('aws-lambda').Context) => Promise<APIGatewayProxyResult>;
+export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 /** The Lambda handler for `route`: observability middlewares around `handleApiEvent`. */
 export function apiHandler<R extends RouteDefinition>(route: R, operation: RouteOperation<R>): ApiHandler {
@@ -42,7 +42,7 @@ export function apiHandler<R extends RouteDefinition>(route: R, operation: Route
 /** Checks and runs one request; never throws — every failure becomes an error response. */
 export async function handleApiEvent<R extends RouteDefinition>(route: R, event: APIGatewayProxyEvent, operation: RouteOperation<R>): Promise<APIGatewayProxyResult> {
   try {
-    const request = parseRequest(route, event);
+    const { request, sentBody } = parseRequest(route, event);
     logger.appendKeys({ operation: route.operationId, ...(request.params as Record<string, string>) });
     const idempotencyKey = route.idempotent ? checkIdempotencyKey(header(event, IDEMPOTENCY_HEADER)) : undefined;
     let result: ApiResult;
@@ -51,7 +51,7 @@ export async function handleApiEvent<R extends RouteDefinition>(route: R, event:
       result = await operation(request);
     } else {
       const { store } = await apiDependencies();
-      const fingerprint = requestFingerprint(route.operationId, request.params, rawJsonBody(event));
+      const fingerprint = requestFingerprint(route.operationId, request.params, sentBody);
       ({ result, replayed } = await runIdempotently(store, { scope: `api.${route.operationId}`, key: idempotencyKey, fingerprint }, () => operation(request)));
     }
     const headers: Record<string, string> = {};
@@ -76,16 +76,20 @@ function recordOutcome(status: number): void {
   metrics.addMetric('ApiRequestFailed', MetricUnit.Count, status >= 500 ? 1 : 0);
 }
 
-function parseRequest<R extends RouteDefinition>(route: R, event: APIGatewayProxyEvent): RouteRequest<R> {
+function parseRequest<R extends RouteDefinition>(route: R, event: APIGatewayProxyEvent): { request: RouteRequest<R>; sentBody: unknown } {
   const params = parsePathParameters(route, event.pathParameters ?? {});
   const query = route.query.safeParse(queryParameters(event));
   if (!query.success) throw new RequestValidationError('query', query.error.issues);
+  const body = parseBody(route, event);
   return {
-    params: params as z.output<R['params']>,
-    query: query.data as z.output<R['query']>,
-    body: parseBody(route, event) as BodyOf<R>,
-    actor: actorOf(event),
-    event,
+    request: {
+      params: params as z.output<R['params']>,
+      query: query.data as z.output<R['query']>,
+      body: body.parsed as BodyOf<R>,
+      actor: actorOf(event),
+      event,
+    },
+    sentBody: body.sent,
   };
 }
 
@@ -100,24 +104,19 @@ function parsePathParameters(route: RouteDefinition, raw: Record<string, string 
   throw new UnknownResourceError(name.replace(/Id$/, ''), String(raw[name] ?? ''));
 }
 
-function parseBody(route: RouteDefinition, event: APIGatewayProxyEvent): unknown {
-  if (!route.body) return undefined;
+/**
+ * The body as validated (`parsed`, with defaults) and as sent (`sent`, the JSON value before
+ * defaults, which is what tells an idempotent retry from a different request).
+ */
+function parseBody(route: RouteDefinition, event: APIGatewayProxyEvent): { parsed: unknown; sent: unknown } {
+  if (!route.body) return { parsed: undefined, sent: null };
   const text = bodyText(event, MAX_BODY_BYTES);
-  let value: unknown;
-  if (text === undefined || text.trim().length === 0) {
-    if (route.body.required) throw new MissingBodyError();
-    value = {};
-  } else {
-    requireJsonContentType(header(event, 'Content-Type'));
-    value = parseJson(text);
-  }
-  const parsed = route.body.schema.safeParse(value);
+  const absent = text === undefined || text.trim().length === 0;
+  if (absent && route.body.required) throw new MissingBodyError();
+  if (!absent) requireJsonContentType(header(event, 'Content-Type'));
+  // An optional body left out means `{}`; a body that is JSON `null` is still a wrong body.
+  const sent: unknown = absent ? null : parseJson(text);
+  const parsed = route.body.schema.safeParse(absent ? {} : sent);
   if (!parsed.success) throw new RequestValidationError('body', parsed.error.issues);
-  return parsed.data;
-}
-
-/** The body as the client sent it (before defaults), for telling a retry from a new request. */
-function rawJsonBody(event: APIGatewayProxyEvent): unknown {
-  const text = bodyText(event, MAX_BODY_BYTES);
-  return text === undefined || text.trim().length === 0 ? null : parseJson(text);
+  return { parsed: parsed.data, sent };
 }

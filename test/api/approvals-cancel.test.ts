@@ -193,6 +193,7 @@ describe('cancel', () => {
     expectError(await request('POST', `/goals/${newId('goal')}/cancel`), 404, 'NotFound');
     const goal = await newGoal();
     expectError(await request('POST', `/goals/${goal.id}/cancel`, { json: { reason: 42 } }), 400, 'ValidationFailed');
+    expectError(await request('POST', `/goals/${goal.id}/cancel`, { rawBody: 'null', headers: { 'Content-Type': 'application/json' } }), 400, 'ValidationFailed');
     expect((await api.store.goals.get(goal.id)).status).toBe('PENDING');
   });
 });
