@@ -73,6 +73,11 @@ export const TaskSchema = z.object({
   modelTier: ModelTierSchema,
   /** The run that holds the task while it is RUNNING; a second claim by another run is refused. */
   runId: AgentRunIdSchema.optional(),
+  /**
+   * Digest of the task token the holding run answers. A dispatch with another token means the
+   * state machine gave up on the holder (heartbeat timeout) and retried, so the new run takes over.
+   */
+  dispatch: z.string().min(1).max(64).optional(),
   /** For rework tasks: the task whose output is being reworked. */
   reworkOf: TaskIdSchema.optional(),
   outputs: TaskOutputsSchema.optional(),

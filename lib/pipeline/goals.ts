@@ -10,6 +10,7 @@ import { GoalNotRunnableError, GoalProjectMismatchError } from './errors';
 import { recordGoalEvent } from './events';
 import type { EndGoalInput, GoalStepInput, RequestApprovalInput, StartGoalInput, TaskRef } from './inputs';
 import { effectiveAutonomy, planApprovalRequired } from './policy';
+import { learnFromGoal } from './assess';
 import { taskRef } from './tasks';
 
 /** What the state machine keeps in `$.settings` for the whole execution. */
@@ -121,6 +122,7 @@ export async function endGoal(runtime: Runtime, input: EndGoalInput): Promise<vo
   }
   const ended = await runtime.store.goals.get(goal.id);
   await cancelUnfinishedTasks(runtime, goal.id);
+  await learnFromGoal(runtime, ended);
   metrics.addMetric(ended.status === 'CANCELLED' ? 'GoalCancelled' : 'GoalFailed', 'Count', 1);
   await recordGoalEvent(runtime, {
     type: ended.status === 'CANCELLED' ? 'Goal.Cancelled' : 'Goal.Failed',

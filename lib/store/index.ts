@@ -9,6 +9,7 @@ import { IdempotencyRepository, type IdempotencyOptions } from './idempotency';
 import { LessonRepository } from './lessons';
 import { ProjectRepository } from './projects';
 import type { RetryOptions } from './retry';
+import { RoutingStatsRepository } from './routing-stats';
 import { TaskRepository } from './tasks';
 import { UsageRepository } from './usage';
 
@@ -23,6 +24,7 @@ export interface Store {
   findings: FindingRepository;
   usage: UsageRepository;
   idempotency: IdempotencyRepository;
+  routingStats: RoutingStatsRepository;
 }
 
 export interface StoreOptions {
@@ -46,6 +48,7 @@ export function createStore(config: StoreConfig = defaultStoreConfig(), options:
     findings: new FindingRepository(config, options.retry),
     usage: new UsageRepository(config),
     idempotency: new IdempotencyRepository(config, options.idempotency),
+    routingStats: new RoutingStatsRepository(config),
   };
 }
 
@@ -62,5 +65,6 @@ export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page, type PageRequest } from '.
 export { LessonRepository } from './lessons';
 export { ProjectRepository, type ProjectChanges } from './projects';
 export { backoffDelay, DEFAULT_RETRY, updateWithRetry, type RetryOptions } from './retry';
+export { RoutingStatsRepository } from './routing-stats';
 export { TaskRepository, type ClaimResult, type TaskChanges } from './tasks';
 export { UsageRepository, type UsageSummary } from './usage';

@@ -40,6 +40,7 @@ export const PREFIX = {
   usage: 'USAGE#',
   lesson: 'LESSON#',
   finding: 'FINDING#',
+  routing: 'ROUTING#',
 } as const;
 
 export const PROJECTS_INDEX_PK = 'PROJECTS';
@@ -95,6 +96,12 @@ export const usageKey = (projectId: string, day: string, model: string): TableKe
 export const usageRange = (fromDay: string, toDay: string) => ({
   from: `${PREFIX.usage}${fromDay}#`,
   to: `${PREFIX.usage}${toDay}$`,
+});
+
+// ---- routing statistics (role × task kind × model, per project)
+export const routingStatKey = (projectId: string, role: string, kind: string, model: string): TableKey => ({
+  PK: projectPk(projectId),
+  SK: `${PREFIX.routing}${role}#${kind}#${model}`,
 });
 
 // ---- lessons

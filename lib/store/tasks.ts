@@ -120,17 +120,25 @@ export class TaskRepository {
   }
 
   /**
-   * An agent run takes a PENDING task: RUNNING, attempts + 1, `runId` recorded, all in one
-   * version-checked write. A duplicate delivery finds the task no longer PENDING and gets
-   * `claimed: false` — the caller then does nothing.
+   * An agent run takes a PENDING task: RUNNING, attempts + 1, `runId` and `dispatch` recorded, all
+   * in one version-checked write. The same run claiming again (a redelivered message) gets it back;
+   * a duplicate delivery of the same dispatch finds it held and gets `claimed: false` — the caller
+   * then does nothing. A RUNNING task held for another dispatch was abandoned by the state machine
+   * (it timed out and re-dispatched), so the new dispatch takes it over without a new attempt.
    */
-  claim(goalId: string, taskId: string, runId: string): Promise<ClaimResult> {
+  claim(goalId: string, taskId: string, runId: string, dispatch?: string): Promise<ClaimResult> {
     return updateWithRetry(
       () => this.get(goalId, taskId),
       async (t): Promise<ClaimResult> => {
         if (t.status === 'RUNNING' && t.runId === runId) return { claimed: true, task: t };
+        if (t.status === 'RUNNING' && dispatch !== undefined && t.dispatch !== undefined && t.dispatch !== dispatch) {
+          return { claimed: true, task: await this.update(t, { runId, dispatch }) };
+        }
         if (t.status !== 'PENDING') return { claimed: false, task: t };
-        return { claimed: true, task: await this.update(t, { status: 'RUNNING', runId, attempts: t.attempts + 1 }) };
+        return {
+          claimed: true,
+          task: await this.update(t, { status: 'RUNNING', runId, attempts: t.attempts + 1, ...(dispatch !== undefined ? { dispatch } : {}) }),
+        };
       },
       this.retry,
     );

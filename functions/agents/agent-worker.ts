@@ -1,0 +1,34 @@
+// Agent worker Lambda, one deployment per role (AGENT_ROLE): consumes its role queue with batch
+// size 1 and reports partial batch failures, so a message that hit a transient error is
+// redelivered (and, after maxReceiveCount, lands in the dead-letter queue for a person to see).
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { AgentRoleSchema } from '../../lib/domain/settings';
+import { observability } from '../../lib/middleware';
+import { AgentMessageSchema, parseStepInput } from '../../lib/pipeline/inputs';
+import { workAgentMessage } from '../../lib/pipeline/agent-worker';
+import { logger } from '../../lib/powertools';
+import { getRuntime } from '../../lib/runtime';
+
+const servedRole = process.env.AGENT_ROLE ? AgentRoleSchema.parse(process.env.AGENT_ROLE) : undefined;
+
+export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const runtime = await getRuntime();
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    try {
+      const message = parseStepInput(AgentMessageSchema, JSON.parse(record.body), 'agent worker');
+      logger.appendKeys({ goalId: message.goalId, taskId: message.taskId, role: message.role });
+      await workAgentMessage(runtime, message, {
+        messageId: record.messageId,
+        sentAtMs: Number(record.attributes?.SentTimestamp) || Date.now(),
+        remainingMs: () => context.getRemainingTimeInMillis(),
+        ...(servedRole ? { role: servedRole } : {}),
+      });
+    } catch (error) {
+      logger.error('agent message failed; it will be redelivered', { messageId: record.messageId, error: error as Error });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+}).use(observability());
