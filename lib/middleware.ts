@@ -7,9 +7,13 @@ import { logger, metrics } from './powertools';
 import { tracingMiddleware } from './tracing';
 
 export function observability(): middy.MiddlewareObj[] {
-  return [
-    injectLambdaContext(logger, { resetKeys: true }),
-    tracingMiddleware(),
-    logMetrics(metrics, { captureColdStartMetric: true }),
-  ];
+  const middlewares = [injectLambdaContext(logger, { resetKeys: true }), tracingMiddleware()];
+  // With metrics switched off (local runtime, tests) there is nothing to flush, and flushing an
+  // empty set only prints a warning per invocation.
+  if (!isTruthy(process.env.POWERTOOLS_METRICS_DISABLED)) middlewares.push(logMetrics(metrics, { captureColdStartMetric: true }));
+  return middlewares;
+}
+
+function isTruthy(value: string | undefined): boolean {
+  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
 }

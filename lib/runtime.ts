@@ -15,11 +15,11 @@ export const RuntimeConfigSchema = z.object({
   /** Models used when a project has no policy for a role, cheapest first (CAHOOTS_MODEL). */
   defaultModels: z.array(z.string()).default([]),
   /** How long one agent task may take before Step Functions fails it with States.Timeout. */
-  taskTimeoutSeconds: seconds(60, 86_400).default(3_600),
+  taskTimeoutSeconds: seconds(1, 86_400).default(3_600),
   /** An agent sends a heartbeat at least this often; missing it fails the task (States.HeartbeatTimeout). */
-  heartbeatSeconds: seconds(10, 3_600).default(300),
+  heartbeatSeconds: seconds(1, 3_600).default(300),
   /** How long a human approval may wait before the goal is cancelled. */
-  approvalTimeoutSeconds: seconds(60, 2_592_000).default(259_200),
+  approvalTimeoutSeconds: seconds(1, 2_592_000).default(259_200),
   /** Where task working copies live (Lambda: under /tmp). */
   workspaceRoot: z.string().min(1).optional(),
   /** Per-model price overrides merged over the built-in table. */

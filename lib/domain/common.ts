@@ -19,7 +19,14 @@ export const VersionSchema = z.number().int().min(1);
 export const DaySchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'day must be yyyy-mm-dd' })
-  .refine((day) => new Date(`${day}T00:00:00.000Z`).toISOString().startsWith(day), { message: 'day does not exist' });
+  .refine(
+    (day) => {
+      // zod 4 runs refinements even after the regex failed, so a malformed string must not throw here.
+      const time = Date.parse(`${day}T00:00:00.000Z`);
+      return Number.isFinite(time) && new Date(time).toISOString().startsWith(day);
+    },
+    { message: 'day does not exist' },
+  );
 export type Day = z.infer<typeof DaySchema>;
 
 export function dayOf(at: Date | string): string {

@@ -14,6 +14,7 @@ import { LocalQueueConsumer, type SqsHandler } from './queue-consumer';
 import { LocalQueues } from './queues';
 import { LocalStateMachineRunner, type ExecutionHistoryEvent, type LambdaHandler } from './state-machine-runner';
 import { PIPELINE_STEPS, pipelineSubstitutions, readGoalPipelineDefinition, type PipelineStepName } from '../pipeline/definition';
+import { resetApiDependencies, setApiDependencies } from '../api/dependencies';
 import { parseRuntimeConfig, setRuntime, type Runtime, type RuntimeConfigInput } from '../runtime';
 import { createStore, type Store } from '../store/index';
 
@@ -63,7 +64,7 @@ type Handlers = { pipeline: Record<PipelineStepName, LambdaHandler>; agentWorker
 async function loadHandlers(): Promise<Handlers> {
   const entries = await Promise.all(
     (Object.entries(PIPELINE_STEPS) as [PipelineStepName, string][]).map(async ([step, file]) => {
-      const module = (await import(`../../functions/pipeline/${file}`)) as { handler: LambdaHandler };
+      const module = (await import(/* @vite-ignore */ `../../functions/pipeline/${file}`)) as { handler: LambdaHandler };
       return [step, module.handler] as const;
     }),
   );
@@ -107,6 +108,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const ports = createLocalPorts({ runner, queues, bus, artifactsDir });
     const runtime: Runtime = { store, ports, config };
     setRuntime(runtime);
+    setApiDependencies({ store, pipeline: ports.pipeline, callbacks: ports.callbacks });
 
     const consumers = AGENT_ROLES.map((role) => {
       const consumer = new LocalQueueConsumer({
@@ -136,6 +138,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           await Promise.all(consumers.map((c) => c.stop()));
           await bus.idle();
           setRuntime(undefined);
+          resetApiDependencies();
           await dynamo.stop();
         })();
         return stopped;

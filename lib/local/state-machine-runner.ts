@@ -354,6 +354,13 @@ export class LocalStateMachineRunner {
       .map((record) => this.summary(record));
   }
 
+  /** Resolves with the execution's outcome when it ends (at once if it already has). */
+  waitForExecution(executionId: string): Promise<ExecutionOutcome> {
+    const record = this.executions.get(executionId);
+    if (!record) return Promise.reject(new ExecutionDoesNotExistError(executionId));
+    return record.result;
+  }
+
   describeExecution(executionId: string): ExecutionSummary | undefined {
     const record = this.executions.get(executionId);
     return record && this.summary(record);
