@@ -1,0 +1,290 @@
+// The goal pipeline's gates and failure paths on the local runtime: approvals (approve, reject,
+// time out), retries on a stronger model, a task that always fails, review rework (passing and
+// exhausted), a budget raise, duplicate and crashed deliveries, and cancellation.
+import { afterEach, describe, expect, it } from 'vitest';
+import { decideApproval } from '../../lib/api/approvals';
+import { apiDependencies } from '../../lib/api/dependencies';
+import { cancelGoal } from '../../lib/api/goals';
+import type { Actor } from '../../lib/domain/index';
+import { forTask, planTurns, qaTurns, reviewTurns, seqOf, startHarness, writeAndFinish, type Harness, type ReplayConversation } from './harness';
+
+const person: Actor = { kind: 'user', id: 'alice' };
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+async function waitFor<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const gate = (review: ReplayConversation['turns'] = reviewTurns('approved')): ReplayConversation[] => [
+  { name: 'review', match: { role: 'reviewer' }, turns: review },
+  { name: 'qa', match: { role: 'qa' }, turns: qaTurns() },
+];
+
+/** A plan of one developer task that writes one file. */
+const oneTask = (title = 'Create module alpha', delayMs = 0): ReplayConversation[] => [
+  { name: 'plan', match: { role: 'planner' }, turns: planTurns([{ id: 'a', title }]) },
+  { name: 'a', match: forTask('developer', title), turns: writeAndFinish('src/alpha.js', 'export const alpha = 1;\n', 'alpha added', delayMs) },
+  ...gate(),
+];
+
+/** A developer that finishes without a summary twice: invalid, repaired, invalid again → Agent.Failed. */
+const invalidFinish = [
+  { content: [{ type: 'toolUse', name: 'finish', input: { notes: 'forgot the summary' } }] },
+  { content: [{ type: 'toolUse', name: 'finish', input: { notes: 'still no summary' } }] },
+];
+
+async function awaitingApproval(harness: Harness, goalId: string, stage: string) {
+  return waitFor(async () => {
+    const goal = await harness.local.store.goals.get(goalId);
+    return goal.status === 'AWAITING_APPROVAL' && goal.approval.state === 'pending' && goal.approval.stage === stage ? goal : undefined;
+  }, `a pending ${stage} approval`);
+}
+
+describe('plan approval (autonomy 2)', () => {
+  it('waits for a person, then runs the plan once approved', async () => {
+    h = await startHarness({ models: (replay) => ({ all: [replay('m', oneTask())] }), project: { autonomyLevel: 2 } });
+    const { goal, executionId } = await h.startGoal('Add alpha');
+    await awaitingApproval(h, goal.id, 'plan');
+    expect((await h.local.store.tasks.listAll(goal.id)).filter((t) => t.status === 'RUNNING')).toEqual([]);
+    await decideApproval(await apiDependencies(), goal.id, { decision: 'approve', comment: 'go' }, person);
+    expect(await h.wait(executionId)).toMatchObject({ status: 'SUCCEEDED' });
+    const done = await h.local.store.goals.get(goal.id);
+    expect(done.status).toBe('SUCCEEDED');
+    const types = (await h.events(goal.id)).map((e) => e.type);
+    expect(types.indexOf('Goal.AwaitingApproval')).toBeLessThan(types.indexOf('Goal.Approved'));
+    expect(types.indexOf('Goal.Approved')).toBeLessThan(types.lastIndexOf('Task.Started'));
+  });
+
+  it('cancels the goal when the plan is rejected, without working any task', async () => {
+    h = await startHarness({ models: (replay) => ({ all: [replay('m', oneTask())] }), project: { autonomyLevel: 2 } });
+    const { goal, executionId } = await h.startGoal('Add alpha');
+    await awaitingApproval(h, goal.id, 'plan');
+    await decideApproval(await apiDependencies(), goal.id, { decision: 'reject', comment: 'not now' }, person);
+    expect(await h.wait(executionId)).toMatchObject({ status: 'SUCCEEDED' });
+    const done = await h.local.store.goals.get(goal.id);
+    expect(done.status).toBe('CANCELLED');
+    const tasks = await h.local.store.tasks.listAll(goal.id);
+    expect(tasks.filter((t) => t.kind !== 'plan').every((t) => t.status === 'CANCELLED')).toBe(true);
+    expect(h.repo.git('log', '--oneline', `main..cahoots/${goal.id}`)).toBe('');
+  });
+
+  it('cancels the goal when nobody answers in time', async () => {
+    h = await startHarness({
+      models: (replay) => ({ all: [replay('m', oneTask())] }),
+      project: { autonomyLevel: 1 },
+      runtime: { config: { approvalTimeoutSeconds: 1 } },
+    });
+    const { goal, executionId } = await h.startGoal('Add alpha');
+    expect(await h.wait(executionId)).toMatchObject({ status: 'SUCCEEDED' });
+    const done = await h.local.store.goals.get(goal.id);
+    expect(done.status).toBe('CANCELLED');
+    expect(done.approval.state).toBe('timed-out');
+    expect(done.failureCause?.code).toBe('States.Timeout');
+  });
+});
+
+describe('retries and failures', () => {
+  it('retries a failed task on the next, stronger model and succeeds', async () => {
+    h = await startHarness({
+      models: (replay) => ({
+        all: [
+          replay('weak', [...oneTask().filter((c) => c.name !== 'a'), { name: 'a', match: forTask('developer', 'Create module alpha'), turns: invalidFinish }]),
+          replay('strong', oneTask()),
+        ],
+      }),
+    });
+    const { goal, executionId } = await h.startGoal('Add alpha');
+    expect(await h.wait(executionId)).toMatchObject({ status: 'SUCCEEDED' });
+    const task = (await h.local.store.tasks.listAll(goal.id)).find((t) => t.planKey === 'a')!;
+    expect(task).toMatchObject({ status: 'SUCCEEDED', attempts: 2, modelTier: 1 });
+    const events = await h.events(goal.id);
+    const failed = events.filter((e) => e.type === 'Task.Failed' && e.taskId === task.id);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.data).toMatchObject({ final: false, error: 'Agent.Failed' });
+    expect(seqOf(events, 'Task.Succeeded', task.id)[0]).toBeGreaterThan(failed[0]!.seq);
+    expect(h.repo.git('show', `cahoots/${goal.id}:src/alpha.js`)).toContain('alpha');
+  });
+
+  it('fails the goal with a readable cause when a task keeps failing, blocking its dependants', async () => {
+    const conversations: ReplayConversation[] = [
+      { name: 'plan', match: { role: 'planner' }, turns: planTurns([
+        { id: 'a', title: 'Create module alpha' },
+        { id: 'b', title: 'Create module beta', dependsOn: ['a'] },
+        { id: 'c', title: 'Create module gamma', dependsOn: ['b'] },
+      ]) },
+      { name: 'a', match: forTask('developer', 'Create module alpha'), turns: writeAndFinish('src/alpha.js', 'export const alpha = 1;\n', 'alpha added') },
+      { name: 'b', match: forTask('developer', 'Create module beta'), turns: invalidFinish },
+      ...gate(),
+    ];
+    h = await startHarness({ models: (replay) => ({ all: [replay('weak', conversations), replay('strong', conversations)] }) });
+    const { goal, executionId } = await h.startGoal('Add modules');
+    const outcome = await h.wait(executionId);
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'Goal.Failed' });
+    const tasks = await h.local.store.tasks.listAll(goal.id);
+    const byKey = (key: string) => tasks.find((t) => t.planKey === key)!;
+    expect(byKey('a').status).toBe('SUCCEEDED');
+    expect(byKey('b')).toMatchObject({ status: 'FAILED', attempts: 3 });
+    expect(byKey('c').status).toBe('CANCELLED'); // blocked first, then cancelled when the goal ended
+    const done = await h.local.store.goals.get(goal.id);
+    expect(done.status).toBe('FAILED');
+    expect(done.failureCause?.message).toContain('"Create module beta"');
+    expect(done.failureCause?.message).toContain('invalid-finish');
+    const events = await h.events(goal.id);
+    expect(events.some((e) => e.type === 'Task.Blocked' && e.taskId === byKey('c').id)).toBe(true);
+    expect(events.at(-1)?.type).toBe('Goal.Failed');
+  });
+});
+
+describe('quality gate', () => {
+  const title = 'Add alpha';
+  const reviewRounds = (rounds: Array<'approved' | 'changes-requested'>): ReplayConversation[] =>
+    rounds.map((verdict, i) => ({ name: `review-${i + 1}`, match: { role: 'reviewer', promptIncludes: `# Task: Review round ${i + 1}` }, turns: reviewTurns(verdict, 'alpha must be 2') }));
+  const rework = (round: number): ReplayConversation => ({
+    name: `rework-${round}`,
+    match: forTask('developer', `Rework round ${round}: ${title}`),
+    turns: writeAndFinish('src/alpha.js', 'export const alpha = 2;\n', 'alpha is 2 now'),
+  });
+
+  it('sends requested changes back to a developer and delivers once the review passes', async () => {
+    h = await startHarness({
+      models: (replay) => ({
+        all: [replay('m', [...oneTask().filter((c) => c.name !== 'review'), ...reviewRounds(['changes-requested', 'approved']), rework(1)])],
+      }),
+    });
+    const { goal, executionId } = await h.startGoal(title);
+    expect(await h.wait(executionId)).toMatchObject({ status: 'SUCCEEDED' });
+    const done = await h.local.store.goals.get(goal.id);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', reworkRounds: 1 });
+    const events = await h.events(goal.id);
+    expect(events.filter((e) => e.type === 'Rework.Requested')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'Review.Verdict').map((e) => e.data.verdict)).toEqual(['changes-requested', 'approved']);
+    expect(h.repo.git('show', `cahoots/${goal.id}:src/alpha.js`)).toContain('alpha = 2');
+  });
+
+  it('fails the goal when the review still asks for changes after the last rework round', async () => {
+    h = await startHarness({
+      models: (replay) => ({
+        all: [replay('m', [...oneTask().filter((c) => c.name !== 'review'), ...reviewRounds(['changes-requested', 'changes-requested']), rework(1)])],
+      }),
+      project: { maxReworkRounds: 1 },
+    });
+    const { goal, executionId } = await h.startGoal(title);
+    expect(await h.wait(executionId)).toMatchObject({ status: 'FAILED' });
+    const done = await h.local.store.goals.get(goal.id);
+    expect(done.status).toBe('FAILED');
+    expect(done.failureCause?.message).toMatch(/still asked for changes after 1 rework round/);
+    expect(done.failureCause?.message).toContain('alpha must be 2');
+  });
+});
+
+describe('budget', () => {
+  it('stops at the budget, waits for a raise, and completes once it is approved', async () => {
+    let developerModel = '';
+    h = await startHarness({
+      models: (replay) => {
+        developerModel = replay('priced', oneTask());
+        const free = replay('free', oneTask());
+        return { all: [free], byRole: { developer: [developerModel] } };
+      },
+      project: { budgets: { perGoalUsd: 1 } },
+      runtime: { config: {} },
+    });
+    // The developer's model is expensive: its first call's worst case is far above $1.
+    h.local.runtime.config.prices = { [developerModel]: { input: 1000, output: 1000, cacheRead: 1000, cacheWrite: 1000 } };
+    const { goal, executionId } = await h.startGoal('Add alpha');
+    const waiting = await awaitingApproval(h, goal.id, 'budget');
+    expect(waiting.costUsd).toBeLessThanOrEqual(1);
+    const events = await h.events(goal.id);
+    expect(events.some((e) => e.type === 'Budget.Exceeded')).toBe(true);
+    await decideApproval(await apiDependencies(), goal.id, { decision: 'approve', budgetUsd: 5_000 }, person);
+    expect(await h.wait(executionId)).toMatchObject({ status: 'SUCCEEDED' });
+    const done = await h.local.store.goals.get(goal.id);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', budgetOverrideUsd: 5_000 });
+    expect(done.costUsd).toBeGreaterThan(1);
+  });
+});
+
+describe('at-least-once delivery', () => {
+  it('works a task exactly once despite a duplicated message and a crash mid-task', async () => {
+    h = await startHarness({
+      models: (replay) => ({ all: [replay('m', oneTask('Create module alpha', 200))] }),
+      runtime: { visibilityTimeoutSeconds: 1 },
+    });
+    const queues = h.local.queues;
+    const send = queues.send.bind(queues);
+    // Every developer dispatch arrives twice, as SQS may deliver it.
+    queues.send = (reference, body, options) => {
+      const sent = send(reference, body, options);
+      if (reference.endsWith('/developer')) send(reference, body, options);
+      return sent;
+    };
+    // Each agent run reads the routing statistics right after claiming its task. The second read
+    // is the developer's: that run crashes there, holding the task (as if its Lambda died).
+    const stats = h.local.store.routingStats;
+    const list = stats.list.bind(stats);
+    let reads = 0;
+    let crashed = false;
+    stats.list = async (projectId) => {
+      reads++;
+      if (reads === 2) {
+        crashed = true;
+        throw new Error('simulated crash');
+      }
+      return list(projectId);
+    };
+
+    const { goal, executionId } = await h.startGoal('Add alpha');
+    expect(await h.wait(executionId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(crashed).toBe(true);
+    // planner, the crashed developer run, its redelivery, reviewer, QA — the duplicate never ran.
+    expect(reads).toBe(5);
+    const task = (await h.local.store.tasks.listAll(goal.id)).find((t) => t.planKey === 'a')!;
+    expect(task).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    const events = await h.events(goal.id);
+    expect(seqOf(events, 'Task.Started', task.id)).toHaveLength(1);
+    expect(seqOf(events, 'Task.Succeeded', task.id)).toHaveLength(1);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(new Set(events.map((e) => e.eventId)).size).toBe(events.length);
+    expect(h.repo.git('log', '--format=%s', `main..cahoots/${goal.id}`).split('\n').filter((s) => s.startsWith('Create module alpha'))).toHaveLength(1);
+  });
+});
+
+describe('cancellation', () => {
+  it('stops a running goal: nothing further is dispatched and the goal ends CANCELLED', async () => {
+    const conversations: ReplayConversation[] = [
+      { name: 'plan', match: { role: 'planner' }, turns: planTurns([
+        { id: 'a', title: 'Create module alpha' },
+        { id: 'b', title: 'Create module beta', dependsOn: ['a'] },
+      ]) },
+      { name: 'a', match: forTask('developer', 'Create module alpha'), turns: writeAndFinish('src/alpha.js', 'export const alpha = 1;\n', 'alpha added', 1_500) },
+      { name: 'b', match: forTask('developer', 'Create module beta'), turns: writeAndFinish('src/beta.js', 'export const beta = 1;\n', 'beta added') },
+      ...gate(),
+    ];
+    h = await startHarness({ models: (replay) => ({ all: [replay('m', conversations)] }) });
+    const { goal, executionId } = await h.startGoal('Add modules');
+    const tasks = await waitFor(async () => {
+      const all = await h!.local.store.tasks.listAll(goal.id);
+      return all.some((t) => t.planKey === 'a' && t.status === 'RUNNING') ? all : undefined;
+    }, 'task a to start');
+    await cancelGoal(await apiDependencies(), goal.id, { reason: 'changed our minds' }, person);
+    const outcome = await h.wait(executionId);
+    expect(outcome.status).toBe('ABORTED');
+    expect((await h.local.store.goals.get(goal.id)).status).toBe('CANCELLED');
+    // Give the in-flight agent time to finish its turn: it must not lead to more work.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const b = tasks.find((t) => t.planKey === 'b')!;
+    const events = await h.events(goal.id);
+    expect(seqOf(events, 'Task.Started', b.id)).toEqual([]);
+    expect((await h.local.store.tasks.get(goal.id, b.id)).status).not.toBe('RUNNING');
+  });
+});
