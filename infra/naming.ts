@@ -15,3 +15,14 @@ export function cellStageId(customerId: string): string {
 export function cellEventBusName(customerId: string): string {
   return cellResourceName(customerId);
 }
+
+/**
+ * The artifacts bucket, named so that every stack of the cell can write its ARN as a literal
+ * (IAM grants on `checkpoints/*`, and the nag acknowledgement naming them) instead of reading it
+ * from the stateful stack. Account and region make it globally unique, as S3 requires.
+ */
+export function cellArtifactsBucketName(customerId: string, account: string, region: string): string {
+  const name = cellResourceName(customerId, account, region);
+  if (name.length > 63) throw new Error(`Artifacts bucket name ${name} is longer than S3's 63 characters`);
+  return name;
+}

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { AutonomyLevelSchema, BudgetsSchema, ModelPolicySchema } from '../../lib/domain/settings';
+import { type AgentRole, AgentRoleSchema, AutonomyLevelSchema, BudgetsSchema, ModelPolicySchema } from '../../lib/domain/settings';
 import { CUSTOMERS_DIR, displayPath } from '../paths';
 
 /** An enum whose error message lists the allowed values the way a person reads them. */
@@ -31,6 +31,50 @@ export const ProjectDefaultsSchema = z.strictObject({
 });
 export type ProjectDefaults = z.infer<typeof ProjectDefaultsSchema>;
 
+/**
+ * Per agent role, how many agent Lambdas may run at once. A role named here is throttled: that many
+ * executions are reserved for it (taken from the account's pool) and its queue feeds it no faster.
+ * Roles not named run up to DEFAULT_AGENT_MAX_CONCURRENCY without a reservation. 2 is the lowest
+ * concurrency an SQS event source accepts.
+ */
+export const AgentConcurrencySchema = z.partialRecord(AgentRoleSchema, z.number().int().min(2).max(1000));
+export type AgentConcurrency = z.infer<typeof AgentConcurrencySchema>;
+
+/**
+ * Unreserved ceilings: developers get the most because a goal fans out into developer tasks; the
+ * others see one or two tasks per goal. Without a reservation these are upper bounds only.
+ */
+export const DEFAULT_AGENT_MAX_CONCURRENCY: Readonly<Record<AgentRole, number>> = {
+  planner: 5,
+  developer: 10,
+  ux: 5,
+  qa: 5,
+  reviewer: 5,
+};
+
+/**
+ * How long the pipeline waits, in seconds: for one agent task (across continuations), between an
+ * agent's heartbeats (a dispatched task must also be picked up from its queue within this), and
+ * for a human approval. Defaults are lib/runtime.ts's; the bounds are those it accepts.
+ */
+export const DEFAULT_PIPELINE_TIMEOUTS = {
+  taskTimeoutSeconds: 3_600,
+  heartbeatSeconds: 300,
+  approvalTimeoutSeconds: 259_200,
+} as const;
+
+export const PipelineTimeoutsSchema = z
+  .strictObject({
+    taskTimeoutSeconds: z.number().int().min(60).max(86_400).default(DEFAULT_PIPELINE_TIMEOUTS.taskTimeoutSeconds),
+    heartbeatSeconds: z.number().int().min(10).max(3_600).default(DEFAULT_PIPELINE_TIMEOUTS.heartbeatSeconds),
+    approvalTimeoutSeconds: z.number().int().min(60).max(2_592_000).default(DEFAULT_PIPELINE_TIMEOUTS.approvalTimeoutSeconds),
+  })
+  .refine((timeouts) => timeouts.heartbeatSeconds < timeouts.taskTimeoutSeconds, {
+    message: 'must be shorter than taskTimeoutSeconds',
+    path: ['heartbeatSeconds'],
+  });
+export type PipelineTimeouts = z.infer<typeof PipelineTimeoutsSchema>;
+
 export const CustomerConfigSchema = z.strictObject({
   id: CustomerIdSchema,
   account: z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account id' }),
@@ -41,6 +85,10 @@ export const CustomerConfigSchema = z.strictObject({
   endpoints: oneOf(ENDPOINT_PROFILES),
   alarmEmail: z.email({ message: 'must be an e-mail address' }),
   projectDefaults: ProjectDefaultsSchema,
+  /** Optional; see AgentConcurrencySchema. */
+  agentConcurrency: AgentConcurrencySchema.optional(),
+  /** Optional; each absent value takes its default (DEFAULT_PIPELINE_TIMEOUTS). */
+  pipelineTimeouts: PipelineTimeoutsSchema.default(DEFAULT_PIPELINE_TIMEOUTS),
 });
 export type CustomerConfig = z.infer<typeof CustomerConfigSchema>;
 export type EgressMode = CustomerConfig['egress'];

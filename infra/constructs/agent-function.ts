@@ -1,7 +1,7 @@
 // The one Lambda construct for Cahoots handlers (functions/**): it carries the runtime, ESM bundling,
 // log group, tracing, VPC placement and role defaults so no function repeats or forgets them.
 import path from 'node:path';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, type Size, Validations } from 'aws-cdk-lib';
 import type { IGrantable, IPrincipal } from 'aws-cdk-lib/aws-iam';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -49,6 +49,14 @@ export interface AgentFunctionProps {
    * event source, Step Functions or API Gateway are invoked synchronously and leave this unset.
    */
   readonly asyncFailureQueue?: IQueue;
+  /**
+   * Only for a function a schedule invokes asynchronously every `redoneWithin` and whose next run
+   * redoes whatever a failed run left (the outbox sweeper): failed events are dropped, with no
+   * failure queue and no Lambda retries, because the schedule already is the retry.
+   */
+  readonly scheduledRetry?: { readonly redoneWithin: Duration };
+  /** /tmp size; Lambda's default is 512 MiB. Git checkouts need more. */
+  readonly ephemeralStorageSize?: Size;
   readonly description?: string;
 }
 
@@ -105,6 +113,8 @@ export class AgentFunction extends Construct implements IGrantable {
       securityGroups: props.placement.securityGroups,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       deadLetterQueue: props.asyncFailureQueue,
+      retryAttempts: props.scheduledRetry ? 0 : undefined,
+      ephemeralStorageSize: props.ephemeralStorageSize,
       description: props.description,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
@@ -158,7 +168,12 @@ export class AgentFunction extends Construct implements IGrantable {
           'Pinned to Node.js 22 on purpose: package.json engines, the node@22 toolchain, the tests and the local runtime all run 22, and moving Lambda alone would run untested code in production. Upgrade all of them together.',
       });
     }
-    if (!props.asyncFailureQueue) {
+    if (props.scheduledRetry) {
+      const reason = `Invoked asynchronously by a schedule that runs again within ${props.scheduledRetry.redoneWithin.toHumanString()} and redoes whatever a failed run left undone; a DLQ or failure destination would only collect stale "run now" events, so failed events are dropped and Lambda retries are off.`;
+      for (const ruleId of ['Serverless::Serverless-LambdaDLQ', 'Serverless::Serverless-LambdaAsyncFailureDestination']) {
+        Validations.of(this.function).acknowledge({ id: ruleId, reason });
+      }
+    } else if (!props.asyncFailureQueue) {
       Validations.of(this.function).acknowledge({
         id: 'Serverless::Serverless-LambdaDLQ',
         reason:

@@ -2,7 +2,7 @@
 // route table (lib/api/routes.ts) granted only what that route touches, a JSON-object body check
 // at the edge, stage throttling and a usage plan, JSON access logs in a log group encrypted with
 // the customer key, X-Ray tracing, and error responses in the API's own error shape.
-import { Arn, ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
@@ -195,8 +195,9 @@ export class CellApi extends Construct {
    */
   private grantOnExecutions(fn: AgentFunction, actions: string[], props: CellApiProps): void {
     const stack = Stack.of(this);
-    const stateMachineName = Arn.split(props.pipeline.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName as string;
-    const executions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    // Built from the state machine's fixed name, so it stays a literal when the pipeline lives in
+    // another stack (a name split out of a cross-stack ARN would not match the nag finding).
+    const executions = props.pipeline.executionArnPattern;
     Grant.addToPrincipal({ grantee: fn, actions, resourceArns: [executions] });
     Grant.addToPrincipal({
       grantee: fn,

@@ -2,6 +2,7 @@
 // the customer key, with an archive so past events can be replayed.
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { cellEventBusName, cellResourceName } from '../naming';
@@ -37,5 +38,13 @@ export class CellEventBus extends Construct {
       // The archive holds the same events as the bus, so it is encrypted with the same key.
       kmsKey: props.encryptionKey,
     });
+  }
+
+  /**
+   * events:PutEvents on this bus only. EventBridge encrypts with the customer key as itself (the
+   * key policy admits it for this bus), so the publisher needs no KMS permission of its own.
+   */
+  grantPutEvents(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({ grantee, actions: ['events:PutEvents'], resourceArns: [this.bus.eventBusArn] });
   }
 }

@@ -47,7 +47,7 @@ export class PipelineStateMachine extends Construct {
     this.encryptionKey = props.encryptionKey;
     const definitionFile = path.join(props.definitionDirectory ?? STATEMACHINES_DIR, `${props.definitionName}.asl.json`);
     const substitutions = props.definitionSubstitutions ?? {};
-    checkSubstitutions(definitionFile, substitutions);
+    const definition = readDefinition(definitionFile, substitutions);
 
     this.logGroup = createEncryptedLogGroup(this, 'LogGroup', {
       encryptionKey: props.encryptionKey,
@@ -60,7 +60,9 @@ export class PipelineStateMachine extends Construct {
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName: this.stateMachineName,
       stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromFile(definitionFile),
+      // Inline rather than an S3 asset: `cdk diff` then shows a changed state as a changed state,
+      // and the template holds the exact text the local runner executes (well under the 1 MB limit).
+      definitionBody: DefinitionBody.fromString(definition),
       definitionSubstitutions: substitutions,
       logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
@@ -87,6 +89,34 @@ export class PipelineStateMachine extends Construct {
   /** Answer task tokens (agents, the approval endpoint); the output is encrypted with the key. */
   grantTaskResponse(grantee: IGrantable): Grant {
     return this.stateMachine.grantTaskResponse(grantee).combine(this.grantKey(grantee, 'kms:GenerateDataKey'));
+  }
+
+  /**
+   * Stop and describe executions of this state machine (the API's cancel and its idempotent start,
+   * which describes the execution a repeated start collided with). Decrypting execution data and
+   * encrypting the stop cause both use the key.
+   */
+  grantExecutionControl(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['states:StopExecution', 'states:DescribeExecution'],
+      resourceArns: [this.executionArnPattern],
+    })
+      .combine(this.grantKey(grantee, 'kms:Decrypt'))
+      .combine(this.grantKey(grantee, 'kms:GenerateDataKey'));
+  }
+
+  /**
+   * Every execution of this state machine: execution names are chosen at start (from the goal id),
+   * so the ARN must end in `*`. Built from the fixed name, it is a literal a nag acknowledgement can name.
+   */
+  get executionArnPattern(): string {
+    return Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   }
 
   /** Describe executions and read their history, which is decrypted with the key. */
@@ -129,10 +159,11 @@ export class PipelineStateMachine extends Construct {
 }
 
 /**
- * A placeholder without a value reaches AWS as the literal text `${Name}` and fails only when that
- * state runs; a value without a placeholder is a stale wiring. Both fail synth instead.
+ * Reads the definition file. A placeholder without a value reaches AWS as the literal text `${Name}`
+ * and fails only when that state runs; a value without a placeholder is a stale wiring. Both fail
+ * synth instead.
  */
-function checkSubstitutions(definitionFile: string, substitutions: Record<string, string>): void {
+function readDefinition(definitionFile: string, substitutions: Record<string, string>): string {
   if (!fs.existsSync(definitionFile)) {
     throw new Error(`State machine definition not found: ${definitionFile}`);
   }
@@ -153,4 +184,5 @@ function checkSubstitutions(definitionFile: string, substitutions: Record<string
         (unused.length > 0 ? `; not in the file: ${unused.join(', ')}` : ''),
     );
   }
+  return text;
 }

@@ -10,7 +10,7 @@ import type { CustomerConfig } from '../config/customer-config';
 import { ArtifactsBucket } from '../constructs/artifacts-bucket';
 import { CustomerKey } from '../constructs/customer-key';
 import { StateTable } from '../constructs/state-table';
-import { cellEventBusName } from '../naming';
+import { cellArtifactsBucketName, cellEventBusName } from '../naming';
 
 export interface StatefulStackProps extends StackProps {
   readonly config: CustomerConfig;
@@ -27,6 +27,7 @@ export class StatefulStack extends Stack {
   readonly key: Key;
   readonly table: Table;
   readonly artifactsBucket: Bucket;
+  readonly artifactsBucketName: string;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, {
@@ -38,7 +39,11 @@ export class StatefulStack extends Stack {
 
     this.key = new CustomerKey(this, 'CustomerKey', { customerId, eventBusName: cellEventBusName(customerId) }).key;
     this.table = new StateTable(this, 'StateTable', { encryptionKey: this.key }).table;
-    this.artifactsBucket = new ArtifactsBucket(this, 'Artifacts', { encryptionKey: this.key }).bucket;
+    this.artifactsBucketName = cellArtifactsBucketName(customerId, props.config.account, props.config.region);
+    this.artifactsBucket = new ArtifactsBucket(this, 'Artifacts', {
+      encryptionKey: this.key,
+      bucketName: this.artifactsBucketName,
+    }).bucket;
   }
 
   /**
@@ -65,7 +70,8 @@ export class StatefulStack extends Stack {
         globalIndexes: GSIS.map((index) => index.indexName),
       }),
       artifactsBucket: Bucket.fromBucketAttributes(references, 'ArtifactsBucket', {
-        bucketName: this.artifactsBucket.bucketName,
+        // The literal name, not a reference: grants on it are ARNs a nag acknowledgement can name.
+        bucketName: this.artifactsBucketName,
         encryptionKey: key,
       }),
     };

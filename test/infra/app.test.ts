@@ -26,6 +26,10 @@ describe('customer selection', () => {
       'Cahoots-acme-Stateful',
       'Cahoots-acme-Network',
       'Cahoots-acme-Service',
+      'Cahoots-acme-Pipeline',
+      'Cahoots-acme-Agents',
+      'Cahoots-acme-Api',
+      'Cahoots-acme-Observability',
     ]);
   });
 

@@ -1,5 +1,6 @@
-// The one test that really bundles: AgentFunction's esbuild settings produce an ESM bundle that
-// Node 22 can load and run, built with the local esbuild (no Docker on CI or developer machines).
+// The one test that really bundles: AgentFunction's esbuild settings turn a real pipeline handler
+// (functions/pipeline/select-ready-tasks.ts, with middy, Powertools, zod and the AWS SDK) into an
+// ESM bundle Node 22 can load and run, built with the local esbuild (no Docker on CI or laptops).
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,10 +26,9 @@ beforeAll(() => {
     maxAzs: 1,
     subnetConfiguration: [{ name: 'application', subnetType: SubnetType.PRIVATE_ISOLATED }],
   });
-  const fn = new AgentFunction(stack, 'Fixture', {
-    entry: 'bundling-handler.ts',
-    sourceRoot: path.join(import.meta.dirname, 'fixtures'),
-    serviceName: 'bundling-fixture',
+  const fn = new AgentFunction(stack, 'SelectReadyTasks', {
+    entry: 'pipeline/select-ready-tasks.ts',
+    serviceName: 'bundling-select-ready-tasks',
     encryptionKey: new Key(stack, 'Key'),
     placement: { vpc, vpcSubnets: { subnetGroupName: 'application' }, securityGroups: [] },
     timeout: Duration.seconds(10),
@@ -49,25 +49,30 @@ it('emits index.mjs with the createRequire banner first, plus its source map', (
   expect(fs.readdirSync(bundleDir).filter((file) => file.endsWith('.js') || file.endsWith('.cjs'))).toEqual([]);
 });
 
-it('is a self-contained ESM bundle that loads and handles an invocation', async () => {
+it('is a self-contained ESM bundle that loads, and its handler answers bad input with the named step error', async () => {
   // Minified ESM exports the handler with an export clause; CommonJS would assign module.exports.
   expect(bundle).toMatch(/export\s*\{[^}]*\bas handler\b[^}]*\}/);
-  expect(bundle).not.toMatch(/from\s*["']@middy\/core["']/);
+  // Dependencies are inside the bundle, not imported from node_modules at run time.
+  expect(bundle).not.toMatch(/from\s*["'](@middy\/core|zod|@aws-lambda-powertools\/[a-z]+|@aws-sdk\/[a-z-]+)["']/);
 
-  process.env.POWERTOOLS_SERVICE_NAME = 'bundling-fixture';
+  process.env.POWERTOOLS_SERVICE_NAME = 'bundling-select-ready-tasks';
   const module = (await import(pathToFileURL(path.join(bundleDir, 'index.mjs')).href)) as {
-    handler: (event: unknown, context: unknown) => Promise<{ greeting: string; service: string }>;
+    handler: (event: unknown, context: unknown) => Promise<unknown>;
   };
   const context = {
-    functionName: 'fixture',
+    functionName: 'select-ready-tasks',
     functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:fixture',
-    memoryLimitInMB: '256',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:select-ready-tasks',
+    memoryLimitInMB: '512',
     awsRequestId: 'request-1',
-    logGroupName: '/aws/lambda/fixture',
+    logGroupName: '/aws/lambda/select-ready-tasks',
     logStreamName: 'stream',
     getRemainingTimeInMillis: () => 10_000,
   };
-  const result = await module.handler({ name: 'cahoots' }, context);
-  expect(result).toEqual({ greeting: 'hello cahoots', service: 'bundling-fixture' });
+  // Input is parsed before the runtime (and so any AWS client) is touched: no AWS needed here.
+  // Step Functions matches Retry/Catch on the error's name, so the name is the contract.
+  await expect(module.handler({ goalId: 42 }, context)).rejects.toMatchObject({
+    name: 'Pipeline.InvalidInput',
+    message: expect.stringContaining('SelectReadyTasks received invalid input'),
+  });
 });

@@ -102,20 +102,30 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
     const logDestinations = accessLogDestinations(templatesOf(id));
 
     const counts = Object.fromEntries(
-      ['AWS::DynamoDB::Table', 'AWS::SQS::Queue', 'AWS::Events::EventBus', 'AWS::Events::Archive', 'AWS::S3::Bucket', 'AWS::Logs::LogGroup', 'AWS::SNS::Topic'].map(
-        (type) => [type, resources.filter((resource) => resource.type === type).length],
-      ),
+      [
+        'AWS::DynamoDB::Table',
+        'AWS::SQS::Queue',
+        'AWS::Events::EventBus',
+        'AWS::Events::Archive',
+        'AWS::S3::Bucket',
+        'AWS::Logs::LogGroup',
+        'AWS::SNS::Topic',
+        'AWS::StepFunctions::StateMachine',
+      ].map((type) => [type, resources.filter((resource) => resource.type === type).length]),
     );
-    // Not vacuous: the cell really has these resources.
+    // Not vacuous: the cell really has these resources. Log groups: one per Cahoots function, plus
+    // flow logs, the state machine's and the API access logs.
     expect(counts).toEqual({
       'AWS::DynamoDB::Table': 1,
       'AWS::SQS::Queue': AGENT_ROLES.length * 2,
       'AWS::Events::EventBus': 1,
       'AWS::Events::Archive': 1,
       'AWS::S3::Bucket': 2,
-      'AWS::Logs::LogGroup': 1,
+      'AWS::Logs::LogGroup': cahootsFunctionCount(templatesOf(id)) + 3,
       'AWS::SNS::Topic': 1,
+      'AWS::StepFunctions::StateMachine': 1,
     });
+    expect(cahootsFunctionCount(templatesOf(id))).toBeGreaterThan(AGENT_ROLES.length);
 
     for (const resource of resources) {
       if (logDestinations.has(`${resource.stackName}/${resource.logicalId}`)) continue;
@@ -294,6 +304,19 @@ describe('egress', () => {
   });
 });
 
+it.each(CUSTOMER_IDS)('lists the stacks of %s in an order that deploys: each after the stacks it reads from', (id) => {
+  const order = cell(id).stacks;
+  let dependencies = 0;
+  for (const [index, stack] of order.entries()) {
+    for (const dependency of stack.dependencies) {
+      dependencies += 1;
+      expect(order.findIndex((candidate) => candidate === dependency), `${stack.stackName} after ${dependency.stackName}`).toBeLessThan(index);
+    }
+  }
+  expect(dependencies).toBeGreaterThan(order.length - 1);
+  expect(cell(id).stateful.dependencies).toEqual([]);
+});
+
 describe('isolation between cells', () => {
   it.each(PAIRS)("no resource or output of %s's stacks mentions %s", (ownId, otherId) => {
     const other = cell(otherId);
@@ -342,6 +365,15 @@ describe('cdk-nag', () => {
     }
   });
 });
+
+/** Lambda functions built by AgentFunction (CDK's own custom-resource providers have no service name). */
+function cahootsFunctionCount(templates: readonly StackTemplate[]): number {
+  return templates
+    .flatMap(({ json }) => Object.values(json.Resources))
+    .filter((resource) => resource.Type === 'AWS::Lambda::Function')
+    .filter((resource) => (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.POWERTOOLS_SERVICE_NAME)
+    .length;
+}
 
 /** `Cahoots-acme-Stateful`-style names of stacks a template reads outputs or exports from. */
 function crossStackReferences(json: CfnTemplate): string[] {

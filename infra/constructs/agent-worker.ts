@@ -1,0 +1,122 @@
+// One agent role's worker: the agent Lambda (functions/agents/agent-worker.ts with AGENT_ROLE set)
+// consuming that role's queue, and everything an agent run touches — the table, the bus, its task
+// token, its own queue for continuations, its checkpoints, the cell's secrets and Bedrock.
+import { Duration, Size } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { AgentRole } from '../../lib/domain/settings';
+import type { PipelineTimeouts } from '../config/customer-config';
+import { cellResourceName } from '../naming';
+import {
+  AGENT_ROLE_ENV,
+  AWS_PORTS_ENV,
+  CHECKPOINTS_PREFIX,
+  LAMBDA_WORKSPACE_ROOT,
+  queueUrlEnvironment,
+  RUNTIME_ENV_NAMES,
+  TABLE_NAME_ENV,
+} from '../runtime-environment';
+import { AgentFunction, MAX_FUNCTION_TIMEOUT } from './agent-function';
+import type { AgentQueue } from './agent-queue';
+import { grantArtifactsPrefixAccess } from './artifacts-bucket';
+import type { AgentPlacement } from './cell-network';
+import { cellSecretsPrefix, grantCellSecretsRead } from './cell-secrets';
+import type { CellEventBus } from './event-bus';
+import { grantModelInvocation, type ModelResources } from './model-access';
+import type { PipelineStateMachine } from './pipeline-state-machine';
+import { grantStateTableAccess } from './state-table';
+
+/** The handler every role runs; AGENT_ROLE tells it which role it is. */
+export const AGENT_WORKER_ENTRY = 'agents/agent-worker.ts';
+
+/**
+ * A run gets Lambda's maximum; one that would need longer checkpoints and re-enqueues itself.
+ * Memory buys CPU for git and the sandboxed commands (tests, linters) an agent runs; /tmp holds a
+ * full checkout of the project repository.
+ */
+export const AGENT_WORKER_SIZING = {
+  timeout: MAX_FUNCTION_TIMEOUT,
+  memorySize: 2048,
+  ephemeralStorageSize: Size.gibibytes(2),
+} as const;
+
+export interface AgentWorkerProps {
+  readonly customerId: string;
+  readonly role: AgentRole;
+  readonly queue: AgentQueue;
+  readonly encryptionKey: IKey;
+  readonly placement: AgentPlacement;
+  readonly table: ITable;
+  readonly eventBus: CellEventBus;
+  readonly artifactsBucket: IBucket;
+  readonly pipeline: PipelineStateMachine;
+  /** Bedrock models this worker may invoke (see bedrockModelResources). */
+  readonly models: ModelResources;
+  /** CAHOOTS_MODEL: the role's models, cheapest first, for projects without a policy of their own. */
+  readonly defaultModels?: readonly string[];
+  readonly timeouts: PipelineTimeouts;
+  /** At most this many runs at once (the queue's event source never exceeds it). */
+  readonly maxConcurrency: number;
+  /** Reserve `maxConcurrency` executions for this role, so it is throttled to and guaranteed that many. */
+  readonly reserveConcurrency: boolean;
+  readonly logRetention?: RetentionDays;
+}
+
+export class AgentWorker extends Construct {
+  readonly role: AgentRole;
+  readonly agent: AgentFunction;
+
+  constructor(scope: Construct, id: string, props: AgentWorkerProps) {
+    super(scope, id);
+    this.role = props.role;
+
+    this.agent = new AgentFunction(this, 'Agent', {
+      entry: AGENT_WORKER_ENTRY,
+      serviceName: cellResourceName(props.customerId, 'agent', props.role),
+      description: `Cahoots ${props.customerId}: ${props.role} agent`,
+      encryptionKey: props.encryptionKey,
+      placement: props.placement,
+      ...AGENT_WORKER_SIZING,
+      logRetention: props.logRetention,
+      reservedConcurrentExecutions: props.reserveConcurrency ? props.maxConcurrency : undefined,
+      environment: {
+        [AGENT_ROLE_ENV]: props.role,
+        [TABLE_NAME_ENV]: props.table.tableName,
+        [AWS_PORTS_ENV.eventBusName]: props.eventBus.bus.eventBusName,
+        [AWS_PORTS_ENV.artifactsBucket]: props.artifactsBucket.bucketName,
+        [AWS_PORTS_ENV.artifactsPrefix]: CHECKPOINTS_PREFIX,
+        [AWS_PORTS_ENV.secretsPrefix]: cellSecretsPrefix(props.customerId),
+        // Its own queue only: a run that must continue re-enqueues itself there.
+        ...queueUrlEnvironment({ [props.role]: props.queue.queue.queueUrl }),
+        [RUNTIME_ENV_NAMES.workspaceRoot]: LAMBDA_WORKSPACE_ROOT,
+        // The agent heartbeats more often than the pipeline's heartbeat timeout, and stops in time.
+        [RUNTIME_ENV_NAMES.taskTimeoutSeconds]: String(props.timeouts.taskTimeoutSeconds),
+        [RUNTIME_ENV_NAMES.heartbeatSeconds]: String(props.timeouts.heartbeatSeconds),
+        ...(props.defaultModels && props.defaultModels.length > 0
+          ? { [RUNTIME_ENV_NAMES.defaultModels]: props.defaultModels.join(',') }
+          : {}),
+      },
+    });
+
+    props.queue.addConsumer(this.agent, { maxConcurrency: props.maxConcurrency });
+    props.queue.grantSendMessages(this.agent);
+    grantStateTableAccess(this.agent, { table: props.table, encryptionKey: props.encryptionKey, access: 'readWrite' });
+    props.eventBus.grantPutEvents(this.agent);
+    props.pipeline.grantTaskResponse(this.agent);
+    grantArtifactsPrefixAccess(this.agent, this.agent.role, {
+      bucket: props.artifactsBucket,
+      encryptionKey: props.encryptionKey,
+      prefix: CHECKPOINTS_PREFIX,
+    });
+    grantCellSecretsRead(this.agent, this.agent.role, { customerId: props.customerId, encryptionKey: props.encryptionKey });
+    grantModelInvocation(this.agent, this.agent.role, props.models);
+  }
+
+  /** Seconds the agent has before its invocation ends; also what the queue was sized for. */
+  get timeout(): Duration {
+    return this.agent.timeout;
+  }
+}

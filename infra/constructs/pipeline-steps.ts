@@ -1,0 +1,92 @@
+// The Lambda steps of the goal pipeline: one function per entry of PIPELINE_STEPS, each running its
+// thin handler in functions/pipeline/, configured the way lib/runtime.ts reads its environment and
+// granted only the table and the bus — the state machine, not the steps, talks to the queues.
+import { Duration, Size } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { AgentRole } from '../../lib/domain/settings';
+import { PIPELINE_STEPS, type PipelineStepName } from '../../lib/pipeline/definition';
+import type { PipelineTimeouts } from '../config/customer-config';
+import { cellResourceName } from '../naming';
+import {
+  AWS_PORTS_ENV,
+  LAMBDA_WORKSPACE_ROOT,
+  queueUrlEnvironment,
+  RUNTIME_ENV_NAMES,
+  TABLE_NAME_ENV,
+} from '../runtime-environment';
+import { AgentFunction } from './agent-function';
+import type { AgentPlacement } from './cell-network';
+import type { CellEventBus } from './event-bus';
+import { grantStateTableAccess } from './state-table';
+
+/**
+ * Every Lambda state of statemachines/goal-pipeline.asl.json has `TimeoutSeconds: 120`. A step
+ * function stops well before that, so a slow step fails as a Lambda timeout the Retry/Catch sees,
+ * not as a state timeout racing a still-running invocation.
+ */
+export const PIPELINE_STEP_TIMEOUT = Duration.seconds(60);
+
+/** Steps that do more than a few table reads and writes. */
+const STEP_SIZING: Partial<Record<PipelineStepName, { timeout: Duration; memorySize: number; ephemeralStorageSize?: Size }>> = {
+  // Merges every task branch into the goal branch on a git checkout under /tmp.
+  Deliver: { timeout: Duration.seconds(110), memorySize: 2048, ephemeralStorageSize: Size.gibibytes(2) },
+};
+
+export interface PipelineStepsProps {
+  readonly customerId: string;
+  readonly encryptionKey: IKey;
+  readonly placement: AgentPlacement;
+  readonly table: ITable;
+  readonly eventBus: CellEventBus;
+  /** Every role's queue URL: steps address dispatched tasks to them (the state machine sends). */
+  readonly queueUrls: Readonly<Record<AgentRole, string>>;
+  readonly timeouts: PipelineTimeouts;
+  readonly logRetention?: RetentionDays;
+}
+
+export class PipelineSteps extends Construct {
+  readonly functions: Readonly<Record<PipelineStepName, AgentFunction>>;
+
+  constructor(scope: Construct, id: string, props: PipelineStepsProps) {
+    super(scope, id);
+
+    const environment: Record<string, string> = {
+      [TABLE_NAME_ENV]: props.table.tableName,
+      [AWS_PORTS_ENV.eventBusName]: props.eventBus.bus.eventBusName,
+      ...queueUrlEnvironment(props.queueUrls),
+      // StartGoal copies these into the execution's settings, where the Task states read them.
+      [RUNTIME_ENV_NAMES.taskTimeoutSeconds]: String(props.timeouts.taskTimeoutSeconds),
+      [RUNTIME_ENV_NAMES.heartbeatSeconds]: String(props.timeouts.heartbeatSeconds),
+      [RUNTIME_ENV_NAMES.approvalTimeoutSeconds]: String(props.timeouts.approvalTimeoutSeconds),
+    };
+
+    const functions = {} as Record<PipelineStepName, AgentFunction>;
+    for (const [step, file] of Object.entries(PIPELINE_STEPS) as [PipelineStepName, string][]) {
+      const sizing = STEP_SIZING[step];
+      const fn = new AgentFunction(this, step, {
+        entry: `pipeline/${file}.ts`,
+        serviceName: cellResourceName(props.customerId, 'pipeline', file),
+        description: `Cahoots ${props.customerId}: goal pipeline step ${step}`,
+        encryptionKey: props.encryptionKey,
+        placement: props.placement,
+        timeout: sizing?.timeout ?? PIPELINE_STEP_TIMEOUT,
+        memorySize: sizing?.memorySize ?? 512,
+        ephemeralStorageSize: sizing?.ephemeralStorageSize,
+        logRetention: props.logRetention,
+        environment: {
+          ...environment,
+          ...(sizing?.ephemeralStorageSize ? { [RUNTIME_ENV_NAMES.workspaceRoot]: LAMBDA_WORKSPACE_ROOT } : {}),
+        },
+      });
+      grantStateTableAccess(fn, { table: props.table, encryptionKey: props.encryptionKey, access: 'readWrite' });
+      props.eventBus.grantPutEvents(fn);
+      // Deliver will also need the git host (push, pull request) once a hosting adapter exists:
+      // then it gets the cell secrets (grantCellSecretsRead) for the host token, and egress.
+      functions[step] = fn;
+    }
+    this.functions = functions;
+  }
+}

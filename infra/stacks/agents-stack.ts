@@ -1,0 +1,57 @@
+// The cell's agents stack: one agent worker Lambda per role, each consuming its role's queue.
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { AGENT_ROLES, type AgentRole } from '../../lib/domain/settings';
+import { type CustomerConfig, DEFAULT_AGENT_MAX_CONCURRENCY } from '../config/customer-config';
+import { AgentWorker } from '../constructs/agent-worker';
+import { bedrockModelResources } from '../constructs/model-access';
+import type { NetworkStack } from './network-stack';
+import type { PipelineStack } from './pipeline-stack';
+import type { ServiceStack } from './service-stack';
+import type { StatefulStack } from './stateful-stack';
+
+export interface AgentsStackProps extends StackProps {
+  readonly config: CustomerConfig;
+  readonly stateful: StatefulStack;
+  readonly network: NetworkStack;
+  readonly service: ServiceStack;
+  readonly pipeline: PipelineStack;
+}
+
+export class AgentsStack extends Stack {
+  readonly workers: Readonly<Record<AgentRole, AgentWorker>>;
+
+  constructor(scope: Construct, id: string, props: AgentsStackProps) {
+    super(scope, id, {
+      ...props,
+      description: `Cahoots cell ${props.config.id}: agent Lambdas, one per role`,
+    });
+    const { config, service } = props;
+    const { key, table, artifactsBucket } = props.stateful.importInto(this);
+    // Every worker may call any model the customer file names for any role: projects can assign
+    // the cell's models to roles differently from the defaults.
+    const models = bedrockModelResources(this, Object.values(config.projectDefaults.modelPolicy).flat());
+
+    const workers = {} as Record<AgentRole, AgentWorker>;
+    for (const role of AGENT_ROLES) {
+      const throttled = config.agentConcurrency?.[role];
+      workers[role] = new AgentWorker(this, `${role.charAt(0).toUpperCase()}${role.slice(1)}Worker`, {
+        customerId: config.id,
+        role,
+        queue: service.queues[role],
+        encryptionKey: key,
+        placement: props.network.network.agentPlacement,
+        table,
+        eventBus: service.eventBus,
+        artifactsBucket,
+        pipeline: props.pipeline.pipeline,
+        models,
+        defaultModels: config.projectDefaults.modelPolicy[role],
+        timeouts: config.pipelineTimeouts,
+        maxConcurrency: throttled ?? DEFAULT_AGENT_MAX_CONCURRENCY[role],
+        reserveConcurrency: throttled !== undefined,
+      });
+    }
+    this.workers = workers;
+  }
+}

@@ -1,0 +1,69 @@
+// The cell's pipeline stack: the goal pipeline state machine (statemachines/goal-pipeline.asl.json),
+// one Lambda per pipeline step, and the outbox sweeper that republishes deferred domain events.
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { AGENT_ROLES, type AgentRole } from '../../lib/domain/settings';
+import { GOAL_PIPELINE_NAME, pipelineSubstitutions } from '../../lib/pipeline/definition';
+import type { CustomerConfig } from '../config/customer-config';
+import { OutboxSweeper } from '../constructs/outbox-sweeper';
+import { PipelineStateMachine } from '../constructs/pipeline-state-machine';
+import { PipelineSteps } from '../constructs/pipeline-steps';
+import type { NetworkStack } from './network-stack';
+import type { ServiceStack } from './service-stack';
+import type { StatefulStack } from './stateful-stack';
+
+export interface PipelineStackProps extends StackProps {
+  readonly config: CustomerConfig;
+  readonly stateful: StatefulStack;
+  readonly network: NetworkStack;
+  readonly service: ServiceStack;
+}
+
+export class PipelineStack extends Stack {
+  readonly steps: PipelineSteps;
+  readonly pipeline: PipelineStateMachine;
+  readonly outbox: OutboxSweeper;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, {
+      ...props,
+      description: `Cahoots cell ${props.config.id}: goal pipeline state machine, its step functions, event outbox sweeper`,
+    });
+    const { config, service } = props;
+    const { key, table } = props.stateful.importInto(this);
+    const placement = props.network.network.agentPlacement;
+
+    const queueUrls = Object.fromEntries(AGENT_ROLES.map((role) => [role, service.queues[role].queue.queueUrl])) as Record<
+      AgentRole,
+      string
+    >;
+    this.steps = new PipelineSteps(this, 'Steps', {
+      customerId: config.id,
+      encryptionKey: key,
+      placement,
+      table,
+      eventBus: service.eventBus,
+      queueUrls,
+      timeouts: config.pipelineTimeouts,
+    });
+
+    this.pipeline = new PipelineStateMachine(this, 'GoalPipeline', {
+      customerId: config.id,
+      definitionName: GOAL_PIPELINE_NAME,
+      definitionSubstitutions: pipelineSubstitutions((step) => this.steps.functions[step].functionArn),
+      encryptionKey: key,
+    });
+    for (const fn of Object.values(this.steps.functions)) this.pipeline.allowInvoke(fn);
+    // Dispatch states take the queue URL from the execution state (`QueueUrl.$`), so the state
+    // machine may send to every role queue, and to nothing else.
+    for (const role of AGENT_ROLES) this.pipeline.allowSendTo(service.queues[role]);
+
+    this.outbox = new OutboxSweeper(this, 'Outbox', {
+      customerId: config.id,
+      encryptionKey: key,
+      placement,
+      table,
+      eventBus: service.eventBus,
+    });
+  }
+}
