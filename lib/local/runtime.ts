@@ -13,6 +13,8 @@ import { createLocalPorts } from './ports';
 import { LocalQueueConsumer, type SqsHandler } from './queue-consumer';
 import { LocalQueues } from './queues';
 import { LocalStateMachineRunner, type ExecutionHistoryEvent, type LambdaHandler } from './state-machine-runner';
+import { publishPendingEvents } from '../pipeline/events';
+import { logger } from '../powertools';
 import { PIPELINE_STEPS, pipelineSubstitutions, readGoalPipelineDefinition, type PipelineStepName } from '../pipeline/definition';
 import { resetApiDependencies, setApiDependencies } from '../api/dependencies';
 import { parseRuntimeConfig, setRuntime, type Runtime, type RuntimeConfigInput } from '../runtime';
@@ -124,6 +126,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       return consumer;
     });
 
+    // The outbox sweep, as the cell's scheduled Lambda does it: events whose publication failed,
+    // or that were appended without publishing (the API's), reach the bus within a second.
+    const sweep = setInterval(() => {
+      publishPendingEvents(runtime).catch((error: unknown) => logger.warn('outbox sweep failed', { error: error as Error }));
+    }, 1_000);
+    sweep.unref();
+
     let stopped: Promise<void> | undefined;
     return {
       runtime,
@@ -134,6 +143,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       dynamo,
       stop() {
         stopped ??= (async () => {
+          clearInterval(sweep);
           await runner.stopAll('the local runtime is shutting down');
           await Promise.all(consumers.map((c) => c.stop()));
           await bus.idle();

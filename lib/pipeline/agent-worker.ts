@@ -5,6 +5,7 @@
 // its Lambda checkpoints its conversation and re-enqueues itself.
 import { createHash } from 'node:crypto';
 import {
+  AgentCancelledError,
   AgentCheckpointSchema,
   AgentError,
   AgentSuspendedError,
@@ -162,6 +163,8 @@ async function runClaimedTask(runtime: Runtime, work: ClaimedWork): Promise<Work
 
   let lastHeartbeat = Date.now();
   const heartbeatEveryMs = Math.min(60_000, (config.heartbeatSeconds * 1000) / 3);
+  // A goal cancelled while its agents work stops them at their next turn.
+  const cancellation = new AbortController();
   const previousFailure = task.failureCause;
   let result: AgentResult;
   try {
@@ -184,10 +187,12 @@ async function runClaimedTask(runtime: Runtime, work: ClaimedWork): Promise<Work
       budget: createStoreBudget(runtime, goal, project),
       ...(resumeFrom ? { resumeFrom } : {}),
       onEvent: (event) => recordAgentEvent(runtime, goal, task, event),
+      signal: cancellation.signal,
       heartbeat: async () => {
         if (Date.now() - lastHeartbeat < heartbeatEveryMs) return;
         lastHeartbeat = Date.now();
-        await answer(() => ports.callbacks.heartbeat(message.taskToken));
+        if (isTerminal((await store.goals.get(goal.id)).status)) cancellation.abort();
+        else await answer(() => ports.callbacks.heartbeat(message.taskToken));
       },
       shouldSuspend: () => options.remainingMs() < SUSPEND_MARGIN_MS,
     });
@@ -196,6 +201,12 @@ async function runClaimedTask(runtime: Runtime, work: ClaimedWork): Promise<Work
     throw error;
   }
 
+  // The goal may have ended while the agent worked: its result must not reach the goal branch.
+  const now = await store.goals.get(goal.id);
+  if (isTerminal(now.status)) {
+    await store.agentRuns.record(result.run);
+    throw new AgentCancelledError();
+  }
   const outputs = await persistResult(runtime, { goal, project, task, copy, workspace, result });
   await store.agentRuns.record(result.run);
   await store.routingStats.record(project.id, { role: task.role, kind: task.kind, model: policy[startTier]!, succeeded: true, costUsd: result.run.costUsd });
@@ -392,12 +403,14 @@ async function releaseAfterFailure(runtime: Runtime, { message, goal, task, runI
     const model = policy[Math.min(task.modelTier, policy.length - 1)];
     if (model) await runtime.store.routingStats.record(project.id, { role: task.role, kind: task.kind, model, succeeded: false, costUsd: error.run.costUsd });
   }
+  // A cancelled run ends its task; any other failure hands it back for the state machine's retry.
+  const next = error instanceof AgentCancelledError ? 'CANCELLED' : 'PENDING';
   await runtime.store.tasks.mutate(goal.id, task.id, (t) =>
-    t.status === 'RUNNING' && t.runId === runId ? { status: 'PENDING', runId: undefined, dispatch: undefined, failureCause: cause } : {},
+    t.status === 'RUNNING' && t.runId === runId ? { status: next, runId: undefined, dispatch: undefined, failureCause: cause } : {},
   );
   metrics.addMetric(stepFunctionsError === 'Budget.Exceeded' ? 'BudgetExceeded' : 'AgentRunFailed', 'Count', 1);
   await recordGoalEvent(runtime, {
-    type: stepFunctionsError === 'Budget.Exceeded' ? 'Budget.Exceeded' : stepFunctionsError === 'Agent.Stuck' ? 'Agent.Stuck' : 'Task.Failed',
+    type: failureEventType(stepFunctionsError),
     goal,
     taskId: task.id,
     actor: { kind: 'agent', id: runId, role: task.role },
@@ -406,6 +419,18 @@ async function releaseAfterFailure(runtime: Runtime, { message, goal, task, runI
   });
   await answerFailure(runtime, message, Object.assign(new Error(cause.message), { name: stepFunctionsError }));
   return 'failed';
+}
+
+function failureEventType(stepFunctionsError: string): 'Budget.Exceeded' | 'Agent.Stuck' | 'Task.Cancelled' | 'Task.Failed' {
+  switch (stepFunctionsError) {
+    case 'Budget.Exceeded':
+    case 'Agent.Stuck':
+      return stepFunctionsError;
+    case 'Agent.Cancelled':
+      return 'Task.Cancelled';
+    default:
+      return 'Task.Failed';
+  }
 }
 
 async function answerFailure(runtime: Runtime, message: AgentMessage, error: Error): Promise<void> {
