@@ -80,7 +80,9 @@ export async function decidePlanApproval(runtime: Runtime, input: GoalStepInput)
   const goal = await runtime.store.goals.get(input.goalId);
   const project = await runtime.store.projects.get(goal.projectId);
   const level = effectiveAutonomy(goal, project);
-  return { approvalRequired: planApprovalRequired(level, goal.risk), autonomyLevel: level, risk: goal.risk ?? 'unknown' };
+  // A pipeline resumed after a restart does not ask again for what a person already approved.
+  const alreadyApproved = goal.approval.state === 'approved' && (goal.approval.stage === 'plan' || goal.approval.stage === 'delivery');
+  return { approvalRequired: planApprovalRequired(level, goal.risk) && !alreadyApproved, autonomyLevel: level, risk: goal.risk ?? 'unknown' };
 }
 
 /**

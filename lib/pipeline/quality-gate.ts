@@ -124,7 +124,9 @@ export async function evaluateQualityGate(runtime: Runtime, input: GoalStepInput
 
   if (feedback.length === 0) {
     metrics.addMetric('QualityGatePassed', 'Count', 1);
-    return { next: deliveryApprovalRequired(effectiveAutonomy(goal, project)) ? 'approve-delivery' : 'deliver', tasks: [], cause: '' };
+    const deliveryApproved = goal.approval.state === 'approved' && goal.approval.stage === 'delivery';
+    const ask = deliveryApprovalRequired(effectiveAutonomy(goal, project)) && !deliveryApproved;
+    return { next: ask ? 'approve-delivery' : 'deliver', tasks: [], cause: '' };
   }
   metrics.addMetric('QualityGateRejected', 'Count', 1);
   if (round >= project.maxReworkRounds) {

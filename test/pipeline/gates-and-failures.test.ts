@@ -65,6 +65,20 @@ describe('plan approval (autonomy 2)', () => {
     expect(types.indexOf('Goal.Approved')).toBeLessThan(types.lastIndexOf('Task.Started'));
   });
 
+  it('asks for the plan and again before delivery at autonomy 1', async () => {
+    h = await startHarness({ models: (replay) => ({ all: [replay('m', oneTask())] }), project: { autonomyLevel: 1 } });
+    const { goal, executionId } = await h.startGoal('Add alpha');
+    await awaitingApproval(h, goal.id, 'plan');
+    await decideApproval(await apiDependencies(), goal.id, { decision: 'approve' }, person);
+    await awaitingApproval(h, goal.id, 'delivery');
+    // The work is done and reviewed, but not delivered until a person says so.
+    expect((await h.events(goal.id)).some((e) => e.type === 'Delivery.Created')).toBe(false);
+    await decideApproval(await apiDependencies(), goal.id, { decision: 'approve' }, person);
+    expect(await h.wait(executionId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect((await h.local.store.goals.get(goal.id)).status).toBe('SUCCEEDED');
+    expect((await h.events(goal.id)).filter((e) => e.type === 'Goal.Approved')).toHaveLength(2);
+  });
+
   it('cancels the goal when the plan is rejected, without working any task', async () => {
     h = await startHarness({ models: (replay) => ({ all: [replay('m', oneTask())] }), project: { autonomyLevel: 2 } });
     const { goal, executionId } = await h.startGoal('Add alpha');
