@@ -19,6 +19,7 @@ export const EVENT_TYPES = [
   'Goal.Cancelled',
   'Goal.Completed',
   'Goal.Failed',
+  'Goal.Resumed',
   'Task.Created',
   'Task.Dispatched',
   'Task.Started',
