@@ -4,8 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app';
+import { parseRuntimeConfig } from '../../lib/runtime';
 import {
   CustomerConfigError,
+  DEFAULT_PIPELINE_TIMEOUTS,
   listCustomerIds,
   loadCustomerConfigs,
   parseCustomerConfig,
@@ -40,6 +42,43 @@ describe('shipped customer files', () => {
     expect(configs.map((config) => config.id)).toEqual(listCustomerIds());
     expect(configs.map((config) => config.id)).toEqual(expect.arrayContaining(['example', 'acme']));
     expect(configs.find((config) => config.id === 'example')!.account).toBe('123456789012');
+  });
+});
+
+describe('optional settings', () => {
+  it('default the pipeline timeouts to the runtime defaults, and leave agent concurrency unreserved', () => {
+    const config = parseVariant((c) => {
+      delete c.agentConcurrency;
+      delete c.pipelineTimeouts;
+    }) as Record<string, any>;
+    expect(config.pipelineTimeouts).toEqual(DEFAULT_PIPELINE_TIMEOUTS);
+    expect(config.agentConcurrency).toBeUndefined();
+    const runtimeDefaults = parseRuntimeConfig({ queueUrls: {} });
+    expect(DEFAULT_PIPELINE_TIMEOUTS).toEqual({
+      taskTimeoutSeconds: runtimeDefaults.taskTimeoutSeconds,
+      heartbeatSeconds: runtimeDefaults.heartbeatSeconds,
+      approvalTimeoutSeconds: runtimeDefaults.approvalTimeoutSeconds,
+    });
+  });
+
+  it('fill in the timeouts a file leaves out, and the runtime accepts what the file accepts', () => {
+    const config = parseVariant((c) => (c.pipelineTimeouts = { heartbeatSeconds: 600 })) as Record<string, any>;
+    expect(config.pipelineTimeouts).toEqual({ ...DEFAULT_PIPELINE_TIMEOUTS, heartbeatSeconds: 600 });
+    const bounds = { taskTimeoutSeconds: 86_400, heartbeatSeconds: 10, approvalTimeoutSeconds: 2_592_000 };
+    expect((parseVariant((c) => (c.pipelineTimeouts = bounds)) as Record<string, any>).pipelineTimeouts).toEqual(bounds);
+    expect(parseRuntimeConfig({ queueUrls: {}, ...bounds })).toMatchObject(bounds);
+  });
+
+  it('reject a heartbeat that is not shorter than the task timeout, an unknown role and a concurrency below 2', () => {
+    expect(problemsOf(() => parseVariant((c) => (c.pipelineTimeouts = { taskTimeoutSeconds: 300, heartbeatSeconds: 300 })))).toBe(
+      'infra/customers/example.json: pipelineTimeouts.heartbeatSeconds: must be shorter than taskTimeoutSeconds',
+    );
+    expect(problemsOf(() => parseVariant((c) => (c.agentConcurrency = { tester: 4 })))).toBe(
+      'infra/customers/example.json: agentConcurrency.tester: unknown field',
+    );
+    expect(problemsOf(() => parseVariant((c) => (c.agentConcurrency = { developer: 1 })))).toMatch(
+      /^infra\/customers\/example\.json: agentConcurrency\.developer: .*2/,
+    );
   });
 });
 
