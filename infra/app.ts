@@ -15,6 +15,11 @@ export interface BuildAppOptions {
   /** Context for the App; the CLI passes cdk.json's context through the environment instead. */
   readonly context?: Record<string, unknown>;
   readonly customersDir?: string;
+  /**
+   * CDK's CloudFormation schema check of every resource (default on, as in `cdk synth`). It costs
+   * seconds per synth; tests that synthesize the same cells again may turn it off.
+   */
+  readonly builtinCloudFormationValidation?: boolean;
 }
 
 export interface CahootsApp {
@@ -28,7 +33,11 @@ export function availabilityZonesContextKey(account: string, region: string): st
 }
 
 export function buildApp(options: BuildAppOptions = {}): CahootsApp {
-  const app = new App({ outdir: options.outdir, context: options.context });
+  const app = new App({
+    outdir: options.outdir,
+    context: options.context,
+    builtinCloudFormationValidation: options.builtinCloudFormationValidation,
+  });
   const customersDir = options.customersDir ?? CUSTOMERS_DIR;
   const ids = options.customerIds ?? parseCustomerContext(app.node.tryGetContext('customer'));
   const configs = loadCustomerConfigs({ dir: customersDir, ids });

@@ -1,7 +1,7 @@
 // One agent role's worker: the agent Lambda (functions/agents/agent-worker.ts with AGENT_ROLE set)
 // consuming that role's queue, and everything an agent run touches — the table, the bus, its task
 // token, its own queue for continuations, its checkpoints, the cell's secrets and Bedrock.
-import { Duration, Size } from 'aws-cdk-lib';
+import { Size } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -113,10 +113,5 @@ export class AgentWorker extends Construct {
     });
     grantCellSecretsRead(this.agent, this.agent.role, { customerId: props.customerId, encryptionKey: props.encryptionKey });
     grantModelInvocation(this.agent, this.agent.role, props.models);
-  }
-
-  /** Seconds the agent has before its invocation ends; also what the queue was sized for. */
-  get timeout(): Duration {
-    return this.agent.timeout;
   }
 }

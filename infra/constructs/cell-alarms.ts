@@ -45,7 +45,7 @@ export class CellAlarms extends Construct {
       threshold: 1,
     });
     this.add('pipeline-timed-out', {
-      description: 'A goal pipeline execution ran into its overall timeout (7 days) and was stopped.',
+      description: 'A goal pipeline execution ran into the overall TimeoutSeconds of its definition and was stopped.',
       metric: stateMachine.metricTimedOut({ period: fiveMinutes, statistic: 'Sum' }),
       threshold: 1,
     });

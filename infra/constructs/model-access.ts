@@ -1,6 +1,6 @@
 // Which Bedrock models an agent Lambda may invoke: the ones the customer file names when it names
 // any, otherwise every foundation model and inference profile the cell's region offers.
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 
@@ -28,6 +28,10 @@ export interface ModelResources {
 export function bedrockModelResources(scope: IConstruct, specs: readonly string[]): ModelResources {
   const stack = Stack.of(scope);
   const { partition, region, account } = stack;
+  // The ARNs double as nag acknowledgement ids, which must be literal text.
+  if ([partition, region, account].some((part) => Token.isUnresolved(part))) {
+    throw new Error(`${stack.node.path}: Bedrock model ARNs need a stack with a concrete account and region (and partition literals)`);
+  }
   const foundationModel = (modelRegion: string, id: string) => `arn:${partition}:bedrock:${modelRegion}::foundation-model/${id}`;
   const inferenceProfile = (id: string) => `arn:${partition}:bedrock:${region}:${account}:inference-profile/${id}`;
   const wildcard: ModelResources = {

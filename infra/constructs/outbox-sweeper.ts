@@ -40,7 +40,8 @@ export class OutboxSweeper extends Construct {
       description: `Cahoots ${props.customerId}: publishes domain events whose first publication failed`,
       encryptionKey: props.encryptionKey,
       placement: props.placement,
-      // One page of events per run; a backlog drains over the following runs.
+      // One page of events per run, and done before the next run starts, so sweeps never overlap;
+      // a backlog drains over the following runs.
       timeout: Duration.seconds(50),
       memorySize: 256,
       logRetention: props.logRetention,

@@ -1,5 +1,5 @@
-// The cell's service stack: event bus, role queues, alarm topic — and the place later features add
-// their functions and state machines, wired to the references this stack exposes.
+// The cell's service stack: the messaging every other stack wires into — event bus, one queue (and
+// DLQ, with its alarm) per agent role, and the alarm topic.
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
@@ -8,8 +8,8 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { AGENT_ROLES, type AgentRole } from '../../lib/domain/settings';
 import type { CustomerConfig } from '../config/customer-config';
-import { MAX_FUNCTION_TIMEOUT } from '../constructs/agent-function';
 import { AgentQueue } from '../constructs/agent-queue';
+import { AGENT_WORKER_SIZING } from '../constructs/agent-worker';
 import { AlarmTopic } from '../constructs/alarm-topic';
 import type { AgentPlacement, CellNetwork } from '../constructs/cell-network';
 import { CellEventBus } from '../constructs/event-bus';
@@ -18,10 +18,10 @@ import type { NetworkStack } from './network-stack';
 import type { StatefulStack } from './stateful-stack';
 
 /**
- * Agent Lambdas get Lambda's maximum: a model turn plus tool calls can take minutes, and a loop
- * that would run longer checkpoints and re-enqueues itself (ARCHITECTURE.md section 5).
+ * Queues are sized for the agent workers that consume them (AGENT_WORKER_SIZING: Lambda's maximum,
+ * since a model turn plus tool calls can take minutes and a longer loop checkpoints and continues).
  */
-export const AGENT_CONSUMER_TIMEOUT = MAX_FUNCTION_TIMEOUT;
+export const AGENT_CONSUMER_TIMEOUT = AGENT_WORKER_SIZING.timeout;
 
 export interface ServiceStackProps extends StackProps {
   readonly config: CustomerConfig;

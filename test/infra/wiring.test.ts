@@ -28,7 +28,8 @@ const templates = new Map<string, StackTemplate>();
 const allTemplates = new Map<string, CfnTemplate>();
 
 beforeAll(() => {
-  built = buildApp({ outdir: tempOutdir('wiring'), context: testContext() });
+  // cell.test.ts synthesizes the same cells with CloudFormation schema validation on.
+  built = buildApp({ outdir: tempOutdir('wiring'), context: testContext(), builtinCloudFormationValidation: false });
   built.app.synth();
   for (const cell of built.cells) {
     for (const template of stackTemplates(cell.stacks)) {
