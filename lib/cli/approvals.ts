@@ -1,0 +1,87 @@
+// Answers a goal's approval gates during `cahoots run`: `auto` approves plans and deliveries but
+// never invents money at a budget gate; `prompt` asks the person at the terminal (a new limit for a
+// budget gate). The answer goes through the API's decideApproval, as a click in a UI would.
+import { createInterface } from 'node:readline/promises';
+import type { Readable } from 'node:stream';
+import type { Output } from './output';
+import { usd } from './format';
+
+export interface ApprovalGate {
+  goalId: string;
+  stage: 'plan' | 'delivery' | 'budget';
+  costUsd: number;
+  budgetUsd?: number;
+  /** What the plan gate is about, for the question. */
+  planSummary?: string;
+  branch?: string;
+}
+
+export interface ApprovalAnswer {
+  decision: 'approve' | 'reject';
+  comment?: string;
+  budgetUsd?: number;
+}
+
+export interface Approver {
+  decide(gate: ApprovalGate): Promise<ApprovalAnswer>;
+}
+
+export const autoApprover: Approver = {
+  async decide(gate) {
+    if (gate.stage === 'budget') {
+      return {
+        decision: 'reject',
+        comment: `the budget of ${gate.budgetUsd !== undefined ? usd(gate.budgetUsd) : 'this goal'} is spent and --approve auto never raises it; run again with a larger --budget-usd or with --approve prompt`,
+      };
+    }
+    return { decision: 'approve', comment: 'approved automatically (--approve auto)' };
+  },
+};
+
+/** Asks on the terminal. End of input (stdin closed) counts as a rejection, never as consent. */
+export function promptApprover(output: Output, input: Readable = process.stdin): Approver {
+  const ask = async (question: string): Promise<string | undefined> => {
+    const rl = createInterface({ input, output: process.stderr, terminal: false });
+    output.prompt(question);
+    try {
+      const answer = await new Promise<string | undefined>((resolve) => {
+        rl.once('line', (line) => resolve(line));
+        rl.once('close', () => resolve(undefined));
+      });
+      return answer?.trim();
+    } finally {
+      rl.close();
+    }
+  };
+  const yesNo = async (question: string): Promise<boolean | undefined> => {
+    for (;;) {
+      const answer = await ask(`${question} [y/n] `);
+      if (answer === undefined) return undefined;
+      if (/^(y|yes)$/i.test(answer)) return true;
+      if (/^(n|no)$/i.test(answer)) return false;
+      output.prompt('Please answer y or n.\n');
+    }
+  };
+  return {
+    async decide(gate) {
+      if (gate.stage === 'budget') {
+        const limit = gate.budgetUsd !== undefined ? ` of its ${usd(gate.budgetUsd)} budget` : '';
+        for (;;) {
+          const answer = await ask(`The goal has spent ${usd(gate.costUsd)}${limit}. New limit in USD (empty to stop the goal): `);
+          if (answer === undefined) return { decision: 'reject', comment: 'no answer at the terminal (input closed)' };
+          if (answer === '') return { decision: 'reject', comment: 'stopped at the budget gate' };
+          const value = Number(answer.replace(/^\$/, ''));
+          if (Number.isFinite(value) && value > gate.costUsd) return { decision: 'approve', budgetUsd: value, comment: `budget raised to ${usd(value)}` };
+          output.prompt(`Enter a number of dollars above ${usd(gate.costUsd)}, or nothing to stop.\n`);
+        }
+      }
+      const question =
+        gate.stage === 'plan'
+          ? `Approve the plan${gate.planSummary ? ` "${gate.planSummary}"` : ''}?`
+          : `Deliver the result on ${gate.branch ?? 'the goal branch'}?`;
+      const yes = await yesNo(question);
+      if (yes === undefined) return { decision: 'reject', comment: 'no answer at the terminal (input closed)' };
+      return yes ? { decision: 'approve', comment: 'approved at the terminal' } : { decision: 'reject', comment: 'rejected at the terminal' };
+    },
+  };
+}

@@ -1,0 +1,99 @@
+// Checks made before a goal starts, so bad input costs nothing and writes nothing: the repository
+// is a git repository with a checked-out branch, every replay script reads and parses, and every
+// OpenAI-compatible server answers at all.
+import { existsSync, promises as fsp, statSync } from 'node:fs';
+import fs from 'node:fs';
+import { resolve } from 'node:path';
+import git from 'isomorphic-git';
+import { z } from 'zod';
+import { ReplayScriptSchema, type ParsedModelSpec } from '../models/index';
+import { UsageError } from './errors';
+
+export interface RepoInfo {
+  /** The repository's top directory (the given path may be inside it). */
+  dir: string;
+  /** The checked-out branch: the base of the goal branch. */
+  branch: string;
+  head: string;
+}
+
+export async function checkRepository(path: string | undefined, cwd = process.cwd()): Promise<RepoInfo> {
+  if (path === undefined || path.trim() === '') {
+    throw new UsageError('--repo is required: pass the path of a local git repository, e.g. --repo .', '--repo');
+  }
+  const absolute = resolve(cwd, path);
+  if (!existsSync(absolute)) throw new UsageError(`--repo: ${absolute} does not exist; pass the path of a local git repository`, '--repo');
+  if (!statSync(absolute).isDirectory()) throw new UsageError(`--repo: ${absolute} is a file, not a directory; pass the repository's directory`, '--repo');
+  let dir: string;
+  try {
+    dir = await git.findRoot({ fs, filepath: absolute });
+  } catch {
+    throw new UsageError(`--repo: ${absolute} is not a git repository; run \`git init\` and commit your code there first, or point --repo at a clone`, '--repo');
+  }
+  const branch = await git.currentBranch({ fs, dir, fullname: false });
+  if (!branch) throw new UsageError(`--repo: ${dir} has a detached HEAD; check out the branch the goal should start from (git switch <branch>)`, '--repo');
+  let head: string;
+  try {
+    head = await git.resolveRef({ fs, dir, ref: 'HEAD' });
+  } catch {
+    throw new UsageError(`--repo: ${dir} has no commits on ${branch} yet; commit your code first (git add -A && git commit -m "Initial commit")`, '--repo');
+  }
+  return { dir, branch, head };
+}
+
+/** How long an OpenAI-compatible server may take to answer the probe. */
+export const MODEL_PROBE_TIMEOUT_MS = 3_000;
+
+export async function checkModels(models: readonly ParsedModelSpec[], options: { probeTimeoutMs?: number } = {}): Promise<void> {
+  const probed = new Set<string>();
+  for (const model of models) {
+    if (model.provider === 'replay') await checkReplayScript(model.path);
+    if (model.provider === 'openai' && !probed.has(model.baseUrl)) {
+      probed.add(model.baseUrl);
+      await probeOpenAI(model.baseUrl, options.probeTimeoutMs ?? MODEL_PROBE_TIMEOUT_MS);
+    }
+  }
+}
+
+async function checkReplayScript(path: string): Promise<void> {
+  let text: string;
+  try {
+    text = await fsp.readFile(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`;
+    throw new UsageError(`--model: the replay script ${path} ${reason}; check the path after "replay:"`, '--model');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--model: the replay script ${path} is not valid JSON (${(error as Error).message}); fix the file`, '--model');
+  }
+  const parsed = ReplayScriptSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'the top level';
+    throw new UsageError(`--model: the replay script ${path} is not a valid script at ${where}: ${issue?.message ?? z.prettifyError(parsed.error)} (the format is in docs/models.md)`, '--model');
+  }
+}
+
+/**
+ * Any HTTP answer (even 401 or 404) proves a server is there; only a refused connection, a name
+ * that does not resolve or silence past the timeout means the model is unreachable.
+ */
+async function probeOpenAI(baseUrl: string, timeoutMs: number): Promise<void> {
+  const url = `${baseUrl}/models`;
+  try {
+    const response = await fetch(url, { method: 'GET', signal: AbortSignal.timeout(timeoutMs) });
+    await response.body?.cancel();
+  } catch (error) {
+    const reason = describeFetchFailure(error, timeoutMs);
+    throw new UsageError(`--model: the model server at ${baseUrl} is unreachable (${reason}); start it (e.g. \`ollama serve\`) or fix the URL after "@"`, '--model');
+  }
+}
+
+function describeFetchFailure(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${timeoutMs} ms`;
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+}

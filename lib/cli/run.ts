@@ -1,0 +1,263 @@
+// `cahoots run`: one goal end to end on a local git repository with the local runtime — the real
+// state machine, store, queues, workers and git; only the model is whatever --model names. The
+// person watches the goal's event log, answers approval gates, and gets a summary (or one JSON
+// document) at the end. Exit 0 when the goal succeeded, 1 when it did not, 2 on bad input.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
+import { BranchNameSchema } from '../domain/common';
+import { AllowedCommandSchema, DEFAULT_ALLOWED_COMMANDS } from '../domain/project';
+import { isTerminal } from '../domain/status';
+import type { ParsedModelSpec } from '../models/index';
+import { readRuntimeConfig, RuntimeConfigError, type RuntimeConfig } from '../runtime';
+import { CahootsApiClient } from './api-client';
+import { autoApprover, promptApprover, type ApprovalGate, type Approver } from './approvals';
+import { InProcessTransport } from './connect';
+import { lockDataDir, readDevServerInfo, resolveDataDir, type DataDirLock } from './data-dir';
+import { ApiRequestError, EXIT, UsageError, type ExitCode } from './errors';
+import { EventFollower, sleep } from './follow';
+import { Output } from './output';
+import { checkModels, checkRepository, type RepoInfo } from './preflight';
+import { GoalProgress } from './progress';
+import { parseApproveMode, parseAutonomy, parseBudget, parseModels, parsePositiveInteger, type ApproveMode } from './options';
+import { renderSummary, summarizeRun, type RunSummary } from './summary';
+
+export interface RunFlags {
+  repo?: string;
+  goal?: string;
+  description?: string;
+  model?: string[];
+  autonomy?: string;
+  budgetUsd?: string;
+  parallel?: string;
+  approve?: string;
+  allow?: string[];
+  dataDir?: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export interface RunIo {
+  output?: Output;
+  stdin?: Readable;
+  /** Whether a person can answer questions (default: stdin is a TTY). */
+  interactive?: boolean;
+  /** How often the event log is read. */
+  pollMs?: number;
+}
+
+interface RunPlan {
+  title: string;
+  description: string;
+  models: ParsedModelSpec[];
+  autonomy?: number;
+  budgetUsd?: number;
+  parallel?: number;
+  approve: ApproveMode;
+  allowedCommands: string[];
+  repo: RepoInfo;
+  dataDir?: string;
+  config: RuntimeConfig;
+}
+
+/** Everything that can be wrong with the command line, found before anything is written. */
+export async function checkRunFlags(flags: RunFlags, interactive: boolean): Promise<RunPlan> {
+  const autonomy = parseAutonomy(flags.autonomy);
+  const parallel = parsePositiveInteger('--parallel', flags.parallel);
+  const budgetUsd = parseBudget(flags.budgetUsd);
+  const approve = parseApproveMode(flags.approve, interactive);
+  const allowedCommands = [...DEFAULT_ALLOWED_COMMANDS, ...(flags.allow ?? [])].filter((c, i, all) => all.indexOf(c) === i);
+  for (const command of flags.allow ?? []) {
+    const ok = AllowedCommandSchema.safeParse(command);
+    if (!ok.success) throw new UsageError(`--allow ${JSON.stringify(command)}: ${ok.error.issues[0]?.message ?? 'not a valid command prefix'}; give a plain command prefix such as --allow "node --test"`, '--allow');
+  }
+  const goalText = (flags.goal ?? '').trim();
+  const repo = await checkRepository(flags.repo);
+  if (!BranchNameSchema.safeParse(repo.branch).success) {
+    throw new UsageError(`--repo: the checked-out branch ${JSON.stringify(repo.branch)} is not a branch name Cahoots can work from (letters, digits, . _ / - only); switch to another branch`, '--repo');
+  }
+  if (goalText === '') throw new UsageError('--goal is required: say what the team should do, e.g. --goal "Add a remove(id) function with tests"', '--goal');
+  const models = parseModels(flags.model);
+  let config: RuntimeConfig;
+  try {
+    config = readRuntimeConfig(process.env);
+  } catch (error) {
+    if (error instanceof RuntimeConfigError) throw new UsageError(`${error.message}; fix the environment variable`);
+    throw error;
+  }
+  await checkModels(models);
+  const firstLine = goalText.split('\n')[0]!.trim();
+  const title = firstLine.length <= 200 ? firstLine : `${firstLine.slice(0, 199).replace(/\s+\S*$/, '')}…`;
+  return {
+    title,
+    description: [goalText, flags.description?.trim()].filter(Boolean).join('\n\n'),
+    models,
+    ...(autonomy !== undefined ? { autonomy } : {}),
+    ...(budgetUsd !== undefined ? { budgetUsd } : {}),
+    ...(parallel !== undefined ? { parallel } : {}),
+    approve,
+    allowedCommands,
+    repo,
+    ...(flags.dataDir !== undefined ? { dataDir: resolveDataDir(flags.dataDir) } : {}),
+    config,
+  };
+}
+
+export async function runGoalCommand(flags: RunFlags, io: RunIo = {}): Promise<ExitCode> {
+  const output = io.output ?? new Output({ json: flags.json ?? false });
+  const interactive = io.interactive ?? Boolean(process.stdin.isTTY);
+  const plan = await checkRunFlags(flags, interactive);
+
+  let lock: DataDirLock | undefined;
+  if (plan.dataDir) {
+    const dev = readDevServerInfo(plan.dataDir);
+    if (dev) {
+      throw new UsageError(`--data-dir: a cahoots dev server (${dev.url}, pid ${dev.pid}) holds ${plan.dataDir}; give it the goal over its API, stop it, or pass another --data-dir`, '--data-dir');
+    }
+    lock = lockDataDir(plan.dataDir, 'cahoots run');
+  }
+  // Working copies are scratch: the result lives on the goal branch in the repository itself.
+  const ownWorkspace = plan.config.workspaceRoot ? undefined : mkdtempSync(`${tmpdir()}/cahoots-run-`);
+  const { startLocalRuntime } = await import('../local/runtime');
+  const { queueUrls: _fromEnv, ...config } = plan.config;
+  const local = await startLocalRuntime({
+    ...(plan.dataDir ? { dataDir: plan.dataDir } : {}),
+    config: { ...config, defaultModels: plan.models.map((m) => m.spec), ...(ownWorkspace ? { workspaceRoot: ownWorkspace } : {}) },
+  });
+  let interrupted = 0;
+  let goalId: string | undefined;
+  const client = new CahootsApiClient(new InProcessTransport('local runtime', localPrincipal()));
+  const onSignal = () => {
+    interrupted++;
+    if (interrupted > 1) process.exit(EXIT.interrupted);
+    output.error('Interrupted: cancelling the goal (press Ctrl-C again to quit at once)…');
+    if (goalId) void client.cancelGoal(goalId, 'interrupted at the terminal').catch(() => undefined);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    output.info(`cahoots run · ${plan.repo.dir} (from ${plan.repo.branch} at ${plan.repo.head.slice(0, 7)})`);
+    output.info(`models ${plan.models.map((m) => m.spec).join(' → ')} · approvals ${plan.approve}${plan.dataDir ? ` · data ${plan.dataDir}` : ''}`);
+    const project = await findOrCreateProject(client, plan);
+    const goal = await client.createGoal(project.id, {
+      title: plan.title,
+      description: plan.description,
+      ...(plan.autonomy !== undefined ? { autonomyOverride: plan.autonomy } : {}),
+      ...(plan.budgetUsd !== undefined ? { budgetOverrideUsd: plan.budgetUsd } : {}),
+    });
+    goalId = goal.id;
+    const approver: Approver = plan.approve === 'auto' ? autoApprover : promptApprover(output, io.stdin);
+    const progress = new GoalProgress((line) => output.info(line), {
+      expectedModel: (role, attempt) => {
+        const policy = project.modelPolicy[role as keyof typeof project.modelPolicy] ?? plan.models.map((m) => m.spec);
+        return policy[Math.min(policy.length - 1, Math.max(0, attempt - 1))];
+      },
+      verbose: flags.verbose ?? false,
+    });
+    const follower = new EventFollower(client, goal.id, 0, true);
+    const { executionId } = goal;
+    let pipelineEnded = false;
+    const outcome = executionId ? local.runner.waitForExecution(executionId).finally(() => (pipelineEnded = true)) : Promise.resolve(undefined);
+    if (!executionId) pipelineEnded = true;
+    for (;;) {
+      const ended = pipelineEnded;
+      const events = await follower.next();
+      progress.handle(events);
+      for (const event of events) {
+        if (event.type !== 'Goal.AwaitingApproval') continue;
+        await answerGate(client, approver, output, {
+          goalId: goal.id,
+          stage: (event.data.stage as ApprovalGate['stage']) ?? 'plan',
+          costUsd: typeof event.data.costUsd === 'number' ? event.data.costUsd : 0,
+          ...(typeof event.data.budgetUsd === 'number' ? { budgetUsd: event.data.budgetUsd } : {}),
+          branch: goal.branch,
+          ...(await planSummaryOf(client, goal.id)),
+        });
+      }
+      if (ended && events.length === 0) break;
+      await sleep(io.pollMs ?? 200);
+    }
+    const result = await outcome;
+    let detail = await client.getGoal(goal.id);
+    if (!isTerminal(detail.goal.status)) {
+      // The pipeline ended without ending the goal (it was stopped or broke outside its Catch):
+      // end it the way the state machine's EndGoal step would, so it never stays RUNNING.
+      const { endGoal } = await import('../pipeline/goals');
+      const error = result && result.status !== 'SUCCEEDED' ? { Error: result.error || 'Pipeline.Ended', Cause: result.cause || `the pipeline ended ${result.status}` } : { Error: 'Pipeline.Ended', Cause: 'the pipeline ended without finishing the goal' };
+      await endGoal(local.runtime, { goalId: goal.id, projectId: goal.projectId, outcome: 'FAILED', error });
+      progress.handle(await follower.next());
+      detail = await client.getGoal(goal.id);
+    }
+    const summary = summarizeRun({ detail, events: follower.seen, repo: plan.repo.dir });
+    report(output, summary, plan.repo.branch, flags.json ?? false);
+    return summary.status === 'SUCCEEDED' ? EXIT.ok : EXIT.failed;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await local.stop();
+    lock?.release();
+    if (ownWorkspace) rmSync(ownWorkspace, { recursive: true, force: true });
+  }
+}
+
+function localPrincipal(): string {
+  try {
+    return `local:${userInfo().username}`;
+  } catch {
+    return 'local-user';
+  }
+}
+
+async function findOrCreateProject(client: CahootsApiClient, plan: RunPlan) {
+  const settings = {
+    ...(plan.parallel !== undefined ? { maxParallelTasks: plan.parallel } : {}),
+    allowedCommands: plan.allowedCommands,
+  };
+  if (plan.dataDir) {
+    const existing = (await client.listProjects()).find((p) => p.repo.path === plan.repo.dir);
+    if (existing) {
+      const patch: Record<string, unknown> = {};
+      if (existing.repo.defaultBranch !== plan.repo.branch) patch.defaultBranch = plan.repo.branch;
+      if (settings.maxParallelTasks !== undefined && existing.maxParallelTasks !== settings.maxParallelTasks) patch.maxParallelTasks = settings.maxParallelTasks;
+      if (JSON.stringify(existing.allowedCommands) !== JSON.stringify(settings.allowedCommands)) patch.allowedCommands = settings.allowedCommands;
+      return Object.keys(patch).length > 0 ? client.updateProject(existing.id, patch) : existing;
+    }
+  }
+  return client.createProject({
+    name: basename(plan.repo.dir).slice(0, 100) || 'project',
+    repo: { path: plan.repo.dir, defaultBranch: plan.repo.branch },
+    ...settings,
+  });
+}
+
+async function planSummaryOf(client: CahootsApiClient, goalId: string): Promise<{ planSummary?: string }> {
+  const detail = await client.getGoal(goalId);
+  return detail.plan ? { planSummary: detail.plan.summary } : {};
+}
+
+async function answerGate(client: CahootsApiClient, approver: Approver, output: Output, gate: ApprovalGate): Promise<void> {
+  const answer = await approver.decide(gate);
+  try {
+    await client.decideApproval(gate.goalId, answer);
+  } catch (error) {
+    // Someone else answered first, or the pipeline stopped waiting: the event log tells the rest.
+    if (error instanceof ApiRequestError && error.status === 409) output.info(`(the ${gate.stage} gate was already answered: ${error.message})`);
+    else throw error;
+  }
+}
+
+function report(output: Output, summary: RunSummary, base: string, json: boolean): void {
+  for (const line of renderSummary(summary)) output.info(line);
+  if (summary.repo && summary.status === 'SUCCEEDED') {
+    output.info('');
+    output.info(`Result on branch ${summary.branch} in ${summary.repo}:`);
+    output.info(`  git -C ${shellQuote(summary.repo)} log --oneline ${base}..${summary.branch}`);
+    output.info(`  git -C ${shellQuote(summary.repo)} diff ${base}...${summary.branch}`);
+  }
+  if (json) output.json(summary);
+}
+
+function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_./:=@-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}

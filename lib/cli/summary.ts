@@ -1,0 +1,154 @@
+// The end-of-run report: tasks and how they ended, tokens by kind, dollars by model and by role,
+// duration and the branch with the result. Built only from the goal, its tasks and its event log
+// (Model.Called events carry model, tokens and cost; their taskId gives the role), so the same
+// report can be made for a goal that ran anywhere.
+import type { PublicGoal, GoalDetail } from '../api/schemas';
+import type { EventEnvelope } from '../domain/events';
+import { count, duration, shorten, table, usd } from './format';
+
+export interface CostLine {
+  usd: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  calls: number;
+}
+
+export interface TaskSummary {
+  id: string;
+  key: string;
+  role: string;
+  kind: string;
+  title: string;
+  status: string;
+  attempts: number;
+  /** The model that answered this task's last model call; null if it never called one. */
+  model: string | null;
+}
+
+export interface RunSummary {
+  goalId: string;
+  projectId: string;
+  title: string;
+  status: string;
+  branch: string;
+  /** The repository that holds the branch. */
+  repo: string | null;
+  failureCause: { code: string; message: string } | null;
+  tasks: TaskSummary[];
+  cost: CostLine & { byModel: Record<string, CostLine>; byRole: Record<string, CostLine> };
+  durationMs: number;
+  eventCount: number;
+}
+
+const emptyLine = (): CostLine => ({ usd: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, calls: 0 });
+
+// Costs are rounded to a billionth of a dollar (as the gateway rounds each call) so that totals
+// and their parts agree exactly instead of drifting in the last float digits.
+const roundUsd = (value: number) => Math.round(value * 1e9) / 1e9;
+
+function add(line: CostLine, data: Record<string, unknown>): void {
+  line.usd = roundUsd(line.usd + num(data.costUsd));
+  line.inputTokens += num(data.inputTokens);
+  line.outputTokens += num(data.outputTokens);
+  line.cacheReadTokens += num(data.cacheReadTokens);
+  line.cacheWriteTokens += num(data.cacheWriteTokens);
+  line.calls += 1;
+}
+
+export function summarizeRun(input: { detail: GoalDetail; events: readonly EventEnvelope[]; repo?: string; now?: Date }): RunSummary {
+  const { detail, events } = input;
+  const goal: PublicGoal = detail.goal;
+  const roleOf = new Map(detail.tasks.map((t) => [t.id, t.role]));
+  const lastModel = new Map<string, string>();
+  const byModel: Record<string, CostLine> = {};
+  const byRole: Record<string, CostLine> = {};
+  for (const event of events) {
+    if (event.type !== 'Model.Called') continue;
+    const model = typeof event.data.model === 'string' ? event.data.model : 'unknown';
+    const role = (event.taskId && roleOf.get(event.taskId)) || 'unknown';
+    add((byModel[model] ??= emptyLine()), event.data);
+    add((byRole[role] ??= emptyLine()), event.data);
+    if (event.taskId) lastModel.set(event.taskId, model);
+  }
+  const total = emptyLine();
+  for (const line of Object.values(byModel)) {
+    total.usd = roundUsd(total.usd + line.usd);
+    total.inputTokens += line.inputTokens;
+    total.outputTokens += line.outputTokens;
+    total.cacheReadTokens += line.cacheReadTokens;
+    total.cacheWriteTokens += line.cacheWriteTokens;
+    total.calls += line.calls;
+  }
+  const keys = planKeys(events);
+  // In the order the story mentions them: the plan task starts first, planned tasks in plan order.
+  const firstSeen = new Map<string, number>();
+  for (const event of events) {
+    if (event.taskId && !firstSeen.has(event.taskId) && (event.type === 'Task.Created' || event.type === 'Task.Started')) firstSeen.set(event.taskId, event.seq);
+  }
+  const position = (id: string) => firstSeen.get(id) ?? Number.MAX_SAFE_INTEGER;
+  const tasks: TaskSummary[] = [...detail.tasks]
+    .sort((a, b) => position(a.id) - position(b.id) || (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1))
+    .map((t) => ({
+      id: t.id,
+      key: keys.get(t.id) ?? t.planKey,
+      role: t.role,
+      kind: t.kind,
+      title: t.title,
+      status: t.status,
+      attempts: t.attempts,
+      model: lastModel.get(t.id) ?? null,
+    }));
+  const end = goal.completedAt ? Date.parse(goal.completedAt) : (input.now ?? new Date()).getTime();
+  return {
+    goalId: goal.id,
+    projectId: goal.projectId,
+    title: goal.title,
+    status: goal.status,
+    branch: goal.branch,
+    repo: input.repo ?? null,
+    failureCause: goal.failureCause ? { code: goal.failureCause.code, message: goal.failureCause.message } : null,
+    tasks,
+    cost: { ...total, byModel, byRole },
+    durationMs: Math.max(0, end - Date.parse(goal.createdAt)),
+    eventCount: events.length,
+  };
+}
+
+function planKeys(events: readonly EventEnvelope[]): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const event of events) {
+    if (event.type !== 'Goal.Planned' || !Array.isArray(event.data.tasks)) continue;
+    for (const t of event.data.tasks as Array<Record<string, unknown>>) {
+      if (typeof t.id === 'string' && typeof t.key === 'string') keys.set(t.id, t.key);
+    }
+  }
+  return keys;
+}
+
+/** The summary as a person reads it at the end of `cahoots run`. */
+export function renderSummary(summary: RunSummary): string[] {
+  const lines: string[] = ['', `Summary — goal ${summary.goalId}: ${summary.status}`];
+  lines.push(
+    ...table(
+      ['task', 'role', 'status', 'attempts', 'model', 'title'],
+      summary.tasks.map((t) => [t.key, t.role, t.status, String(t.attempts), t.model ? shorten(t.model, 40) : '-', shorten(t.title, 60)]),
+    ),
+  );
+  const c = summary.cost;
+  lines.push('', `Tokens: ${count(c.inputTokens)} input · ${count(c.outputTokens)} output · ${count(c.cacheReadTokens)} cache read · ${count(c.cacheWriteTokens)} cache write · ${count(c.calls)} model call(s)`);
+  const costRows = (group: Record<string, CostLine>) =>
+    Object.entries(group)
+      .sort(([a, x], [b, y]) => y.usd - x.usd || (a < b ? -1 : 1))
+      .map(([name, line]) => [shorten(name, 60), usd(line.usd), String(line.calls), count(line.inputTokens + line.cacheReadTokens + line.cacheWriteTokens), count(line.outputTokens)]);
+  lines.push('', 'Cost by model', ...table(['model', 'usd', 'calls', 'tokens in', 'tokens out'], costRows(c.byModel)));
+  lines.push('', 'Cost by role', ...table(['role', 'usd', 'calls', 'tokens in', 'tokens out'], costRows(c.byRole)));
+  lines.push('', `Total ${usd(c.usd)} · duration ${duration(summary.durationMs)} · ${summary.eventCount} events`);
+  if (summary.failureCause) lines.push(`Cause: ${summary.failureCause.code}: ${summary.failureCause.message}`);
+  return lines;
+}
+
+function num(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}
