@@ -273,6 +273,28 @@ describe('at-least-once delivery', () => {
   });
 });
 
+describe('long-running agents', () => {
+  it('checkpoints a run near its deadline and finishes it in a continuation', async () => {
+    // The agent's invocation has 91 s; the worker suspends when under 90 s remain, so the slow
+    // first turn pushes the run into a checkpoint and a continuation message.
+    h = await startHarness({
+      models: (replay) => ({ all: [replay('m', oneTask('Create module alpha', 1_200))] }),
+      runtime: { config: { taskTimeoutSeconds: 91 } },
+    });
+    const { goal, executionId } = await h.startGoal('Add alpha');
+    expect(await h.wait(executionId)).toMatchObject({ status: 'SUCCEEDED' });
+    const task = (await h.local.store.tasks.listAll(goal.id)).find((t) => t.planKey === 'a')!;
+    expect(task).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    const events = await h.events(goal.id);
+    const continued = events.filter((e) => e.type === 'Task.Continued' && e.taskId === task.id);
+    expect(continued.length).toBeGreaterThanOrEqual(1);
+    const checkpoint = await h.local.runtime.ports.artifacts.get(String(continued[0]!.data.checkpointKey));
+    expect(JSON.parse(Buffer.from(checkpoint!).toString('utf8'))).toMatchObject({ taskId: task.id, turns: 1 });
+    expect(seqOf(events, 'Task.Started', task.id)).toHaveLength(1);
+    expect(h.repo.git('show', `cahoots/${goal.id}:src/alpha.js`)).toContain('alpha');
+  });
+});
+
 describe('cancellation', () => {
   it('stops a running goal: nothing further is dispatched and the goal ends CANCELLED', async () => {
     const conversations: ReplayConversation[] = [
