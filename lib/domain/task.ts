@@ -122,3 +122,41 @@ export function tasksFromPlan(
     }),
   );
 }
+
+/** What a pipeline step decides about a task it adds to a goal; the rest is filled in here. */
+export interface NewTaskFields {
+  planKey: string;
+  role: Task['role'];
+  kind: Task['kind'];
+  title: string;
+  spec: string;
+  acceptanceCriteria: string[];
+  dependsOn?: string[];
+  reworkOf?: string;
+}
+
+/**
+ * A new PENDING task of `goal` whose id derives from its plan key, so a step that adds it twice
+ * (a retry) writes the same item. Titles and specs are clipped to their limits.
+ */
+export function newGoalTask(goal: { id: string; projectId: string }, fields: NewTaskFields, now: string = new Date().toISOString()): Task {
+  return TaskSchema.parse({
+    id: taskIdFor(goal.id, fields.planKey),
+    goalId: goal.id,
+    projectId: goal.projectId,
+    planKey: fields.planKey,
+    role: fields.role,
+    kind: fields.kind,
+    title: fields.title.slice(0, LIMITS.title),
+    spec: fields.spec.slice(0, LIMITS.spec),
+    acceptanceCriteria: fields.acceptanceCriteria.slice(0, 30).map((c) => c.slice(0, LIMITS.criterion)),
+    dependsOn: fields.dependsOn ?? [],
+    status: 'PENDING',
+    attempts: 0,
+    modelTier: 0,
+    ...(fields.reworkOf ? { reworkOf: fields.reworkOf } : {}),
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  } satisfies Task);
+}

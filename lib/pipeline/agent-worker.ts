@@ -20,12 +20,12 @@ import {
 } from '../agents/index';
 import { dayOf } from '../domain/common';
 import type { Goal } from '../domain/goal';
-import { taskIdFor, ulidFor } from '../domain/ids';
+import { ulidFor } from '../domain/ids';
 import type { Plan } from '../domain/plan';
 import type { Project } from '../domain/project';
 import type { AgentRole } from '../domain/settings';
 import { isTerminal } from '../domain/status';
-import { tasksFromPlan, TaskSchema, type Task, type TaskOutputs } from '../domain/task';
+import { newGoalTask, tasksFromPlan, type Task, type TaskOutputs } from '../domain/task';
 import { createModelGateway, type ModelGatewayEvent } from '../models/index';
 import { chooseStartTier } from '../models/routing';
 import { TaskTokenExpiredError } from '../ports/index';
@@ -319,29 +319,17 @@ async function persistChange(runtime: Runtime, { goal, task, copy, workspace }: 
 
 /** A task whose branch conflicts with the goal branch gets a follow-up task that resolves it. */
 async function createConflictTask(runtime: Runtime, goal: Goal, task: Task, paths: readonly string[]): Promise<void> {
-  const now = new Date().toISOString();
   const original = task.kind === 'conflict' && task.reworkOf ? task.reworkOf : task.id;
-  const key = `conflict-${task.planKey}`.slice(0, 64);
   const [conflict] = await runtime.store.tasks.createMany([
-    TaskSchema.parse({
-      id: taskIdFor(goal.id, key),
-      goalId: goal.id,
-      projectId: goal.projectId,
-      planKey: key,
+    newGoalTask(goal, {
+      planKey: `conflict-${task.planKey}`.slice(0, 64),
       role: task.role === 'ux' ? 'ux' : 'developer',
       kind: 'conflict',
-      title: `Resolve merge conflict: ${task.title}`.slice(0, 200),
+      title: `Resolve merge conflict: ${task.title}`,
       spec: `The work of "${task.title}" conflicts with other work already on ${goal.branch}. The goal's work has been merged into your working copy and the conflicting files hold conflict markers. Resolve every conflict keeping the intent of both sides, run the tests, and finish.\n\nConflicting files:\n${paths.map((p) => `- ${p}`).join('\n')}`,
       acceptanceCriteria: ['No conflict markers remain', 'Both changes are preserved', 'The tests pass'],
-      dependsOn: [],
-      status: 'PENDING',
-      attempts: 0,
-      modelTier: 0,
       reworkOf: original,
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    } satisfies Task),
+    }),
   ]);
   await recordGoalEvent(runtime, {
     type: 'Merge.Conflict',

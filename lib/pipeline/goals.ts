@@ -1,9 +1,8 @@
 // Pipeline steps about the goal as a whole: start it, decide and request human approval, and end
 // it as failed or cancelled. Every step is safe to repeat (Lambda and Step Functions retry).
 import type { Goal } from '../domain/goal';
-import { taskIdFor } from '../domain/ids';
 import { isTerminal } from '../domain/status';
-import { TaskSchema, type Task } from '../domain/task';
+import { newGoalTask } from '../domain/task';
 import { metrics } from '../powertools';
 import type { Runtime } from '../runtime';
 import { GoalNotRunnableError, GoalProjectMismatchError } from './errors';
@@ -40,26 +39,15 @@ export async function startGoal(runtime: Runtime, input: StartGoalInput): Promis
   const project = await runtime.store.projects.get(goal.projectId);
   await runtime.store.goals.transition(goal.id, 'RUNNING', { executionId: input.executionId }, { idempotent: true });
 
-  const now = new Date().toISOString();
   const [planTask] = await runtime.store.tasks.createMany([
-    TaskSchema.parse({
-      id: taskIdFor(goal.id, PLAN_TASK_KEY),
-      goalId: goal.id,
-      projectId: goal.projectId,
+    newGoalTask(goal, {
       planKey: PLAN_TASK_KEY,
       role: 'planner',
       kind: 'plan',
-      title: `Plan: ${goal.title}`.slice(0, 200),
+      title: `Plan: ${goal.title}`,
       spec: goal.description.trim() || goal.title,
       acceptanceCriteria: ['A plan of small tasks with roles, dependencies and acceptance criteria that passes plan validation'],
-      dependsOn: [],
-      status: 'PENDING',
-      attempts: 0,
-      modelTier: 0,
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    } satisfies Task),
+    }),
   ]);
   await recordGoalEvent(runtime, {
     type: 'Goal.Started',

@@ -2,9 +2,8 @@
 // branch in parallel; changes they ask for become a rework task for a developer, at most
 // `maxReworkRounds` times, after which the goal fails with their feedback as the cause.
 import type { Goal } from '../domain/goal';
-import { taskIdFor } from '../domain/ids';
 import { staffedRoles, type Project } from '../domain/project';
-import { TaskSchema, type Task } from '../domain/task';
+import { newGoalTask } from '../domain/task';
 import type { AgentRole } from '../domain/settings';
 import { metrics } from '../powertools';
 import type { Runtime } from '../runtime';
@@ -27,29 +26,18 @@ export async function openQualityGate(runtime: Runtime, input: GoalStepInput): P
   const workSummary = work
     .map((t) => `- ${t.title} (${t.role}): ${t.outputs?.summary ?? 'no summary'}${t.outputs?.filesChanged?.length ? ` [files: ${t.outputs.filesChanged.join(', ')}]` : ''}`)
     .join('\n');
-  const now = new Date().toISOString();
   const gateTasks = GATE_ROLES.filter((role) => staffed.has(role)).map((role) =>
-    TaskSchema.parse({
-      id: taskIdFor(goal.id, gateKey(role, round)),
-      goalId: goal.id,
-      projectId: goal.projectId,
+    newGoalTask(goal, {
       planKey: gateKey(role, round),
       role,
       kind: role === 'reviewer' ? 'review' : 'qa',
-      title: `${role === 'reviewer' ? 'Review' : 'QA'} round ${round + 1}: ${goal.title}`.slice(0, 200),
+      title: `${role === 'reviewer' ? 'Review' : 'QA'} round ${round + 1}: ${goal.title}`,
       spec: gateSpec(role, goal, workSummary),
       acceptanceCriteria:
         role === 'reviewer'
           ? ['A verdict with concrete comments tied to files and lines']
           : ["The project's tests were run on the goal branch and their results reported honestly"],
-      dependsOn: [],
-      status: 'PENDING',
-      attempts: 0,
-      modelTier: 0,
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    } satisfies Task),
+    }),
   );
   const stored = await runtime.store.tasks.createMany(gateTasks);
   for (const t of stored) {
@@ -64,7 +52,7 @@ function gateSpec(role: 'reviewer' | 'qa', goal: Goal, workSummary: string): str
     role === 'reviewer'
       ? `Review the changes on the goal branch ${goal.branch} against the goal below. Approve only if they meet it; otherwise request changes with concrete comments.`
       : `Run the project's tests on the goal branch ${goal.branch} and report the results. Check the acceptance criteria of the work below.`;
-  return `${intro}\n\nGoal: ${goal.title}\n${goal.description}\n\nWork done:\n${workSummary}`.slice(0, 20_000);
+  return `${intro}\n\nGoal: ${goal.title}\n${goal.description}\n\nWork done:\n${workSummary}`;
 }
 
 export type GateDecision = { next: 'deliver' | 'approve-delivery' | 'rework' | 'failed'; tasks: []; cause: string };
@@ -143,26 +131,15 @@ export async function evaluateQualityGate(runtime: Runtime, input: GoalStepInput
 async function createReworkTask(runtime: Runtime, goal: Goal, project: Project, round: number, feedback: string[], criteria: string[]): Promise<void> {
   const staffed = staffedRoles(project.team);
   const role: AgentRole = staffed.includes('developer') ? 'developer' : staffed.includes('ux') ? 'ux' : 'developer';
-  const now = new Date().toISOString();
   const [rework] = await runtime.store.tasks.createMany([
-    TaskSchema.parse({
-      id: taskIdFor(goal.id, reworkKey(round)),
-      goalId: goal.id,
-      projectId: goal.projectId,
+    newGoalTask(goal, {
       planKey: reworkKey(round),
       role,
       kind: 'rework',
-      title: `Rework round ${round + 1}: ${goal.title}`.slice(0, 200),
-      spec: `The quality gate asked for changes to the work on ${goal.branch}. Address every point below, run the tests, and finish.\n\n${feedback.join('\n')}`.slice(0, 20_000),
-      acceptanceCriteria: (criteria.length > 0 ? criteria : ['Every point of the feedback is addressed']).slice(0, 30),
-      dependsOn: [],
-      status: 'PENDING',
-      attempts: 0,
-      modelTier: 0,
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    } satisfies Task),
+      title: `Rework round ${round + 1}: ${goal.title}`,
+      spec: `The quality gate asked for changes to the work on ${goal.branch}. Address every point below, run the tests, and finish.\n\n${feedback.join('\n')}`,
+      acceptanceCriteria: criteria.length > 0 ? criteria : ['Every point of the feedback is addressed'],
+    }),
   ]);
   // Counting the round and creating its task are separate single-item writes; the rework key is
   // derived from the round, so a retry after a crash between them re-creates nothing.
