@@ -5,7 +5,10 @@ import { z } from 'zod';
 import { AGENT_ROLES, type AgentRole } from './domain/settings';
 import { parseModelPolicy, PriceOverridesSchema } from './models/index';
 import type { Ports } from './ports/index';
+import { queueUrlVariable, RUNTIME_ENV } from './runtime-env';
 import { createStore, type Store } from './store/index';
+
+export { RUNTIME_ENV };
 
 const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -32,18 +35,6 @@ export const RuntimeConfigSchema = z.object({
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 export type RuntimeConfigInput = z.input<typeof RuntimeConfigSchema>;
 
-/** The environment variables the runtime config reads. */
-export const RUNTIME_ENV = {
-  queueUrlPrefix: 'QUEUE_URL_',
-  defaultModels: 'CAHOOTS_MODEL',
-  taskTimeoutSeconds: 'TASK_TIMEOUT_SECONDS',
-  heartbeatSeconds: 'HEARTBEAT_SECONDS',
-  approvalTimeoutSeconds: 'APPROVAL_TIMEOUT_SECONDS',
-  workspaceRoot: 'CAHOOTS_WORKSPACE_ROOT',
-  prices: 'CAHOOTS_PRICES',
-  maxOutputTokens: 'MAX_OUTPUT_TOKENS',
-  maxAgentTurns: 'MAX_AGENT_TURNS',
-} as const;
 
 export class RuntimeConfigError extends Error {
   override readonly name = 'RuntimeConfigError';
@@ -53,7 +44,7 @@ export class RuntimeConfigError extends Error {
 export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const queueUrls: Partial<Record<AgentRole, string>> = {};
   for (const role of AGENT_ROLES) {
-    const url = env[`${RUNTIME_ENV.queueUrlPrefix}${role.toUpperCase()}`];
+    const url = env[queueUrlVariable(role)];
     if (url) queueUrls[role] = url;
   }
   let prices: unknown;
@@ -84,7 +75,7 @@ export function parseRuntimeConfig(input: RuntimeConfigInput | Record<string, un
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const field = String(issue.path[0] ?? '');
-    const variable = field === 'queueUrls' ? `${RUNTIME_ENV.queueUrlPrefix}${String(issue.path[1] ?? '').toUpperCase()}` : (RUNTIME_ENV[field as keyof typeof RUNTIME_ENV] ?? field);
+    const variable = field === 'queueUrls' ? queueUrlVariable(String(issue.path[1] ?? '')) : (RUNTIME_ENV[field as keyof typeof RUNTIME_ENV] ?? field);
     return `${variable}: ${issue.message}`;
   });
   throw new RuntimeConfigError(`Invalid runtime configuration: ${problems.join('; ')}`);

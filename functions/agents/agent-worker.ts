@@ -9,8 +9,9 @@ import { AgentMessageSchema, parseStepInput } from '../../lib/pipeline/inputs';
 import { workAgentMessage } from '../../lib/pipeline/agent-worker';
 import { logger } from '../../lib/powertools';
 import { getRuntime } from '../../lib/runtime';
+import { AGENT_ROLE_ENV } from '../../lib/runtime-env';
 
-const servedRole = process.env.AGENT_ROLE ? AgentRoleSchema.parse(process.env.AGENT_ROLE) : undefined;
+const servedRole = process.env[AGENT_ROLE_ENV] ? AgentRoleSchema.parse(process.env[AGENT_ROLE_ENV]) : undefined;
 
 export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const runtime = await getRuntime();

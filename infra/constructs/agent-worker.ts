@@ -16,7 +16,7 @@ import {
   CHECKPOINTS_PREFIX,
   LAMBDA_WORKSPACE_ROOT,
   queueUrlEnvironment,
-  RUNTIME_ENV_NAMES,
+  RUNTIME_ENV,
   TABLE_NAME_ENV,
 } from '../runtime-environment';
 import { AgentFunction, MAX_FUNCTION_TIMEOUT } from './agent-function';
@@ -91,12 +91,12 @@ export class AgentWorker extends Construct {
         [AWS_PORTS_ENV.secretsPrefix]: cellSecretsPrefix(props.customerId),
         // Its own queue only: a run that must continue re-enqueues itself there.
         ...queueUrlEnvironment({ [props.role]: props.queue.queue.queueUrl }),
-        [RUNTIME_ENV_NAMES.workspaceRoot]: LAMBDA_WORKSPACE_ROOT,
+        [RUNTIME_ENV.workspaceRoot]: LAMBDA_WORKSPACE_ROOT,
         // The agent heartbeats more often than the pipeline's heartbeat timeout, and stops in time.
-        [RUNTIME_ENV_NAMES.taskTimeoutSeconds]: String(props.timeouts.taskTimeoutSeconds),
-        [RUNTIME_ENV_NAMES.heartbeatSeconds]: String(props.timeouts.heartbeatSeconds),
+        [RUNTIME_ENV.taskTimeoutSeconds]: String(props.timeouts.taskTimeoutSeconds),
+        [RUNTIME_ENV.heartbeatSeconds]: String(props.timeouts.heartbeatSeconds),
         ...(props.defaultModels && props.defaultModels.length > 0
-          ? { [RUNTIME_ENV_NAMES.defaultModels]: props.defaultModels.join(',') }
+          ? { [RUNTIME_ENV.defaultModels]: props.defaultModels.join(',') }
           : {}),
       },
     });

@@ -14,7 +14,7 @@ import {
   AWS_PORTS_ENV,
   LAMBDA_WORKSPACE_ROOT,
   queueUrlEnvironment,
-  RUNTIME_ENV_NAMES,
+  RUNTIME_ENV,
   TABLE_NAME_ENV,
 } from '../runtime-environment';
 import { AgentFunction } from './agent-function';
@@ -58,9 +58,9 @@ export class PipelineSteps extends Construct {
       [AWS_PORTS_ENV.eventBusName]: props.eventBus.bus.eventBusName,
       ...queueUrlEnvironment(props.queueUrls),
       // StartGoal copies these into the execution's settings, where the Task states read them.
-      [RUNTIME_ENV_NAMES.taskTimeoutSeconds]: String(props.timeouts.taskTimeoutSeconds),
-      [RUNTIME_ENV_NAMES.heartbeatSeconds]: String(props.timeouts.heartbeatSeconds),
-      [RUNTIME_ENV_NAMES.approvalTimeoutSeconds]: String(props.timeouts.approvalTimeoutSeconds),
+      [RUNTIME_ENV.taskTimeoutSeconds]: String(props.timeouts.taskTimeoutSeconds),
+      [RUNTIME_ENV.heartbeatSeconds]: String(props.timeouts.heartbeatSeconds),
+      [RUNTIME_ENV.approvalTimeoutSeconds]: String(props.timeouts.approvalTimeoutSeconds),
     };
 
     const functions = {} as Record<PipelineStepName, AgentFunction>;
@@ -78,7 +78,7 @@ export class PipelineSteps extends Construct {
         logRetention: props.logRetention,
         environment: {
           ...environment,
-          ...(sizing?.ephemeralStorageSize ? { [RUNTIME_ENV_NAMES.workspaceRoot]: LAMBDA_WORKSPACE_ROOT } : {}),
+          ...(sizing?.ephemeralStorageSize ? { [RUNTIME_ENV.workspaceRoot]: LAMBDA_WORKSPACE_ROOT } : {}),
         },
       });
       grantStateTableAccess(fn, { table: props.table, encryptionKey: props.encryptionKey, access: 'readWrite' });

@@ -57,16 +57,7 @@ export const EventIdSchema = z.string().regex(ULID_RE, { message: 'must be a ULI
 export function taskIdFor(goalId: string, planKey: string, revision = 0): string {
   const goalUlid = goalId.slice(goalId.indexOf('_') + 1);
   if (!ULID_RE.test(goalUlid)) throw new TypeError(`not a goal id: ${goalId}`);
-  const digest = createHash('sha256').update(`${goalId}\u0000${revision}\u0000${planKey}`).digest();
-  let random = '';
-  // 16 base32 characters = 80 bits taken 5 bits at a time from the digest.
-  for (let i = 0; i < 16; i++) {
-    const bit = i * 5;
-    const byte = bit >> 3;
-    const word = ((digest[byte] ?? 0) << 8) | (digest[byte + 1] ?? 0);
-    random += CROCKFORD[(word >> (11 - (bit & 7))) & 31];
-  }
-  return `${ID_PREFIXES.task}_${goalUlid.slice(0, 10)}${random}`;
+  return `${ID_PREFIXES.task}_${goalUlid.slice(0, 10)}${digestBase32(`${goalId}\u0000${revision}\u0000${planKey}`)}`;
 }
 
 /**
@@ -82,13 +73,18 @@ export function ulidFor(key: string, timeMs: number): string {
     timePart = CROCKFORD[rest % 32] + timePart;
     rest = Math.floor(rest / 32);
   }
+  return timePart + digestBase32(key);
+}
+
+/** 16 Crockford base32 characters (80 bits) of the SHA-256 of `key`: a ULID's random part, derived. */
+function digestBase32(key: string): string {
   const digest = createHash('sha256').update(key).digest();
-  let random = '';
+  let out = '';
   for (let i = 0; i < 16; i++) {
     const bit = i * 5;
     const byte = bit >> 3;
     const word = ((digest[byte] ?? 0) << 8) | (digest[byte + 1] ?? 0);
-    random += CROCKFORD[(word >> (11 - (bit & 7))) & 31];
+    out += CROCKFORD[(word >> (11 - (bit & 7))) & 31];
   }
-  return timePart + random;
+  return out;
 }

@@ -14,7 +14,9 @@ export interface StoreConfig {
 }
 
 /** Environment variable carrying the table name into Lambdas and the local runtime. */
-export const TABLE_NAME_ENV = 'TABLE_NAME';
+import { TABLE_NAME_ENV } from '../runtime-env';
+
+export { TABLE_NAME_ENV };
 
 const TRANSLATE: TranslateConfig = {
   // Optional fields are left out of items rather than rejected by the marshaller.

@@ -9,14 +9,11 @@ import { API_ROUTES } from '../../lib/api/routes';
 import { AGENT_ROLES, type AgentRole } from '../../lib/domain/settings';
 import { applyDefinitionSubstitutions } from '../../lib/local/definition-substitutions';
 import { PIPELINE_STEPS, type PipelineStepName, pipelineSubstitutions, readGoalPipelineDefinition } from '../../lib/pipeline/definition';
-import { RUNTIME_ENV } from '../../lib/runtime';
-import { TABLE_NAME_ENV as LIB_TABLE_NAME_ENV } from '../../lib/store/config';
 import { buildApp, type CahootsApp } from '../../infra/app';
 import { DEFAULT_AGENT_MAX_CONCURRENCY, listCustomerIds } from '../../infra/config/customer-config';
 import { CAHOOTS_METRICS } from '../../infra/constructs/cahoots-metrics';
 import { bedrockModelResources } from '../../infra/constructs/model-access';
 import { REPO_ROOT } from '../../infra/paths';
-import { RUNTIME_ENV_NAMES, TABLE_NAME_ENV } from '../../infra/runtime-environment';
 import type { CustomerCell } from '../../infra/stages/customer-cell';
 import { type CfnTemplate, resolveResource, removeTempDirs, type StackTemplate, stackTemplates, tempOutdir, testContext } from './helpers';
 
@@ -483,11 +480,6 @@ describe('model access without named models', () => {
     const application = 'bedrock:arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/abc123';
     expect(bedrockModelResources(stack(), ['bedrock:amazon.nova-lite-v1:0', application]).wildcard).toBe(true);
   });
-});
-
-it('sets the environment variables under the names lib/ reads', () => {
-  for (const [field, name] of Object.entries(RUNTIME_ENV_NAMES)) expect(RUNTIME_ENV[field as keyof typeof RUNTIME_ENV]).toBe(name);
-  expect(TABLE_NAME_ENV).toBe(LIB_TABLE_NAME_ENV);
 });
 
 function roleLogicalId(cell: CustomerCell, operationId: string): string {
