@@ -24,6 +24,8 @@ export interface ApprovalAnswer {
 
 export interface Approver {
   decide(gate: ApprovalGate): Promise<ApprovalAnswer>;
+  /** Lets go of the terminal. */
+  close?(): void;
 }
 
 export const autoApprover: Approver = {
@@ -38,20 +40,50 @@ export const autoApprover: Approver = {
   },
 };
 
+/**
+ * Reads answers one line at a time from one reader for the whole run, so lines typed (or piped)
+ * ahead of a question are kept for it rather than lost with a closed reader.
+ */
+class LineReader {
+  private readonly lines: string[] = [];
+  private readonly waiting: Array<(line: string | undefined) => void> = [];
+  private ended = false;
+  private readonly rl;
+
+  constructor(input: Readable) {
+    this.rl = createInterface({ input, terminal: false });
+    this.rl.on('line', (line) => {
+      const next = this.waiting.shift();
+      if (next) next(line);
+      else this.lines.push(line);
+    });
+    this.rl.on('close', () => {
+      this.ended = true;
+      for (const next of this.waiting.splice(0)) next(undefined);
+    });
+  }
+
+  next(): Promise<string | undefined> {
+    if (this.lines.length > 0) return Promise.resolve(this.lines.shift());
+    if (this.ended) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  close(): void {
+    this.rl.close();
+  }
+}
+
 /** Asks on the terminal. End of input (stdin closed) counts as a rejection, never as consent. */
-export function promptApprover(output: Output, input: Readable = process.stdin): Approver {
+export function promptApprover(output: Output, input: Readable = process.stdin): Approver & { close(): void } {
+  let reader: LineReader | undefined;
   const ask = async (question: string): Promise<string | undefined> => {
-    const rl = createInterface({ input, output: process.stderr, terminal: false });
     output.prompt(question);
-    try {
-      const answer = await new Promise<string | undefined>((resolve) => {
-        rl.once('line', (line) => resolve(line));
-        rl.once('close', () => resolve(undefined));
-      });
-      return answer?.trim();
-    } finally {
-      rl.close();
-    }
+    reader ??= new LineReader(input);
+    const answer = (await reader.next())?.trim();
+    // A terminal echoes what was typed; piped answers would leave the question line open.
+    if (!(input as { isTTY?: boolean }).isTTY) output.prompt(`${answer ?? '(no answer: input closed)'}\n`);
+    return answer;
   };
   const yesNo = async (question: string): Promise<boolean | undefined> => {
     for (;;) {
@@ -63,6 +95,7 @@ export function promptApprover(output: Output, input: Readable = process.stdin):
     }
   };
   return {
+    close: () => reader?.close(),
     async decide(gate) {
       if (gate.stage === 'budget') {
         const limit = gate.budgetUsd !== undefined ? ` of its ${usd(gate.budgetUsd)} budget` : '';

@@ -2,7 +2,9 @@
 // wrong and what a good value looks like, so the person can fix the command line at once.
 import { isAbsolute, resolve } from 'node:path';
 import { GoalIdSchema, ProjectIdSchema } from '../domain/ids';
-import { InvalidModelSpecError, parseModelSpec, type ParsedModelSpec } from '../models/index';
+// The spec parser alone: the model index would load every provider's SDK before a flag is checked.
+import { InvalidModelSpecError } from '../models/errors';
+import { parseModelSpec, type ParsedModelSpec } from '../models/spec';
 import { UsageError } from './errors';
 
 export const APPROVE_MODES = ['auto', 'prompt'] as const;

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import { resolve } from 'node:path';
 import git from 'isomorphic-git';
 import { z } from 'zod';
-import { ReplayScriptSchema, type ParsedModelSpec } from '../models/index';
+import { ReplayScriptSchema } from '../models/providers/replay';
+import type { ParsedModelSpec } from '../models/spec';
 import { UsageError } from './errors';
 
 export interface RepoInfo {

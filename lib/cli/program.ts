@@ -118,7 +118,7 @@ function report(error: unknown, output: Output): ExitCode {
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
     // Commander's own words ("unknown option '--foo'") name the flag already.
-    output.error(`cahoots: ${error.message.replace(/^error:\s*/, '')}`);
+    output.error(`cahoots: ${error.message.replace(/^error:\s*/, '').replace(/\s*\n\s*/g, ' ')}; see cahoots help`);
     return EXIT.usage;
   }
   if (error instanceof UsageError) {

@@ -9,11 +9,10 @@ import type { Readable } from 'node:stream';
 import { BranchNameSchema } from '../domain/common';
 import { AllowedCommandSchema, DEFAULT_ALLOWED_COMMANDS } from '../domain/project';
 import { isTerminal } from '../domain/status';
-import type { ParsedModelSpec } from '../models/index';
-import { readRuntimeConfig, RuntimeConfigError, type RuntimeConfig } from '../runtime';
-import { CahootsApiClient } from './api-client';
+import type { ParsedModelSpec } from '../models/spec';
+import type { RuntimeConfig } from '../runtime';
+import type { CahootsApiClient } from './api-client';
 import { autoApprover, promptApprover, type ApprovalGate, type Approver } from './approvals';
-import { InProcessTransport } from './connect';
 import { lockDataDir, readDevServerInfo, resolveDataDir, type DataDirLock } from './data-dir';
 import { ApiRequestError, EXIT, UsageError, type ExitCode } from './errors';
 import { EventFollower, sleep } from './follow';
@@ -79,6 +78,8 @@ export async function checkRunFlags(flags: RunFlags, interactive: boolean): Prom
   }
   if (goalText === '') throw new UsageError('--goal is required: say what the team should do, e.g. --goal "Add a remove(id) function with tests"', '--goal');
   const models = parseModels(flags.model);
+  // Loaded only now: the runtime settings pull in the store and its SDK, which a typo should not wait for.
+  const { readRuntimeConfig, RuntimeConfigError } = await import('../runtime');
   let config: RuntimeConfig;
   try {
     config = readRuntimeConfig(process.env);
@@ -119,7 +120,11 @@ export async function runGoalCommand(flags: RunFlags, io: RunIo = {}): Promise<E
   }
   // Working copies are scratch: the result lives on the goal branch in the repository itself.
   const ownWorkspace = plan.config.workspaceRoot ? undefined : mkdtempSync(`${tmpdir()}/cahoots-run-`);
-  const { startLocalRuntime } = await import('../local/runtime');
+  const [{ startLocalRuntime }, { CahootsApiClient }, { InProcessTransport }] = await Promise.all([
+    import('../local/runtime'),
+    import('./api-client'),
+    import('./connect'),
+  ]);
   const { queueUrls: _fromEnv, ...config } = plan.config;
   const local = await startLocalRuntime({
     ...(plan.dataDir ? { dataDir: plan.dataDir } : {}),
@@ -127,6 +132,7 @@ export async function runGoalCommand(flags: RunFlags, io: RunIo = {}): Promise<E
   });
   let interrupted = 0;
   let goalId: string | undefined;
+  let approver: Approver | undefined;
   const client = new CahootsApiClient(new InProcessTransport('local runtime', localPrincipal()));
   const onSignal = () => {
     interrupted++;
@@ -147,7 +153,8 @@ export async function runGoalCommand(flags: RunFlags, io: RunIo = {}): Promise<E
       ...(plan.budgetUsd !== undefined ? { budgetOverrideUsd: plan.budgetUsd } : {}),
     });
     goalId = goal.id;
-    const approver: Approver = plan.approve === 'auto' ? autoApprover : promptApprover(output, io.stdin);
+    approver = plan.approve === 'auto' ? autoApprover : promptApprover(output, io.stdin);
+    const answerer = approver;
     const progress = new GoalProgress((line) => output.info(line), {
       expectedModel: (role, attempt) => {
         const policy = project.modelPolicy[role as keyof typeof project.modelPolicy] ?? plan.models.map((m) => m.spec);
@@ -166,7 +173,7 @@ export async function runGoalCommand(flags: RunFlags, io: RunIo = {}): Promise<E
       progress.handle(events);
       for (const event of events) {
         if (event.type !== 'Goal.AwaitingApproval') continue;
-        await answerGate(client, approver, output, {
+        await answerGate(client, answerer, output, {
           goalId: goal.id,
           stage: (event.data.stage as ApprovalGate['stage']) ?? 'plan',
           costUsd: typeof event.data.costUsd === 'number' ? event.data.costUsd : 0,
@@ -195,6 +202,7 @@ export async function runGoalCommand(flags: RunFlags, io: RunIo = {}): Promise<E
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    approver?.close?.();
     await local.stop();
     lock?.release();
     if (ownWorkspace) rmSync(ownWorkspace, { recursive: true, force: true });

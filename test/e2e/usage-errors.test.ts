@@ -1,0 +1,95 @@
+// Bad input to `cahoots run` — each gives exit 2 and one line on stderr naming what is wrong,
+// and nothing is written: no data directory, no branch in the repository.
+import { mkdtempSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TempRepo } from '../support/temp-repo';
+import { cliEnv, EXAMPLE_REPLAY, exampleRepo, runCli, type CliResult } from './support';
+
+/** A loopback port nobody listens on: bound, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+interface Case {
+  name: string;
+  args: (ctx: Context) => string[];
+  env?: Record<string, string>;
+  message: RegExp;
+}
+
+interface Context {
+  repo: string;
+  notGit: string;
+  scratch: string;
+  port: number;
+  replay: string;
+}
+
+const GOAL = ['--goal', 'Add a remove(id) function'];
+
+const CASES: Case[] = [
+  { name: 'missing --repo', args: (c) => [...GOAL, '--model', c.replay], message: /--repo is required/ },
+  { name: 'a path that does not exist', args: (c) => ['--repo', join(c.scratch, 'nowhere'), ...GOAL, '--model', c.replay], message: /--repo: .*nowhere does not exist/ },
+  { name: 'not a git repository', args: (c) => ['--repo', c.notGit, ...GOAL, '--model', c.replay], message: /--repo: .* is not a git repository/ },
+  { name: 'no model at all', args: (c) => ['--repo', c.repo, ...GOAL], message: /no model given: pass --model .* or set CAHOOTS_MODEL/ },
+  { name: 'an unknown model provider', args: (c) => ['--repo', c.repo, ...GOAL, '--model', 'gpt-4o'], message: /--model: invalid model spec "gpt-4o": it has no provider prefix/ },
+  { name: 'a malformed openai spec', args: (c) => ['--repo', c.repo, ...GOAL, '--model', 'openai:llama3'], message: /--model: invalid model spec "openai:llama3"/ },
+  { name: 'a bad spec in CAHOOTS_MODEL', args: (c) => ['--repo', c.repo, ...GOAL], env: { CAHOOTS_MODEL: 'bedrock:' }, message: /CAHOOTS_MODEL: invalid model spec "bedrock:"/ },
+  { name: 'an unreachable model endpoint', args: (c) => ['--repo', c.repo, ...GOAL, '--model', `openai:llama3.1@http://127.0.0.1:${c.port}/v1`], message: /--model: the model server at http:\/\/127\.0\.0\.1:\d+\/v1 is unreachable \(ECONNREFUSED\)/ },
+  { name: 'a missing replay script', args: (c) => ['--repo', c.repo, ...GOAL, '--model', `replay:${join(c.scratch, 'missing.json')}`], message: /--model: the replay script .*missing\.json does not exist/ },
+  { name: 'a replay script that is not JSON', args: (c) => ['--repo', c.repo, ...GOAL, '--model', `replay:${join(c.scratch, 'broken.json')}`], message: /--model: the replay script .*broken\.json is not valid JSON/ },
+  { name: 'a replay script of the wrong shape', args: (c) => ['--repo', c.repo, ...GOAL, '--model', `replay:${join(c.scratch, 'shape.json')}`], message: /--model: the replay script .*shape\.json is not a valid script at conversations/ },
+  { name: '--autonomy out of range', args: (c) => ['--repo', c.repo, ...GOAL, '--model', c.replay, '--autonomy', '7'], message: /--autonomy must be a whole number from 1 to 5 .*got "7"/ },
+  { name: '--parallel zero', args: (c) => ['--repo', c.repo, ...GOAL, '--model', c.replay, '--parallel', '0'], message: /--parallel must be a positive whole number .*got "0"/ },
+  { name: '--parallel not an integer', args: (c) => ['--repo', c.repo, ...GOAL, '--model', c.replay, '--parallel', '2.5'], message: /--parallel must be a positive whole number .*got "2\.5"/ },
+  { name: '--budget-usd negative', args: (c) => ['--repo', c.repo, ...GOAL, '--model', c.replay, '--budget-usd=-3'], message: /--budget-usd must be a positive number of US dollars.*got "-3"/ },
+  { name: '--budget-usd not a number', args: (c) => ['--repo', c.repo, ...GOAL, '--model', c.replay, '--budget-usd', 'lots'], message: /--budget-usd must be a positive number of US dollars.*got "lots"/ },
+  { name: '--approve unknown', args: (c) => ['--repo', c.repo, ...GOAL, '--model', c.replay, '--approve', 'always'], message: /--approve must be "auto" .* or "prompt"/ },
+  { name: 'a misspelt flag', args: (c) => ['--repo', c.repo, ...GOAL, '--modle', c.replay], message: /unknown option '--modle' \(Did you mean --model\?\)/ },
+];
+
+describe('cahoots run refuses bad input with exit 2', () => {
+  let repo: TempRepo;
+  let ctx: Context;
+  const results = new Map<string, { result: CliResult; dataDir: string }>();
+
+  beforeAll(async () => {
+    repo = exampleRepo();
+    const notGit = join(repo.scratch, 'plain');
+    mkdirSync(notGit);
+    writeFileSync(join(repo.scratch, 'broken.json'), '{"version": 1, "conversations": [');
+    writeFileSync(join(repo.scratch, 'shape.json'), JSON.stringify({ version: 1, conversations: [] }));
+    ctx = { repo: repo.dir, notGit, scratch: repo.scratch, port: await closedPort(), replay: `replay:${EXAMPLE_REPLAY}` };
+    // Two at a time: each is a Node start-up, and the machine may have only two cores.
+    const queue = [...CASES];
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const dataDir = join(mkdtempSync(join(tmpdir(), 'cahoots-e2e-usage-')), 'data');
+        const result = await runCli(['run', ...next.args(ctx), '--data-dir', dataDir], { env: cliEnv(next.env) });
+        results.set(next.name, { result, dataDir });
+      }
+    };
+    await Promise.all([worker(), worker()]);
+  }, 120_000);
+
+  afterAll(() => repo?.cleanup());
+
+  it.each(CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const { result, dataDir } = results.get(c.name)!;
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines, result.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^cahoots: /);
+    expect(lines[0]).toMatch(c.message);
+    expect(existsSync(dataDir)).toBe(false);
+    expect(repo.git('branch', '--list').trim()).toBe('* main');
+  });
+});
