@@ -10,6 +10,7 @@ import { BranchNameSchema } from '../domain/common';
 import { AllowedCommandSchema, DEFAULT_ALLOWED_COMMANDS } from '../domain/project';
 import { isTerminal } from '../domain/status';
 import type { ParsedModelSpec } from '../models/spec';
+import type { LocalRuntime } from '../local/runtime';
 import type { RuntimeConfig } from '../runtime';
 import type { CahootsApiClient } from './api-client';
 import { autoApprover, promptApprover, type ApprovalGate, type Approver } from './approvals';
@@ -120,16 +121,25 @@ export async function runGoalCommand(flags: RunFlags, io: RunIo = {}): Promise<E
   }
   // Working copies are scratch: the result lives on the goal branch in the repository itself.
   const ownWorkspace = plan.config.workspaceRoot ? undefined : mkdtempSync(`${tmpdir()}/cahoots-run-`);
-  const [{ startLocalRuntime }, { CahootsApiClient }, { InProcessTransport }] = await Promise.all([
-    import('../local/runtime'),
-    import('./api-client'),
-    import('./connect'),
-  ]);
-  const { queueUrls: _fromEnv, ...config } = plan.config;
-  const local = await startLocalRuntime({
-    ...(plan.dataDir ? { dataDir: plan.dataDir } : {}),
-    config: { ...config, defaultModels: plan.models.map((m) => m.spec), ...(ownWorkspace ? { workspaceRoot: ownWorkspace } : {}) },
-  });
+  let local: LocalRuntime | undefined;
+  try {
+    const { startLocalRuntime } = await import('../local/runtime');
+    const { queueUrls: _fromEnv, ...config } = plan.config;
+    local = await startLocalRuntime({
+      ...(plan.dataDir ? { dataDir: plan.dataDir } : {}),
+      config: { ...config, defaultModels: plan.models.map((m) => m.spec), ...(ownWorkspace ? { workspaceRoot: ownWorkspace } : {}) },
+    });
+    return await driveGoal(local, plan, flags, io, output);
+  } finally {
+    await local?.stop();
+    lock?.release();
+    if (ownWorkspace) rmSync(ownWorkspace, { recursive: true, force: true });
+  }
+}
+
+/** Creates the goal through the API, follows it to its end answering gates, and reports. */
+async function driveGoal(local: LocalRuntime, plan: RunPlan, flags: RunFlags, io: RunIo, output: Output): Promise<ExitCode> {
+  const [{ CahootsApiClient }, { InProcessTransport }] = await Promise.all([import('./api-client'), import('./connect')]);
   let interrupted = 0;
   let goalId: string | undefined;
   let approver: Approver | undefined;
@@ -164,10 +174,10 @@ export async function runGoalCommand(flags: RunFlags, io: RunIo = {}): Promise<E
     });
     const follower = new EventFollower(client, goal.id, 0, true);
     const { executionId } = goal;
-    let pipelineEnded = false;
+    let pipelineEnded = !executionId;
     const outcome = executionId ? local.runner.waitForExecution(executionId).finally(() => (pipelineEnded = true)) : Promise.resolve(undefined);
-    if (!executionId) pipelineEnded = true;
     for (;;) {
+      // Read after noting whether the pipeline had ended, so its last events are never missed.
       const ended = pipelineEnded;
       const events = await follower.next();
       progress.handle(events);
@@ -203,9 +213,6 @@ export async function runGoalCommand(flags: RunFlags, io: RunIo = {}): Promise<E
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     approver?.close?.();
-    await local.stop();
-    lock?.release();
-    if (ownWorkspace) rmSync(ownWorkspace, { recursive: true, force: true });
   }
 }
 
