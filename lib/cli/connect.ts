@@ -3,11 +3,8 @@
 // directory itself, opened in this process with the route handlers called directly.
 import { join } from 'node:path';
 import { setApiDependencies, resetApiDependencies } from '../api/dependencies';
-import { startDynalite } from '../local/dynalite';
 import { LOCAL_PRINCIPAL, serveLocalApiRequest } from '../local/http-server';
-import { LOCAL_TABLE_NAME } from '../local/runtime';
 import type { PipelineStarter, TaskCallbacks } from '../ports/index';
-import { createStore } from '../store/index';
 import { CahootsApiClient, HttpTransport, type ApiRequest, type ApiResponse, type ApiTransport } from './api-client';
 import { hasLocalData, lockDataDir, readDevServerInfo, resolveDataDir } from './data-dir';
 import { CommandFailedError } from './errors';
@@ -84,6 +81,8 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   }
   const lock = lockDataDir(dataDir, options.command);
   try {
+    // The database and the runtime's table name are needed only on this path.
+    const [{ startDynalite }, { LOCAL_TABLE_NAME }, { createStore }] = await Promise.all([import('../local/dynalite'), import('../local/runtime'), import('../store/index')]);
     const dynamo = await startDynalite({ tableName: LOCAL_TABLE_NAME, path: join(dataDir, 'dynamodb') });
     setApiDependencies({ store: createStore(dynamo.store), pipeline: detachedPipeline, callbacks: detachedCallbacks });
     return {

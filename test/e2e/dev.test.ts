@@ -70,9 +70,16 @@ describe('cahoots dev across a restart', () => {
     repoA = exampleRepo();
     repoB = exampleRepo();
     dataDir = join(mkdtempSync(join(tmpdir(), 'cahoots-e2e-dev-')), 'data');
-    // The example's script with one slow turn for the first developer task: the restart lands there.
-    const script = JSON.parse(readFileSync(EXAMPLE_REPLAY, 'utf8')) as { conversations: Array<{ name: string; turns: Array<Record<string, unknown>> }> };
-    script.conversations.find((c) => c.name === 't1 remove')!.turns[1]!.delayMs = 3_000;
+    // The example's script, but the first attempt of the first developer task hangs in a slow
+    // model turn: the restart lands there. The attempt after the restart gets the normal turns.
+    type Conversation = { name: string; match: Record<string, unknown>; turns: Array<Record<string, unknown>> };
+    const script = JSON.parse(readFileSync(EXAMPLE_REPLAY, 'utf8')) as { conversations: Conversation[] };
+    const t1 = script.conversations.findIndex((c) => c.name === 't1 remove');
+    const slow: Conversation = structuredClone(script.conversations[t1]!);
+    slow.name = 't1 remove, first attempt';
+    slow.match = { ...slow.match, tags: { attempt: '1' } };
+    slow.turns[1]!.delayMs = 30_000;
+    script.conversations.splice(t1, 0, slow);
     const replay = join(repoA.scratch, 'slow.json');
     writeFileSync(replay, JSON.stringify(script));
     env = cliEnv({ CAHOOTS_MODEL: `replay:${replay}` });
@@ -100,6 +107,11 @@ describe('cahoots dev across a restart', () => {
     const listed = JSON.parse(status.stdout) as { source: string; projects: Array<{ goals: Array<{ id: string; status: string }> }> };
     expect(listed.source).toBe(first.base);
     expect(listed.projects.flatMap((p) => p.goals).map((g) => g.status)).toEqual(['RUNNING', 'RUNNING']);
+
+    // The running server owns the data directory: a second process may not open it.
+    const rival = await runCli(['run', '--repo', repoA.dir, '--goal', 'Another goal', '--data-dir', dataDir], { env });
+    expect(rival.code).toBe(2);
+    expect(rival.stderr.trim()).toMatch(new RegExp(`^cahoots: --data-dir: a cahoots dev server \\(${first.base.replace(/\./g, '\\.')}, pid \\d+\\) holds ${dataDir}`));
 
     // A crash in the middle of the slow turn; then B's repository disappears.
     dev.child.kill('SIGKILL');
