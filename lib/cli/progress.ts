@@ -19,8 +19,6 @@ export interface ProgressOptions {
 
 export class GoalProgress {
   private readonly tasks = new Map<string, TaskLabel>();
-  /** The last model that answered each task, for callers that show it. */
-  readonly modelsOf = new Map<string, string>();
   private spent = 0;
 
   constructor(
@@ -49,10 +47,7 @@ export class GoalProgress {
   }
 
   private track(event: EventEnvelope): void {
-    if (event.type === 'Model.Called') {
-      this.spent += num(event.data.costUsd);
-      if (event.taskId && typeof event.data.model === 'string') this.modelsOf.set(event.taskId, event.data.model);
-    }
+    if (event.type === 'Model.Called') this.spent += num(event.data.costUsd);
   }
 
   private label(taskId: string | undefined, data: Record<string, unknown> = {}): TaskLabel {
@@ -74,9 +69,9 @@ export class GoalProgress {
       case 'Goal.Resumed':
         return [`↺ Resumed after a restart${str(d.reason) ? `: ${str(d.reason)}` : ''}`];
       case 'Task.Created': {
+        // Planned tasks get their plan key from Goal.Planned right after; review, QA, rework and
+        // conflict tasks are known by their kind.
         const label = this.label(event.taskId, d);
-        if (str(d.kind) === 'review' || str(d.kind) === 'qa') label.key = str(d.kind)!;
-        if (str(d.kind) === 'rework' || str(d.kind) === 'conflict') label.key = str(d.kind)!;
         return this.options.verbose ? [`+ ${label.key} ${label.role} "${label.title}"`] : [];
       }
       case 'Goal.Planned':
