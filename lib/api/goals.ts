@@ -7,6 +7,7 @@ import { goalStream, type Page, type ReadEventsResult } from '../store/index';
 import { nowFrom, type ApiDependencies } from './dependencies';
 import { GoalAlreadyFinishedError } from './errors';
 import type { CancelGoalBody, CreateGoalBody, GoalDetail, PublicGoal } from './schemas';
+import { cancelUnfinishedTasks } from '../pipeline/goals';
 
 /** The error code a goal gets when its pipeline could not be started. */
 export const PIPELINE_START_FAILED = 'Pipeline.StartFailed';
@@ -140,6 +141,7 @@ export async function cancelGoal(deps: ApiDependencies, goalId: string, body: Ca
     // It ended on its own between the read and the write.
     throw new GoalAlreadyFinishedError(goalId, error.from);
   }
+  await cancelUnfinishedTasks(deps.store, goalId);
   await deps.store.events.append(goalStream(goalId), {
     type: 'Goal.Cancelled',
     actor,

@@ -5,6 +5,7 @@ import { isTerminal } from '../domain/status';
 import { newGoalTask } from '../domain/task';
 import { metrics } from '../powertools';
 import type { Runtime } from '../runtime';
+import type { Store } from '../store/index';
 import { GoalNotRunnableError, GoalProjectMismatchError } from './errors';
 import { recordGoalEvent } from './events';
 import type { EndGoalInput, GoalStepInput, RequestApprovalInput, StartGoalInput, TaskRef } from './inputs';
@@ -111,7 +112,7 @@ export async function endGoal(runtime: Runtime, input: EndGoalInput): Promise<vo
     await runtime.store.goals.transition(goal.id, input.outcome, { failureCause: cause, approval }, { idempotent: true });
   }
   const ended = await runtime.store.goals.get(goal.id);
-  await cancelUnfinishedTasks(runtime, goal.id);
+  await cancelUnfinishedTasks(runtime.store, goal.id);
   await learnFromGoal(runtime, ended);
   metrics.addMetric(ended.status === 'CANCELLED' ? 'GoalCancelled' : 'GoalFailed', 'Count', 1);
   await recordGoalEvent(runtime, {
@@ -126,10 +127,14 @@ function describeOutcome(input: EndGoalInput): string {
   return input.outcome === 'CANCELLED' ? 'the goal was cancelled' : 'the goal failed';
 }
 
-async function cancelUnfinishedTasks(runtime: Runtime, goalId: string): Promise<void> {
-  for (const task of await runtime.store.tasks.listAll(goalId)) {
+/**
+ * Tasks of an ended goal that will never run are CANCELLED. A RUNNING task is left to its agent,
+ * which sees the goal ended at its next turn and cancels the task itself.
+ */
+export async function cancelUnfinishedTasks(store: Store, goalId: string): Promise<void> {
+  for (const task of await store.tasks.listAll(goalId)) {
     if (task.status === 'PENDING' || task.status === 'BLOCKED') {
-      await runtime.store.tasks.transition(goalId, task.id, 'CANCELLED', {}, { idempotent: true });
+      await store.tasks.transition(goalId, task.id, 'CANCELLED', {}, { idempotent: true });
     }
   }
 }
