@@ -94,8 +94,8 @@ export class CellDashboards extends Construct {
     );
     // Runs are counted per function, and each role has its own worker function: `service` is the role.
     this.behaviour.addWidgets(
-      graph('Agent runs succeeded, by role (worker)', [cahootsMetric(CAHOOTS_METRICS.agentRunSucceeded, { groupBy: 'service', period: HOUR })]),
-      graph('Agent runs failed, by role (worker)', [cahootsMetric(CAHOOTS_METRICS.agentRunFailed, { groupBy: 'service', period: HOUR })]),
+      graph('Agent runs succeeded, by role', [cahootsMetric(CAHOOTS_METRICS.agentRunSucceeded, { groupBy: 'role', period: HOUR })]),
+      graph('Agent runs failed, by role', [cahootsMetric(CAHOOTS_METRICS.agentRunFailed, { groupBy: 'role', period: HOUR })]),
     );
     this.behaviour.addWidgets(
       graph('Quality gate', [

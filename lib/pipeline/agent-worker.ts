@@ -211,7 +211,7 @@ async function runClaimedTask(runtime: Runtime, work: ClaimedWork): Promise<Work
   await store.agentRuns.record(result.run);
   await store.routingStats.record(project.id, { role: task.role, kind: task.kind, model: policy[startTier]!, succeeded: true, costUsd: result.run.costUsd });
   await store.tasks.transition(goal.id, task.id, 'SUCCEEDED', { outputs, failureCause: undefined }, { idempotent: true });
-  metrics.addMetric('AgentRunSucceeded', 'Count', 1);
+  countRun(task.role, 'AgentRunSucceeded');
   await recordGoalEvent(runtime, {
     type: 'Task.Succeeded',
     goal,
@@ -396,7 +396,7 @@ async function releaseAfterFailure(runtime: Runtime, { message, goal, task, runI
   await runtime.store.tasks.mutate(goal.id, task.id, (t) =>
     t.status === 'RUNNING' && t.runId === runId ? { status: next, runId: undefined, dispatch: undefined, failureCause: cause } : {},
   );
-  metrics.addMetric(stepFunctionsError === 'Budget.Exceeded' ? 'BudgetExceeded' : 'AgentRunFailed', 'Count', 1);
+  countRun(task.role, stepFunctionsError === 'Budget.Exceeded' ? 'BudgetExceeded' : 'AgentRunFailed');
   await recordGoalEvent(runtime, {
     type: failureEventType(stepFunctionsError),
     goal,
@@ -419,6 +419,13 @@ function failureEventType(stepFunctionsError: string): 'Budget.Exceeded' | 'Agen
     default:
       return 'Task.Failed';
   }
+}
+
+/** Run outcomes per role, so the Behaviour dashboard can compare roles. */
+function countRun(role: AgentRole, metric: 'AgentRunSucceeded' | 'AgentRunFailed' | 'BudgetExceeded'): void {
+  const single = metrics.singleMetric();
+  single.addDimension('role', role);
+  single.addMetric(metric, 'Count', 1);
 }
 
 async function answerFailure(runtime: Runtime, message: AgentMessage, error: Error): Promise<void> {
@@ -455,7 +462,7 @@ async function recordModelEvent(runtime: Runtime, goal: Goal, task: Task, event:
       calls: 1,
     });
     const single = metrics.singleMetric();
-    single.addDimensions({ model: call.spec.slice(0, 250), role: task.role });
+    single.addDimensions({ model: call.spec.slice(0, 250), role: task.role, projectId: goal.projectId });
     single.addMetric('TokensIn', 'Count', call.inputTokens);
     single.addMetric('TokensOut', 'Count', call.outputTokens);
     single.addMetric('TokensCacheRead', 'Count', call.cacheReadTokens);
