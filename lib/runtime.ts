@@ -104,6 +104,10 @@ export function getRuntime(): Promise<Runtime> {
     const { createAwsPorts } = await import('./ports/aws/index');
     installed = { store: createStore(), ports: createAwsPorts(), config: readRuntimeConfig() };
     return installed;
-  })();
+  })().catch((error: unknown) => {
+    // A missing variable must not poison the process for good; the next call tries again.
+    building = undefined;
+    throw error;
+  });
   return building;
 }

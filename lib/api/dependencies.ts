@@ -1,8 +1,8 @@
 // What the API handlers need from outside themselves — the store and the two pipeline ports —
-// assembled once per process. In Lambda the default is built lazily from the environment (the
-// table named by TABLE_NAME and the AWS adapters); the local runtime and tests inject their own
-// with setApiDependencies before the first request.
+// taken from the process runtime (lib/runtime.ts), so the API, the pipeline and the local runtime
+// share one seam. Tests may inject their own with setApiDependencies.
 import type { PipelineStarter, TaskCallbacks } from '../ports/index';
+import { getRuntime, setRuntime, type Runtime } from '../runtime';
 import type { Store } from '../store/index';
 
 export interface ApiDependencies {
@@ -16,38 +16,33 @@ export interface ApiDependencies {
 }
 
 let injected: ApiDependencies | undefined;
-let fromEnvironment: Promise<ApiDependencies> | undefined;
+let derived: { runtime: Runtime; dependencies: ApiDependencies } | undefined;
 
-/** Makes every API handler in this process use `dependencies` (local runtime, tests). */
+/** Makes every API handler in this process use `dependencies` (tests). */
 export function setApiDependencies(dependencies: ApiDependencies): void {
   injected = dependencies;
 }
 
-/** Forgets injected and cached dependencies, so the next request builds them again. */
+/** Forgets injected dependencies and the process runtime, so the next request builds them again. */
 export function resetApiDependencies(): void {
   injected = undefined;
-  fromEnvironment = undefined;
+  derived = undefined;
+  setRuntime(undefined);
 }
 
-/** The injected dependencies, or the AWS defaults built on first use. */
-export function apiDependencies(): Promise<ApiDependencies> {
-  if (injected) return Promise.resolve(injected);
-  fromEnvironment ??= buildFromEnvironment().catch((error: unknown) => {
-    // A missing variable should not poison the process for good; the next request tries again.
-    fromEnvironment = undefined;
-    throw error;
-  });
-  return fromEnvironment;
+/**
+ * The injected dependencies, or the ones of the process runtime (lib/runtime.ts): in Lambda built
+ * on first use from the environment, in the local runtime the one it installed.
+ */
+export async function apiDependencies(): Promise<ApiDependencies> {
+  if (injected) return injected;
+  const runtime = await getRuntime();
+  if (derived?.runtime !== runtime) {
+    derived = { runtime, dependencies: { store: runtime.store, pipeline: runtime.ports.pipeline, callbacks: runtime.ports.callbacks } };
+  }
+  return derived.dependencies;
 }
 
 export function nowFrom(dependencies: ApiDependencies): Date {
   return dependencies.clock ? dependencies.clock() : dependencies.store.config.clock ? dependencies.store.config.clock() : new Date();
-}
-
-// Imported on first use so that the local runtime, which injects its own adapters, never loads
-// the Step Functions, SQS, S3 or EventBridge clients.
-async function buildFromEnvironment(): Promise<ApiDependencies> {
-  const [{ createStore }, { createAwsPorts }] = await Promise.all([import('../store/index'), import('../ports/aws/index')]);
-  const ports = createAwsPorts();
-  return { store: createStore(), pipeline: ports.pipeline, callbacks: ports.callbacks };
 }

@@ -16,7 +16,6 @@ import { LocalStateMachineRunner, type ExecutionHistoryEvent, type LambdaHandler
 import { publishPendingEvents } from '../pipeline/events';
 import { logger } from '../powertools';
 import { PIPELINE_STEPS, pipelineSubstitutions, readGoalPipelineDefinition, type PipelineStepName } from '../pipeline/definition';
-import { resetApiDependencies, setApiDependencies } from '../api/dependencies';
 import { parseRuntimeConfig, setRuntime, type Runtime, type RuntimeConfigInput } from '../runtime';
 import { createStore, type Store } from '../store/index';
 
@@ -110,7 +109,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const ports = createLocalPorts({ runner, queues, bus, artifactsDir });
     const runtime: Runtime = { store, ports, config };
     setRuntime(runtime);
-    setApiDependencies({ store, pipeline: ports.pipeline, callbacks: ports.callbacks });
 
     const consumers = AGENT_ROLES.map((role) => {
       const consumer = new LocalQueueConsumer({
@@ -148,7 +146,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           await Promise.all(consumers.map((c) => c.stop()));
           await bus.idle();
           setRuntime(undefined);
-          resetApiDependencies();
           await dynamo.stop();
         })();
         return stopped;
