@@ -96,6 +96,8 @@ export async function workAgentMessage(runtime: Runtime, message: AgentMessage, 
   }
 
   const runId = runIdFor(message, options);
+  // The same run taking the task up again: a redelivery after a crash, or a continuation.
+  const resumed = (task.status === 'RUNNING' && task.runId === runId) || message.checkpointKey !== undefined;
   const claim = await store.tasks.claim(goal.id, task.id, runId, dispatchOf(message.taskToken));
   if (!claim.claimed) {
     logger.info('task is held by another run; duplicate delivery ignored', { taskId: task.id, runId, holder: claim.task.runId });
@@ -113,7 +115,7 @@ export async function workAgentMessage(runtime: Runtime, message: AgentMessage, 
   });
 
   try {
-    const outcome = await runClaimedTask(runtime, { message, goal, project, task: claimed, runId, options });
+    const outcome = await runClaimedTask(runtime, { message, goal, project, task: claimed, runId, resumed, options });
     return outcome;
   } catch (error) {
     if (error instanceof AgentError) return await releaseAfterFailure(runtime, { message, goal, task: claimed, runId, error });
@@ -132,6 +134,8 @@ interface ClaimedWork {
   project: Project;
   task: Task;
   runId: string;
+  /** Whether this run already worked on the task before (keep its working copy). */
+  resumed: boolean;
   options: WorkOptions;
 }
 
@@ -140,7 +144,7 @@ async function runClaimedTask(runtime: Runtime, work: ClaimedWork): Promise<Work
   const { message, goal, project, task, runId, options } = work;
   const workspace = await openProjectWorkspace(runtime, project);
   await workspace.createGoalBranch(goal.id, project.repo.defaultBranch);
-  const copy = await workingCopyFor(workspace, task, runId);
+  const copy = await workingCopyFor(workspace, task, work.resumed);
 
   const policy = project.modelPolicy[task.role] ?? config.defaultModels;
   if (policy.length === 0) throw new NoModelConfiguredError(task.role);
@@ -238,13 +242,12 @@ async function runClaimedTask(runtime: Runtime, work: ClaimedWork): Promise<Work
  * the task whose merge conflicted, with the goal's newer work merged in (conflict markers left for
  * the agent). A new attempt starts from the goal tip again rather than from a failed attempt's edits.
  */
-async function workingCopyFor(workspace: GitWorkspace, task: Task, runId: string): Promise<TaskWorkingCopy> {
+async function workingCopyFor(workspace: GitWorkspace, task: Task, resumed: boolean): Promise<TaskWorkingCopy> {
   if (task.kind === 'conflict' && task.reworkOf) {
     const copy = await workspace.createTaskWorkingCopy(task.goalId, task.reworkOf);
     await workspace.syncTaskWithGoal(copy, { author: cahootsIdentity(task.role) });
     return copy;
   }
-  const resumed = task.runId === runId && task.attempts > 0;
   return workspace.createTaskWorkingCopy(task.goalId, task.id, { fresh: task.attempts > 1 && !resumed });
 }
 

@@ -112,7 +112,15 @@ describe('retries and failures', () => {
     h = await startHarness({
       models: (replay) => ({
         all: [
-          replay('weak', [...oneTask().filter((c) => c.name !== 'a'), { name: 'a', match: forTask('developer', 'Create module alpha'), turns: invalidFinish }]),
+          // The weak model leaves a stray file behind before failing; the retry must not inherit it.
+          replay('weak', [
+            ...oneTask().filter((c) => c.name !== 'a'),
+            {
+              name: 'a',
+              match: forTask('developer', 'Create module alpha'),
+              turns: [{ content: [{ type: 'toolUse', name: 'write_file', input: { path: 'src/stray.js', content: 'broken(\n' } }] }, ...invalidFinish],
+            },
+          ]),
           replay('strong', oneTask()),
         ],
       }),
@@ -127,6 +135,7 @@ describe('retries and failures', () => {
     expect(failed[0]!.data).toMatchObject({ final: false, error: 'Agent.Failed' });
     expect(seqOf(events, 'Task.Succeeded', task.id)[0]).toBeGreaterThan(failed[0]!.seq);
     expect(h.repo.git('show', `cahoots/${goal.id}:src/alpha.js`)).toContain('alpha');
+    expect(h.repo.git('ls-tree', '-r', '--name-only', `cahoots/${goal.id}`)).not.toContain('src/stray.js');
   });
 
   it('fails the goal with a readable cause when a task keeps failing, blocking its dependants', async () => {
