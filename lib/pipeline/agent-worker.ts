@@ -35,7 +35,7 @@ import { cahootsIdentity, MergeConflictError, WorkspaceError, type GitWorkspace,
 import { createStoreBudget } from './budget';
 import { recordGoalEvent } from './events';
 import type { AgentMessage } from './inputs';
-import { queueUrlFor } from './tasks';
+import { branchTaskIdOf, queueUrlFor } from './tasks';
 import { openProjectWorkspace } from './workspace';
 
 export interface WorkOptions {
@@ -244,7 +244,7 @@ async function runClaimedTask(runtime: Runtime, work: ClaimedWork): Promise<Work
  */
 async function workingCopyFor(workspace: GitWorkspace, task: Task, resumed: boolean): Promise<TaskWorkingCopy> {
   if (task.kind === 'conflict' && task.reworkOf) {
-    const copy = await workspace.createTaskWorkingCopy(task.goalId, task.reworkOf);
+    const copy = await workspace.createTaskWorkingCopy(task.goalId, branchTaskIdOf(task));
     await workspace.syncTaskWithGoal(copy, { author: cahootsIdentity(task.role) });
     return copy;
   }
@@ -304,9 +304,8 @@ async function persistChange(runtime: Runtime, { goal, task, copy, workspace }: 
     message: `${task.title}\n\n${report.summary}\n\nCahoots-Task: ${task.id}`,
     author: cahootsIdentity(task.role),
   });
-  const mergedTaskId = task.kind === 'conflict' && task.reworkOf ? task.reworkOf : task.id;
   try {
-    await workspace.mergeTask(goal.id, mergedTaskId, { message: `Merge ${task.title}` });
+    await workspace.mergeTask(goal.id, branchTaskIdOf(task), { message: `Merge ${task.title}` });
   } catch (error) {
     if (!(error instanceof MergeConflictError)) throw error;
     await createConflictTask(runtime, goal, task, error.paths);
@@ -322,7 +321,7 @@ async function persistChange(runtime: Runtime, { goal, task, copy, workspace }: 
 
 /** A task whose branch conflicts with the goal branch gets a follow-up task that resolves it. */
 async function createConflictTask(runtime: Runtime, goal: Goal, task: Task, paths: readonly string[]): Promise<void> {
-  const original = task.kind === 'conflict' && task.reworkOf ? task.reworkOf : task.id;
+  const original = branchTaskIdOf(task);
   const [conflict] = await runtime.store.tasks.createMany([
     newGoalTask(goal, {
       planKey: `conflict-${task.planKey}`.slice(0, 64),
@@ -391,7 +390,8 @@ async function releaseAfterFailure(runtime: Runtime, { message, goal, task, runI
     await runtime.store.agentRuns.record(error.run);
     const project = await runtime.store.projects.get(goal.projectId);
     const policy = project.modelPolicy[task.role] ?? runtime.config.defaultModels;
-    const model = policy[Math.min(task.modelTier, policy.length - 1)];
+    const { modelTier } = await runtime.store.tasks.get(goal.id, task.id);
+    const model = policy[Math.min(modelTier, policy.length - 1)];
     if (model) await runtime.store.routingStats.record(project.id, { role: task.role, kind: task.kind, model, succeeded: false, costUsd: error.run.costUsd });
   }
   // A cancelled run ends its task; any other failure hands it back for the state machine's retry.

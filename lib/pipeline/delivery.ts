@@ -8,7 +8,7 @@ import type { GitWorkspace } from '../workspace/index';
 import { recordGoalEvent } from './events';
 import { ensureGoalRunning } from './goals';
 import type { GoalStepInput } from './inputs';
-import { isWorkTask } from './tasks';
+import { branchTaskIdOf, isWorkTask } from './tasks';
 import { openProjectWorkspace } from './workspace';
 
 export interface Delivery {
@@ -38,7 +38,7 @@ export async function deliverGoal(runtime: Runtime, input: GoalStepInput, target
   await workspace.createGoalBranch(goal.id, project.repo.defaultBranch);
   const tasks = await runtime.store.tasks.listAll(goal.id);
   for (const task of tasks.filter((t) => isWorkTask(t) && t.status === 'SUCCEEDED' && t.outputs?.branch)) {
-    await workspace.mergeTask(goal.id, task.id, { message: `Merge ${task.title}` });
+    await workspace.mergeTask(goal.id, branchTaskIdOf(task), { message: `Merge ${task.title}` });
   }
   const commits = await workspace.listCommits(goal.branch, { notIn: project.repo.defaultBranch, limit: 1_000 });
   const files = await workspace.diffSummary(project.repo.defaultBranch, goal.branch);

@@ -18,6 +18,14 @@ export function isWorkTask(task: Pick<Task, 'kind'>): boolean {
   return !OUTSIDE_WORK_GRAPH.has(task.kind);
 }
 
+/**
+ * The task whose branch holds a task's work: a conflict-resolution task finishes the work of the
+ * task whose merge conflicted, on that task's branch.
+ */
+export function branchTaskIdOf(task: Pick<Task, 'id' | 'kind' | 'reworkOf'>): string {
+  return task.kind === 'conflict' && task.reworkOf ? task.reworkOf : task.id;
+}
+
 export function queueUrlFor(runtime: Runtime, role: AgentRole): string {
   const url = runtime.config.queueUrls[role];
   if (!url) throw new QueueNotConfiguredError(role);

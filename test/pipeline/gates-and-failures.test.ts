@@ -282,6 +282,40 @@ describe('at-least-once delivery', () => {
   });
 });
 
+describe('merge conflicts', () => {
+  it('turns a conflicting merge into a resolution task and delivers both changes', async () => {
+    const edit = (value: string) => `export function add(a, b) {\n  return a + b; // ${value}\n}\n`;
+    const conversations: ReplayConversation[] = [
+      { name: 'plan', match: { role: 'planner' }, turns: planTurns([
+        { id: 'b', title: 'Note overflow in add' },
+        { id: 'c', title: 'Note rounding in add' },
+      ]) },
+      { name: 'b', match: forTask('developer', 'Note overflow in add'), turns: writeAndFinish('src/math.js', edit('may overflow'), 'overflow noted') },
+      { name: 'c', match: forTask('developer', 'Note rounding in add'), turns: writeAndFinish('src/math.js', edit('may round'), 'rounding noted', 300) },
+      {
+        name: 'resolve',
+        match: { role: 'developer', promptIncludes: '# Task: Resolve merge conflict' },
+        turns: [
+          { content: [{ type: 'toolUse', name: 'read_file', input: { path: 'src/math.js' } }], expect: { lastMessageIncludes: '<<<<<<<' } },
+          ...writeAndFinish('src/math.js', edit('may overflow and may round'), 'kept both notes'),
+        ],
+      },
+      ...gate(),
+    ];
+    h = await startHarness({ models: (replay) => ({ all: [replay('m', conversations)] }) });
+    const { goal, executionId } = await h.startGoal('Document add');
+    expect(await h.wait(executionId)).toMatchObject({ status: 'SUCCEEDED' });
+    const events = await h.events(goal.id);
+    const conflict = events.find((e) => e.type === 'Merge.Conflict');
+    expect(conflict?.data.paths).toEqual(['src/math.js']);
+    const resolution = await h.local.store.tasks.get(goal.id, String(conflict!.data.resolutionTaskId));
+    expect(resolution).toMatchObject({ kind: 'conflict', status: 'SUCCEEDED' });
+    const merged = h.repo.git('show', `cahoots/${goal.id}:src/math.js`);
+    expect(merged).toContain('may overflow and may round');
+    expect(merged).not.toMatch(/^(<<<<<<<|>>>>>>>|=======)/m);
+  });
+});
+
 describe('long-running agents', () => {
   it('checkpoints a run near its deadline and finishes it in a continuation', async () => {
     // The agent's invocation has 91 s; the worker suspends when under 90 s remain, so the slow
