@@ -35,12 +35,14 @@ export async function decideApproval(deps: ApiDependencies, goalId: string, body
   // 1. Claim: a version-checked write from pending to decided. Of two people deciding at once,
   //    the second re-reads, finds nothing pending and gets 409.
   let token = '';
+  let alsoWaiting: string[] = [];
   let stage: Goal['approval']['stage'];
   await store.goals.mutate(goalId, (current) => {
     const pending = pendingToken(current);
     if (!pending) throw new NothingAwaitingApprovalError(goalId);
     checkBudget(body, current);
     token = pending;
+    alsoWaiting = current.approval.waitingTokens ?? [];
     stage = current.approval.stage;
     return { approval: { ...current.approval, state, decidedAt, decidedBy: actor.id, comment: body.comment } };
   });
@@ -65,6 +67,18 @@ export async function decideApproval(deps: ApiDependencies, goalId: string, body
       approval: { ...approval, state: 'pending', decidedAt: undefined, decidedBy: undefined, comment: undefined },
     }));
     throw error;
+  }
+
+  // Others waiting on the same gate (parallel tasks out of budget) get the same answer; one that
+  // no longer waits has timed out on its own and is skipped.
+  for (const other of alsoWaiting) {
+    try {
+      if (approve) await deps.callbacks.succeed(other, { decision: 'approve', by: actor.id, ...(body.budgetUsd !== undefined ? { budgetUsd: body.budgetUsd } : {}) });
+      else await deps.callbacks.fail(other, APPROVAL_REJECTED_ERROR, body.comment ?? `rejected by ${actor.id}`);
+    } catch (error) {
+      if (!(error instanceof TaskTokenExpiredError)) throw error;
+      logger.warn('a task waiting on the same approval had stopped waiting', { goalId });
+    }
   }
 
   // 3. The gate is answered: drop the token and move the goal on. The pipeline also moves it when

@@ -12,10 +12,9 @@ import { cancelUnfinishedTasks } from '../pipeline/goals';
 /** The error code a goal gets when its pipeline could not be started. */
 export const PIPELINE_START_FAILED = 'Pipeline.StartFailed';
 
-/** The goal without its approval task token, which is a capability to resume the pipeline. */
+/** The goal as clients see it: without its approval task tokens. */
 export function toPublicGoal(goal: Goal): PublicGoal {
-  const { taskToken: _secret, ...approval } = goal.approval;
-  return { ...goal, approval };
+  return { ...goal, approval: withoutToken(goal.approval) };
 }
 
 /**
@@ -153,7 +152,8 @@ export async function cancelGoal(deps: ApiDependencies, goalId: string, body: Ca
   return toPublicGoal(cancelled);
 }
 
+/** The approval without the task tokens, which are capabilities to resume the pipeline. */
 export function withoutToken(approval: Goal['approval']): Goal['approval'] {
-  const { taskToken: _dropped, ...rest } = approval;
+  const { taskToken: _dropped, waitingTokens: _alsoDropped, ...rest } = approval;
   return rest;
 }

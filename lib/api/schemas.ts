@@ -119,7 +119,7 @@ export type CancelGoalBody = z.output<typeof CancelGoalBodySchema>;
 export const ProjectResponseSchema = ProjectSchema.meta({ id: 'Project' });
 
 /** A goal as the API shows it: the approval's task token is a capability and never leaves the service. */
-export const PublicGoalSchema = GoalSchema.extend({ approval: ApprovalSchema.omit({ taskToken: true }) }).meta({ id: 'Goal' });
+export const PublicGoalSchema = GoalSchema.extend({ approval: ApprovalSchema.omit({ taskToken: true, waitingTokens: true }) }).meta({ id: 'Goal' });
 export type PublicGoal = z.infer<typeof PublicGoalSchema>;
 
 export const TaskResponseSchema = TaskSchema.meta({ id: 'Task' });

@@ -26,6 +26,11 @@ export const ApprovalSchema = z.object({
   decidedBy: z.string().min(1).max(200).optional(),
   comment: z.string().max(LIMITS.message).optional(),
   taskToken: z.string().min(1).max(8192).optional(),
+  /**
+   * Further tokens waiting on the same gate, e.g. parallel tasks that all ran out of budget; one
+   * decision answers them all.
+   */
+  waitingTokens: z.array(z.string().min(1).max(8192)).max(50).optional(),
 });
 export type Approval = z.infer<typeof ApprovalSchema>;
 

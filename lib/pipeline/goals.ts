@@ -9,7 +9,7 @@ import type { Store } from '../store/index';
 import { GoalNotRunnableError, GoalProjectMismatchError } from './errors';
 import { recordGoalEvent } from './events';
 import type { EndGoalInput, GoalStepInput, RequestApprovalInput, StartGoalInput, TaskRef } from './inputs';
-import { effectiveAutonomy, planApprovalRequired } from './policy';
+import { effectiveAutonomy, goalBudgetUsd, planApprovalRequired } from './policy';
 import { learnFromGoal } from './assess';
 import { taskRef } from './tasks';
 
@@ -79,23 +79,29 @@ export async function decidePlanApproval(runtime: Runtime, input: GoalStepInput)
  * everyone (Goal.AwaitingApproval). The state machine waits until the token is answered.
  */
 export async function requestApproval(runtime: Runtime, input: RequestApprovalInput): Promise<void> {
-  const goal = await runtime.store.goals.get(input.goalId);
-  if (isTerminal(goal.status)) throw new GoalNotRunnableError(goal.id, goal.status);
-  const updated = await runtime.store.goals.transition(
-    goal.id,
-    'AWAITING_APPROVAL',
-    { approval: { state: 'pending', stage: input.kind, taskToken: input.taskToken, requestedAt: new Date().toISOString() } },
-    { idempotent: true },
-  );
-  const project = await runtime.store.projects.get(goal.projectId);
+  const updated = await runtime.store.goals.mutate(input.goalId, (goal) => {
+    if (isTerminal(goal.status)) throw new GoalNotRunnableError(goal.id, goal.status);
+    const { approval } = goal;
+    if (goal.status === 'AWAITING_APPROVAL' && approval.state === 'pending' && approval.taskToken) {
+      // Another task already waits at this gate (parallel tasks run out of budget together): one
+      // decision will answer both, so this token joins the waiting list instead of replacing it.
+      if (approval.taskToken === input.taskToken || approval.waitingTokens?.includes(input.taskToken)) return {};
+      return { approval: { ...approval, waitingTokens: [...(approval.waitingTokens ?? []), input.taskToken] } };
+    }
+    return {
+      status: 'AWAITING_APPROVAL',
+      approval: { state: 'pending', stage: input.kind, taskToken: input.taskToken, requestedAt: new Date().toISOString() },
+    };
+  });
+  const project = await runtime.store.projects.get(updated.projectId);
   await recordGoalEvent(runtime, {
     type: 'Goal.AwaitingApproval',
-    goal,
+    goal: updated,
     ...(input.taskId ? { taskId: input.taskId } : {}),
     data: {
       stage: input.kind,
       costUsd: updated.costUsd,
-      ...(input.kind === 'budget' ? { budgetUsd: goal.budgetOverrideUsd ?? project.budgets.perGoalUsd ?? null } : {}),
+      ...(input.kind === 'budget' ? { budgetUsd: goalBudgetUsd(updated, project) ?? null } : {}),
     },
     idempotencyKey: `awaiting:${input.taskToken.slice(-64)}`,
   });

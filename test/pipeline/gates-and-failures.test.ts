@@ -237,6 +237,40 @@ describe('budget', () => {
   });
 });
 
+describe('budget with parallel tasks', () => {
+  it('answers every task that ran out of budget with one decision', async () => {
+    let developerModel = '';
+    const conversations: ReplayConversation[] = [
+      { name: 'plan', match: { role: 'planner' }, turns: planTurns([
+        { id: 'a', title: 'Create module alpha' },
+        { id: 'b', title: 'Create module beta' },
+      ]) },
+      { name: 'a', match: forTask('developer', 'Create module alpha'), turns: writeAndFinish('src/alpha.js', 'export const alpha = 1;\n', 'alpha added') },
+      { name: 'b', match: forTask('developer', 'Create module beta'), turns: writeAndFinish('src/beta.js', 'export const beta = 1;\n', 'beta added') },
+      ...gate(),
+    ];
+    h = await startHarness({
+      models: (replay) => {
+        developerModel = replay('priced', conversations);
+        return { all: [replay('free', conversations)], byRole: { developer: [developerModel] } };
+      },
+      project: { budgets: { perGoalUsd: 1 } },
+    });
+    h.local.runtime.config.prices = { [developerModel]: { input: 1000, output: 1000, cacheRead: 1000, cacheWrite: 1000 } };
+    const { goal, executionId } = await h.startGoal('Add modules');
+    const waiting = await waitFor(async () => {
+      const g = await h!.local.store.goals.get(goal.id);
+      return g.status === 'AWAITING_APPROVAL' && (g.approval.waitingTokens?.length ?? 0) === 1 ? g : undefined;
+    }, 'both tasks at the budget gate');
+    expect(waiting.approval.stage).toBe('budget');
+    await decideApproval(await apiDependencies(), goal.id, { decision: 'approve', budgetUsd: 5_000 }, person);
+    expect(await h.wait(executionId)).toMatchObject({ status: 'SUCCEEDED' });
+    const tasks = await h.local.store.tasks.listAll(goal.id);
+    expect(tasks.filter((t) => t.kind === 'feature').map((t) => t.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect((await h.local.store.goals.get(goal.id)).approval).not.toHaveProperty('waitingTokens');
+  });
+});
+
 describe('at-least-once delivery', () => {
   it('works a task exactly once despite a duplicated message and a crash mid-task', async () => {
     h = await startHarness({
