@@ -9,6 +9,7 @@ import {
   type IncomingHttpHeaders,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { ReplyScript } from './reply-script';
 
 export interface BedrockUsage {
   inputTokens: number;
@@ -109,17 +110,13 @@ const ROUTE = /^\/model\/([^/]+)\/(converse|converse-stream)$/;
 
 export async function startFakeBedrock(): Promise<FakeBedrock> {
   const requests: RecordedBedrockRequest[] = [];
-  const shared: FakeBedrockReply[] = [];
-  const perModel = new Map<string, FakeBedrockReply[]>();
-  let handler: FakeBedrockHandler | undefined;
+  const script = new ReplyScript<RecordedBedrockRequest, FakeBedrockReply>();
 
   const next = async (request: RecordedBedrockRequest): Promise<FakeBedrockReply> => {
-    const own = perModel.get(request.modelId);
-    if (own && own.length > 0) return own.shift()!;
-    if (shared.length > 0) return shared.shift()!;
-    if (handler) return handler(request);
     // Not retryable, so an unscripted call fails the test at once with a clear message.
-    return validationError(`fake-bedrock: no scripted reply for ${request.operation} on model ${request.modelId}`);
+    return script.next(request.modelId, request, () =>
+      validationError(`fake-bedrock: no scripted reply for ${request.operation} on model ${request.modelId}`),
+    );
   };
 
   const sessions = new Set<Http2Session>();
@@ -197,23 +194,21 @@ export async function startFakeBedrock(): Promise<FakeBedrock> {
     url: `http://127.0.0.1:${port}`,
     requests,
     reply(...replies) {
-      shared.push(...replies);
+      script.reply(replies);
       return fake;
     },
     replyFor(modelId, ...replies) {
-      perModel.set(modelId, [...(perModel.get(modelId) ?? []), ...replies]);
+      script.replyFor(modelId, replies);
       return fake;
     },
     onRequest(h) {
-      handler = h;
+      script.onRequest(h);
       return fake;
     },
-    pending: () => shared.length + [...perModel.values()].reduce((n, q) => n + q.length, 0),
+    pending: () => script.pending(),
     reset() {
       requests.length = 0;
-      shared.length = 0;
-      perModel.clear();
-      handler = undefined;
+      script.reset();
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

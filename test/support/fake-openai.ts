@@ -2,6 +2,7 @@
 // for tests that drive the openai provider over real HTTP. Replies are scripted; requests are recorded.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ReplyScript } from './reply-script';
 
 export interface OpenAIUsage {
   prompt_tokens: number;
@@ -82,18 +83,12 @@ export const openaiError = (status: number, message: string, headers?: Record<st
 
 export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const requests: RecordedOpenAIRequest[] = [];
-  const shared: FakeOpenAIReply[] = [];
-  const perModel = new Map<string, FakeOpenAIReply[]>();
-  let handler: FakeOpenAIHandler | undefined;
+  const script = new ReplyScript<RecordedOpenAIRequest, FakeOpenAIReply>();
   let sequence = 0;
 
   const next = async (request: RecordedOpenAIRequest): Promise<FakeOpenAIReply> => {
     const model = typeof request.body?.model === 'string' ? request.body.model : '';
-    const own = perModel.get(model);
-    if (own && own.length > 0) return own.shift()!;
-    if (shared.length > 0) return shared.shift()!;
-    if (handler) return handler(request);
-    return openaiError(400, `fake-openai: no scripted reply for model ${model}`);
+    return script.next(model, request, () => openaiError(400, `fake-openai: no scripted reply for model ${model}`));
   };
 
   const server = createServer((req, res) => {
@@ -183,23 +178,21 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
     reply(...replies) {
-      shared.push(...replies);
+      script.reply(replies);
       return fake;
     },
     replyFor(model, ...replies) {
-      perModel.set(model, [...(perModel.get(model) ?? []), ...replies]);
+      script.replyFor(model, replies);
       return fake;
     },
     onRequest(h) {
-      handler = h;
+      script.onRequest(h);
       return fake;
     },
-    pending: () => shared.length + [...perModel.values()].reduce((n, q) => n + q.length, 0),
+    pending: () => script.pending(),
     reset() {
       requests.length = 0;
-      shared.length = 0;
-      perModel.clear();
-      handler = undefined;
+      script.reset();
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
