@@ -4,11 +4,14 @@
 // counted per attempt by the agent worker, so the router learns even from goals still running.
 import { lessonsFromOutcome } from '../agents/learning';
 import type { Goal } from '../domain/goal';
-import { metrics } from '../powertools';
+import { logger, metrics } from '../powertools';
 import type { Runtime } from '../runtime';
-import { recordGoalEvent } from './events';
+import { hasRecorded, recordGoalEvent } from './events';
+
+const LESSONS_RECORDED = 'lessons';
 import { ensureGoalRunning } from './goals';
 import type { GoalStepInput } from './inputs';
+import { openProjectWorkspace } from './workspace';
 
 export async function assessGoal(runtime: Runtime, input: GoalStepInput): Promise<{ lessons: number }> {
   const goal = await ensureGoalRunning(runtime, input.goalId);
@@ -23,11 +26,30 @@ export async function assessGoal(runtime: Runtime, input: GoalStepInput): Promis
     data: { costUsd: done.costUsd, leadTimeMs, reworkRounds: done.reworkRounds, lessons, branch: done.branch },
     idempotencyKey: 'completed',
   });
+  await removeTaskBranches(runtime, done);
   return { lessons };
+}
+
+/**
+ * Once the goal has succeeded its work lives on the goal branch, so the task branches and working
+ * copies go. Best effort: a leftover branch is clutter, not a failure. A failed goal keeps them as
+ * evidence of what each task did.
+ */
+async function removeTaskBranches(runtime: Runtime, goal: Goal): Promise<void> {
+  try {
+    const project = await runtime.store.projects.get(goal.projectId);
+    if (!project.repo.path) return;
+    const workspace = await openProjectWorkspace(runtime, project);
+    await workspace.removeGoalWorkingCopies(goal.id, { deleteTaskBranches: true });
+  } catch (error) {
+    logger.warn('could not remove the task branches of a finished goal', { goalId: goal.id, error: error as Error });
+  }
 }
 
 /** Stores the lessons of a finished goal; called for successes and failures alike. Safe to repeat. */
 export async function learnFromGoal(runtime: Runtime, goal: Goal): Promise<number> {
+  // A retried step must not store the same lessons twice.
+  if (await hasRecorded(runtime, goal, LESSONS_RECORDED)) return 0;
   const tasks = await runtime.store.tasks.listAll(goal.id);
   const runs = [];
   let cursor: string | undefined;
@@ -39,7 +61,7 @@ export async function learnFromGoal(runtime: Runtime, goal: Goal): Promise<numbe
   const lessons = lessonsFromOutcome({ goal, tasks, runs });
   for (const lesson of lessons) await runtime.store.lessons.put(lesson);
   if (lessons.length > 0) {
-    await recordGoalEvent(runtime, { type: 'Lesson.Learned', goal, data: { count: lessons.length }, idempotencyKey: 'lessons' });
+    await recordGoalEvent(runtime, { type: 'Lesson.Learned', goal, data: { count: lessons.length }, idempotencyKey: LESSONS_RECORDED });
   }
   return lessons.length;
 }

@@ -26,6 +26,15 @@ export const SYSTEM_ACTOR: Actor = { kind: 'system', id: 'pipeline' };
 // derives exactly the same id whenever it runs.
 const IDEMPOTENT_EVENT_EPOCH_MS = Date.UTC(2026, 0, 1);
 
+function idempotentEventId(goalId: string, idempotencyKey: string): string {
+  return ulidFor(`${goalId}:${idempotencyKey}`, IDEMPOTENT_EVENT_EPOCH_MS);
+}
+
+/** Whether the goal's log already holds the event recorded under `idempotencyKey`. */
+export async function hasRecorded(runtime: Runtime, goal: { id: string }, idempotencyKey: string): Promise<boolean> {
+  return (await runtime.store.events.findByEventId(goalStream(goal.id), idempotentEventId(goal.id, idempotencyKey))) !== undefined;
+}
+
 export async function recordGoalEvent(runtime: Runtime, input: GoalEventInput): Promise<EventEnvelope> {
   const stream = goalStream(input.goal.id);
   const { event, appended } = await runtime.store.events.append(stream, {
@@ -35,7 +44,7 @@ export async function recordGoalEvent(runtime: Runtime, input: GoalEventInput): 
     projectId: input.goal.projectId,
     goalId: input.goal.id,
     ...(input.taskId ? { taskId: input.taskId } : {}),
-    ...(input.idempotencyKey ? { eventId: ulidFor(`${input.goal.id}:${input.idempotencyKey}`, IDEMPOTENT_EVENT_EPOCH_MS) } : {}),
+    ...(input.idempotencyKey ? { eventId: idempotentEventId(input.goal.id, input.idempotencyKey) } : {}),
     data: input.data ?? {},
   });
   if (appended) await publish(runtime, stream, event);

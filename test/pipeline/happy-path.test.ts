@@ -67,6 +67,8 @@ describe('a diamond goal', () => {
       expect(h.repo.git('show', `${branch}:src/${file}.js`)).toContain(`export const ${file}`);
     }
     expect(h.repo.git('log', '--format=%an', `main..${branch}`)).toContain('Cahoots developer');
+    // The task branches were folded into the goal branch and removed.
+    expect(h.repo.git('branch', '--list', `cahoots-task/${goalId}/*`)).toBe('');
     // The project's own checkout was not touched.
     expect(h.repo.git('rev-parse', '--abbrev-ref', 'HEAD')).toBe('main');
     expect(readFileSync(`${h.repo.dir}/src/math.js`, 'utf8')).toContain('add');
