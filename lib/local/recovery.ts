@@ -106,7 +106,14 @@ async function requeueRunningTasks(local: Pick<LocalRuntime, 'store'>, goalId: s
   const requeued: string[] = [];
   for (const task of await local.store.tasks.listAll(goalId)) {
     if (task.status !== 'RUNNING') continue;
-    await local.store.tasks.transition(goalId, task.id, 'PENDING', { runId: undefined, dispatch: undefined }, { idempotent: true });
+    // The interrupted attempt did not fail on its own, so it does not count against the task's retries.
+    await local.store.tasks.transition(
+      goalId,
+      task.id,
+      'PENDING',
+      (current) => ({ runId: undefined, dispatch: undefined, attempts: Math.max(0, current.attempts - 1) }),
+      { idempotent: true },
+    );
     requeued.push(task.id);
   }
   return requeued;
