@@ -56,7 +56,7 @@ export interface LocalHttpServer {
   url: string;
   port: number;
   server: Server;
-  /** Stops accepting requests and closes open connections. */
+  /** Stops accepting requests, lets those in flight finish, and closes the connections. */
   close(): Promise<void>;
 }
 
@@ -67,12 +67,17 @@ export class BodyTooLargeError extends Error {
 export async function startLocalHttpServer(options: LocalHttpServerOptions = {}): Promise<LocalHttpServer> {
   const host = options.host ?? '127.0.0.1';
   const principal = options.principal ?? LOCAL_PRINCIPAL;
+  // Requests still being handled when the server closes finish first: their writes must land
+  // before whoever closes the server stops the database.
+  const inFlight = new Set<Promise<void>>();
   const server = createServer((req, res) => {
-    void handle(req, res, principal).catch((error: unknown) => {
+    const work = handle(req, res, principal).catch((error: unknown) => {
       logger.error('local API server failed to answer', { error: error as Error });
       if (!res.headersSent) writeResult(res, jsonResponse(500, { error: { code: 'InternalError', message: 'the local server failed; see its log' } }));
       else res.destroy();
     });
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -89,10 +94,13 @@ export async function startLocalHttpServer(options: LocalHttpServerOptions = {})
     port,
     server,
     close() {
-      closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
+      closed ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await Promise.allSettled([...inFlight]);
         server.closeAllConnections();
-      });
+        await stopped;
+      })();
       return closed;
     },
   };

@@ -91,8 +91,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
     const config = parseRuntimeConfig({ ...options.config, queueUrls });
     const handlers = await loadHandlers();
+    // Work still running when the runtime stops (a step of an aborted execution, an outbox sweep)
+    // must finish before the database closes, or its next write finds no database.
+    const inFlight = new Set<Promise<unknown>>();
+    const track = <T>(work: Promise<T>): Promise<T> => {
+      inFlight.add(work);
+      work.then(
+        () => inFlight.delete(work),
+        () => inFlight.delete(work),
+      );
+      return work;
+    };
     const functions: Record<string, LambdaHandler> = {};
-    for (const step of Object.keys(PIPELINE_STEPS) as PipelineStepName[]) functions[localFunctionArn(step)] = handlers.pipeline[step];
+    for (const step of Object.keys(PIPELINE_STEPS) as PipelineStepName[]) {
+      const handler = handlers.pipeline[step];
+      functions[localFunctionArn(step)] = (event, context) => track(Promise.resolve(handler(event, context)));
+    }
     const runner = new LocalStateMachineRunner({
       definition: readGoalPipelineDefinition(),
       definitionSubstitutions: pipelineSubstitutions((step) => localFunctionArn(step)),
@@ -127,7 +141,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // The outbox sweep, as the cell's scheduled Lambda does it: events whose publication failed,
     // or that were appended without publishing (the API's), reach the bus within a second.
     const sweep = setInterval(() => {
-      publishPendingEvents(runtime).catch((error: unknown) => logger.warn('outbox sweep failed', { error: error as Error }));
+      void track(publishPendingEvents(runtime).catch((error: unknown) => logger.warn('outbox sweep failed', { error: error as Error })));
     }, 1_000);
     sweep.unref();
 
@@ -144,6 +158,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           clearInterval(sweep);
           await runner.stopAll('the local runtime is shutting down');
           await Promise.all(consumers.map((c) => c.stop()));
+          await Promise.allSettled([...inFlight]);
           await bus.idle();
           setRuntime(undefined);
           await dynamo.stop();
