@@ -11,6 +11,7 @@ export const RUNTIME_ENV = {
   prices: 'CAHOOTS_PRICES',
   maxOutputTokens: 'MAX_OUTPUT_TOKENS',
   maxAgentTurns: 'MAX_AGENT_TURNS',
+  sandboxNetwork: 'CAHOOTS_SANDBOX_NETWORK',
 } as const;
 
 /** The table the store uses (lib/store/config.ts reads it). */

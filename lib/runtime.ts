@@ -31,6 +31,12 @@ export const RuntimeConfigSchema = z.object({
   maxOutputTokens: z.coerce.number().int().min(256).max(64_000).default(4_096),
   /** Turn limit of one agent run. */
   maxAgentTurns: z.coerce.number().int().min(2).max(500).default(60),
+  /**
+   * Commands agents run get no network (`none`: a private network namespace with loopback only)
+   * where the machine allows it; `inherit` gives them the host's. In Lambda, where namespaces are
+   * not available, the cell's VPC egress setting is what limits them.
+   */
+  sandboxNetwork: z.enum(['none', 'inherit']).default('none'),
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 export type RuntimeConfigInput = z.input<typeof RuntimeConfigSchema>;
@@ -66,6 +72,7 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     prices,
     maxOutputTokens: env[RUNTIME_ENV.maxOutputTokens] || undefined,
     maxAgentTurns: env[RUNTIME_ENV.maxAgentTurns] || undefined,
+    sandboxNetwork: env[RUNTIME_ENV.sandboxNetwork] || undefined,
   };
   return parseRuntimeConfig(raw);
 }

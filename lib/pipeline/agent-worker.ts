@@ -31,7 +31,7 @@ import { chooseStartTier } from '../models/routing';
 import { TaskTokenExpiredError } from '../ports/index';
 import { logger, metrics } from '../powertools';
 import type { Runtime } from '../runtime';
-import { cahootsIdentity, MergeConflictError, WorkspaceError, type GitWorkspace, type TaskWorkingCopy } from '../workspace/index';
+import { cahootsIdentity, MergeConflictError, networkIsolationAvailable, WorkspaceError, type GitWorkspace, type TaskWorkingCopy } from '../workspace/index';
 import { createStoreBudget } from './budget';
 import { recordGoalEvent } from './events';
 import type { AgentMessage } from './inputs';
@@ -188,6 +188,7 @@ async function runClaimedTask(runtime: Runtime, work: ClaimedWork): Promise<Work
       dependencyOutputs,
       ...(previousFailure ? { previousAttemptError: previousFailure } : {}),
       limits: { maxTurns: config.maxAgentTurns, maxOutputTokens: config.maxOutputTokens },
+      network: sandboxNetwork(config.sandboxNetwork),
       budget: createStoreBudget(runtime, goal, project),
       ...(resumeFrom ? { resumeFrom } : {}),
       onEvent: (event) => recordAgentEvent(runtime, goal, task, event),
@@ -235,6 +236,18 @@ async function runClaimedTask(runtime: Runtime, work: ClaimedWork): Promise<Work
   });
   await answer(() => runtime.ports.callbacks.succeed(message.taskToken, { taskId: task.id, status: 'SUCCEEDED' }));
   return 'succeeded';
+}
+
+let warnedNoIsolation = false;
+
+/** `none` where this machine can isolate commands from the network, else the host's network. */
+function sandboxNetwork(wanted: 'none' | 'inherit'): 'none' | 'inherit' {
+  if (wanted === 'inherit' || networkIsolationAvailable()) return wanted;
+  if (!warnedNoIsolation) {
+    warnedNoIsolation = true;
+    logger.warn('commands run with the host network: network namespaces are not available here');
+  }
+  return 'inherit';
 }
 
 /**

@@ -141,15 +141,37 @@ export function buildSandboxEnv(
   return env;
 }
 
-let networkIsolation: boolean | undefined;
+interface NetworkIsolation {
+  available: boolean;
+  /** `ip` found and allowed inside the namespace, so loopback can be brought up. */
+  ipPath?: string;
+}
+let networkIsolation: NetworkIsolation | undefined;
+
+const IP_CANDIDATES = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'];
+
+function probeNetworkIsolation(): NetworkIsolation {
+  const unshare = ['--user', '--map-root-user', '--net', '--'];
+  if (spawnSync('unshare', [...unshare, 'true'], { stdio: 'ignore', timeout: 5_000 }).status !== 0) return { available: false };
+  // A new network namespace starts with loopback down; tests that talk to a server on 127.0.0.1
+  // need it up, and bringing it up inside the namespace opens nothing to the outside.
+  for (const ipPath of IP_CANDIDATES) {
+    if (spawnSync('unshare', [...unshare, ipPath, 'link', 'set', 'lo', 'up'], { stdio: 'ignore', timeout: 5_000 }).status === 0) {
+      return { available: true, ipPath };
+    }
+  }
+  return { available: true };
+}
 
 /** Whether `unshare --user --map-root-user --net` works for this user (tried once). */
 export function networkIsolationAvailable(): boolean {
-  if (networkIsolation === undefined) {
-    const probe = spawnSync('unshare', ['--user', '--map-root-user', '--net', '--', 'true'], { stdio: 'ignore', timeout: 5_000 });
-    networkIsolation = probe.status === 0;
-  }
-  return networkIsolation;
+  networkIsolation ??= probeNetworkIsolation();
+  return networkIsolation.available;
+}
+
+/** Whether isolated commands get a working loopback (127.0.0.1) inside their namespace. */
+export function isolatedLoopbackAvailable(): boolean {
+  return networkIsolationAvailable() && networkIsolation?.ipPath !== undefined;
 }
 
 /**
@@ -206,7 +228,10 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
     if (!networkIsolationAvailable()) {
       throw new NetworkIsolationUnavailableError('`unshare --user --net` is not permitted for this user (user namespaces disabled?)');
     }
-    command = ['unshare', '--user', '--map-root-user', '--net', '--', ...command];
+    const ipPath = networkIsolation?.ipPath;
+    command = ipPath
+      ? ['unshare', '--user', '--map-root-user', '--net', '--', '/bin/sh', '-c', `${ipPath} link set lo up && exec "$@"`, 'sandbox', ...command]
+      : ['unshare', '--user', '--map-root-user', '--net', '--', ...command];
   }
 
   const home = options.home ?? defaultSandboxHome();

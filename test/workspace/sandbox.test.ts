@@ -9,6 +9,7 @@ import {
   defaultSandboxHome,
   isSecretEnvName,
   matchAllowedCommand,
+  isolatedLoopbackAvailable,
   networkIsolationAvailable,
   runCommand,
   type RunCommandOptions,
@@ -183,5 +184,17 @@ describe('network isolation (optional)', () => {
     const isolated = await runCommand(['node', '-e', script], opts({ network: 'none' }));
     expect(isolated.exitCode).toBe(0);
     expect((JSON.parse(isolated.stdout) as string[]).filter((name) => name !== 'lo')).toEqual([]);
+  });
+
+  it.runIf(isolatedLoopbackAvailable())('keeps loopback working inside, for tests that start a local server', async () => {
+    const script = [
+      "const http = require('node:http');",
+      "const server = http.createServer((q, r) => r.end('pong')).listen(0, '127.0.0.1', () => {",
+      "  http.get(`http://127.0.0.1:${server.address().port}`, (r) => { r.on('data', (d) => console.log(String(d))); r.on('end', () => server.close()); })",
+      "    .on('error', (e) => { console.log(e.code); server.close(); });",
+      '});',
+    ].join('\n');
+    const isolated = await runCommand(['node', '-e', script], opts({ network: 'none' }));
+    expect(isolated.stdout.trim()).toBe('pong');
   });
 });
