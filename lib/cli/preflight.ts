@@ -1,6 +1,6 @@
 // Checks made before a goal starts, so bad input costs nothing and writes nothing: the repository
-// is a git repository with a checked-out branch, every replay script reads and parses, and every
-// OpenAI-compatible server answers at all.
+// is a git repository with a checked-out branch, every replay script reads and parses, every
+// OpenAI-compatible server answers at all, and Bedrock has a region and credentials.
 import { existsSync, promises as fsp, statSync } from 'node:fs';
 import fs from 'node:fs';
 import { resolve } from 'node:path';
@@ -49,6 +49,10 @@ export async function checkModels(models: readonly ParsedModelSpec[], options: {
   const probed = new Set<string>();
   for (const model of models) {
     if (model.provider === 'replay') await checkReplayScript(model.path);
+    if (model.provider === 'bedrock' && !probed.has(`bedrock:${model.region ?? ''}`)) {
+      probed.add(`bedrock:${model.region ?? ''}`);
+      await checkBedrockAccess(model.region, options.probeTimeoutMs ?? MODEL_PROBE_TIMEOUT_MS);
+    }
     if (model.provider === 'openai' && !probed.has(model.baseUrl)) {
       probed.add(model.baseUrl);
       await probeOpenAI(model.baseUrl, options.probeTimeoutMs ?? MODEL_PROBE_TIMEOUT_MS);
@@ -75,6 +79,36 @@ async function checkReplayScript(path: string): Promise<void> {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'the top level';
     throw new UsageError(`--model: the replay script ${path} is not a valid script at ${where}: ${issue?.message ?? z.prettifyError(parsed.error)} (the format is in docs/models.md)`, '--model');
+  }
+}
+
+/**
+ * Bedrock needs a region and credentials from the SDK's default chain (environment, profile, SSO,
+ * container or instance role). Both are resolved here, without calling Bedrock, so a missing one
+ * is a usage error now rather than the first task's failure.
+ */
+async function checkBedrockAccess(region: string | undefined, timeoutMs: number): Promise<void> {
+  const { BedrockRuntimeClient } = await import('@aws-sdk/client-bedrock-runtime');
+  const client = new BedrockRuntimeClient(region ? { region } : {});
+  try {
+    try {
+      await client.config.region();
+    } catch {
+      throw new UsageError('--model: Bedrock needs an AWS region: set AWS_REGION (or a region in your AWS profile), or use an inference-profile ARN', '--model');
+    }
+    try {
+      await Promise.race([
+        client.config.credentials(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`no credentials within ${timeoutMs} ms`)), timeoutMs).unref()),
+      ]);
+    } catch (error) {
+      throw new UsageError(
+        `--model: Bedrock needs AWS credentials and none were found (${(error as Error).message.split('\n')[0]}); configure a profile (AWS_PROFILE) or environment credentials`,
+        '--model',
+      );
+    }
+  } finally {
+    client.destroy();
   }
 }
 
