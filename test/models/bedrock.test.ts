@@ -1,6 +1,7 @@
 // The Bedrock provider and the gateway, driven through the real AWS SDK against a local fake of
 // the Converse protocol (AWS_ENDPOINT_URL_BEDROCK_RUNTIME), so wire shapes are what AWS gets.
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { toProviderError } from '../../lib/models/providers/bedrock';
 import { logger } from '../../lib/powertools';
 import {
   ModelProviderError,
@@ -300,5 +301,19 @@ describe('bedrock provider over the Converse protocol', () => {
     expect(events[0]).toMatchObject({ type: 'Model.Called', data: { priceKnown: false, costUsd: 7 } });
     expect(warn).toHaveBeenCalledWith(expect.stringContaining('No price known'), expect.objectContaining({ spec: 'bedrock:cohere.command-r-plus-v1:0' }));
     warn.mockRestore();
+  });
+});
+
+describe('bedrock error sorting', () => {
+  it('treats a refused or reset connection as transient, even when the HTTP/2 handler wraps it', () => {
+    const wrapped = new Error('The pending stream has been canceled (caused by: connect ECONNREFUSED 127.0.0.1:9)', {
+      cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),
+    });
+    const error = toProviderError('bedrock:amazon.nova-lite-v1:0', wrapped);
+    expect(error).toMatchObject({ retryable: true, kind: 'unavailable', code: 'ECONNREFUSED' });
+  });
+
+  it('keeps an unknown client-side error final', () => {
+    expect(toProviderError('bedrock:x', new Error('something odd'))).toMatchObject({ retryable: false });
   });
 });

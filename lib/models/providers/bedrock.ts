@@ -230,6 +230,17 @@ interface SdkErrorShape {
   $response?: { statusCode?: number; body?: unknown };
 }
 
+/** The socket error code of `error` or of an error that caused it (the HTTP/2 handler wraps them). */
+function networkErrorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 export function toProviderError(spec: string, error: unknown): ModelProviderError {
   if (error instanceof ModelProviderError) return error;
   const e = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
@@ -271,12 +282,13 @@ export function toProviderError(spec: string, error: unknown): ModelProviderErro
       cause: error,
     });
   }
-  if (name === 'TimeoutError' || (e.code !== undefined && NETWORK_CODES.has(e.code))) {
+  const networkCode = networkErrorCode(error);
+  if (name === 'TimeoutError' || networkCode !== undefined) {
     return new ModelProviderError(`${spec}: network error: ${message}`, {
       spec,
       kind: name === 'TimeoutError' ? 'timeout' : 'unavailable',
       retryable: true,
-      code: e.code ?? name,
+      code: networkCode ?? name,
       cause: error,
     });
   }
