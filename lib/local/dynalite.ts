@@ -52,14 +52,12 @@ export async function startDynalite(options: StartDynaliteOptions = {}): Promise
   const tableName = options.tableName ?? `cahoots-${process.pid}-${port}`;
   const client = documentClientFor(dynamodb);
   try {
+    // createTable leaves a table kept on disk from an earlier run as it is.
     await createTable(dynamodb, tableName);
   } catch (error) {
-    // A table kept on disk from an earlier run is exactly what we want.
-    if ((error as Error).name !== 'ResourceInUseException') {
-      dynamodb.destroy();
-      await closeServer(server);
-      throw error;
-    }
+    dynamodb.destroy();
+    await closeServer(server);
+    throw error;
   }
   let stopped = false;
   return {
