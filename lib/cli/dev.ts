@@ -6,10 +6,9 @@ import { join } from 'node:path';
 import { EventEnvelopeSchema } from '../domain/events';
 import { goalStream } from '../store/index';
 import type { LocalRuntime } from '../local/runtime';
-import { readRuntimeConfig, RuntimeConfigError, type RuntimeConfig } from '../runtime';
 import { lockDataDir, readDevServerInfo, removeDevServerInfo, resolveDataDir, writeDevServerInfo } from './data-dir';
 import { EXIT, UsageError, type ExitCode } from './errors';
-import { parseModels, parsePort } from './options';
+import { parseModels, parsePort, readRuntimeSettings } from './options';
 import { Output } from './output';
 import { checkModels } from './preflight';
 import { GoalProgress } from './progress';
@@ -27,13 +26,7 @@ export async function devCommand(flags: DevFlags, output = new Output()): Promis
   const dataDir = resolveDataDir(flags.dataDir);
   const hasModels = (flags.model ?? []).length > 0 || (process.env.CAHOOTS_MODEL ?? '').trim() !== '';
   const models = hasModels ? parseModels(flags.model) : [];
-  let config: RuntimeConfig;
-  try {
-    config = readRuntimeConfig(process.env);
-  } catch (error) {
-    if (error instanceof RuntimeConfigError) throw new UsageError(`${error.message}; fix the environment variable`);
-    throw error;
-  }
+  const config = await readRuntimeSettings();
   await checkModels(models);
   const running = readDevServerInfo(dataDir);
   if (running) throw new UsageError(`cahoots dev already serves ${dataDir} at ${running.url} (pid ${running.pid}); use it, or pass another --data-dir`, '--data-dir');

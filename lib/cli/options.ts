@@ -5,6 +5,7 @@ import { GoalIdSchema, ProjectIdSchema } from '../domain/ids';
 // The spec parser alone: the model index would load every provider's SDK before a flag is checked.
 import { InvalidModelSpecError } from '../models/errors';
 import { parseModelSpec, type ParsedModelSpec } from '../models/spec';
+import type { RuntimeConfig } from '../runtime';
 import { UsageError } from './errors';
 
 export const APPROVE_MODES = ['auto', 'prompt'] as const;
@@ -120,4 +121,18 @@ export function parseProjectId(value: string | undefined): string | undefined {
     throw new UsageError(`--project expects a project id like prj_01J9Z3Q4X8M2N5P7R9T1V3W5Y7; got ${JSON.stringify(value)} (cahoots status lists them)`, '--project');
   }
   return value;
+}
+
+/**
+ * The runtime settings from the environment; a bad variable is a usage error naming it. Loaded on
+ * demand: the runtime module pulls in the store and its SDK, which a mistyped flag should not wait for.
+ */
+export async function readRuntimeSettings(env: NodeJS.ProcessEnv = process.env): Promise<RuntimeConfig> {
+  const { readRuntimeConfig, RuntimeConfigError } = await import('../runtime');
+  try {
+    return readRuntimeConfig(env);
+  } catch (error) {
+    if (error instanceof RuntimeConfigError) throw new UsageError(`${error.message}; fix the environment variable`);
+    throw error;
+  }
 }

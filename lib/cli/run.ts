@@ -20,7 +20,7 @@ import { EventFollower, sleep } from './follow';
 import { Output } from './output';
 import { checkModels, checkRepository, type RepoInfo } from './preflight';
 import { GoalProgress } from './progress';
-import { parseApproveMode, parseAutonomy, parseBudget, parseModels, parsePositiveInteger, type ApproveMode } from './options';
+import { parseApproveMode, parseAutonomy, parseBudget, parseModels, parsePositiveInteger, readRuntimeSettings, type ApproveMode } from './options';
 import { renderSummary, summarizeRun, type RunSummary } from './summary';
 
 export interface RunFlags {
@@ -79,15 +79,7 @@ export async function checkRunFlags(flags: RunFlags, interactive: boolean): Prom
   }
   if (goalText === '') throw new UsageError('--goal is required: say what the team should do, e.g. --goal "Add a remove(id) function with tests"', '--goal');
   const models = parseModels(flags.model);
-  // Loaded only now: the runtime settings pull in the store and its SDK, which a typo should not wait for.
-  const { readRuntimeConfig, RuntimeConfigError } = await import('../runtime');
-  let config: RuntimeConfig;
-  try {
-    config = readRuntimeConfig(process.env);
-  } catch (error) {
-    if (error instanceof RuntimeConfigError) throw new UsageError(`${error.message}; fix the environment variable`);
-    throw error;
-  }
+  const config = await readRuntimeSettings();
   await checkModels(models);
   const firstLine = goalText.split('\n')[0]!.trim();
   const title = firstLine.length <= 200 ? firstLine : `${firstLine.slice(0, 199).replace(/\s+\S*$/, '')}…`;

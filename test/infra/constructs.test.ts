@@ -3,7 +3,6 @@
 // network stacks it reads from, but without the cell's own pipeline, agents and API), with cdk-nag.
 import path from 'node:path';
 import { App, Duration, Stack, Stage } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
 import { SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
