@@ -40,7 +40,7 @@ import { logger } from '../powertools';
 import { now, type StoreConfig } from './config';
 import { AppendContentionError, EventIdReusedError, EventStreamMismatchError, NotFoundError, StoreInputError } from './errors';
 import { decodeItem, isConditionalCheckFailed, pageSize, withoutUndefined } from './items';
-import { eventKey, eventMarkerKey, goalStream, MAX_SEQ, OUTBOX_INDEX_PK, outboxIndexKeys, padSeq, PREFIX, projectStream, streamPk, type EventStream } from './keys';
+import { EVENT_SEQ_RANGE, eventKey, eventMarkerKey, eventSeqRange, goalStream, MAX_SEQ, OUTBOX_INDEX_PK, outboxIndexKeys, PREFIX, projectStream, streamPk, type EventStream } from './keys';
 import { backoffDelay, sleep, type RetryOptions } from './retry';
 
 export { goalStream, projectStream, type EventStream };
@@ -135,12 +135,8 @@ export class EventLog {
     const out = await this.store.client.send(
       new QueryCommand({
         TableName: this.store.tableName,
-        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-        ExpressionAttributeValues: {
-          ':pk': streamPk(stream),
-          ':from': `${PREFIX.event}${padSeq(afterSeq + 1)}`,
-          ':to': `${PREFIX.event}${padSeq(MAX_SEQ)}`,
-        },
+        KeyConditionExpression: EVENT_SEQ_RANGE,
+        ExpressionAttributeValues: eventSeqRange(stream, afterSeq + 1, MAX_SEQ),
         ConsistentRead: true,
         Limit: size,
       }),
@@ -241,12 +237,8 @@ export class EventLog {
       const out = await this.store.client.send(
         new QueryCommand({
           TableName: this.store.tableName,
-          KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': streamPk(stream),
-            ':from': `${PREFIX.event}${padSeq(afterSeq + 1)}`,
-            ':to': `${PREFIX.event}${padSeq(throughSeq)}`,
-          },
+          KeyConditionExpression: EVENT_SEQ_RANGE,
+          ExpressionAttributeValues: eventSeqRange(stream, afterSeq + 1, throughSeq),
           ProjectionExpression: 'eventId, seq',
           ConsistentRead: true,
           ExclusiveStartKey: start,

@@ -81,6 +81,13 @@ export const projectStream = (projectId: string): EventStream => ({ kind: 'proje
 export const streamPk = (s: EventStream) => (s.kind === 'goal' ? goalPk(s.goalId) : projectPk(s.projectId));
 export const eventKey = (s: EventStream, seq: number): TableKey => ({ PK: streamPk(s), SK: `${PREFIX.event}${padSeq(seq)}` });
 export const eventMarkerKey = (s: EventStream, eventId: string): TableKey => ({ PK: streamPk(s), SK: `${PREFIX.eventMarker}${eventId}` });
+/** Key condition values for the events fromSeq..toSeq (inclusive) of a stream. */
+export const EVENT_SEQ_RANGE = 'PK = :pk AND SK BETWEEN :from AND :to';
+export const eventSeqRange = (s: EventStream, fromSeq: number, toSeq: number) => ({
+  ':pk': streamPk(s),
+  ':from': `${PREFIX.event}${padSeq(fromSeq)}`,
+  ':to': `${PREFIX.event}${padSeq(toSeq)}`,
+});
 /** Sparse outbox index entry; removed when the publisher marks the event published. */
 export const outboxIndexKeys = (s: EventStream, seq: number, at: string) => ({
   GSI1PK: OUTBOX_INDEX_PK,
