@@ -6,11 +6,8 @@ import { logger } from '../../lib/powertools';
 import {
   ModelProviderError,
   ModelUnavailableError,
-  createModelGateway,
   resetBedrockClients,
   type ConverseRequest,
-  type ModelGatewayEvent,
-  type ModelGatewayOptions,
 } from '../../lib/models/index';
 import {
   accessDenied,
@@ -22,6 +19,7 @@ import {
   validationError,
   type FakeBedrock,
 } from '../support/fake-bedrock';
+import { recordingGateway, type RecordingGatewayOptions } from '../support/recording-gateway';
 
 const HAIKU = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
 const SONNET = 'global.anthropic.claude-sonnet-4-5-20250929-v1:0';
@@ -59,22 +57,8 @@ function request(text = 'Add rate limiting to the login endpoint.', extra: Parti
   };
 }
 
-function gateway(policy: string[], extra: Partial<ModelGatewayOptions> = {}) {
-  const events: ModelGatewayEvent[] = [];
-  const sleeps: number[] = [];
-  const gw = createModelGateway({
-    policy,
-    retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000 },
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
-    random: () => 0.5,
-    onEvent: (event) => {
-      events.push(event);
-    },
-    ...extra,
-  });
-  return { gw, events, sleeps };
+function gateway(policy: string[], extra: Omit<RecordingGatewayOptions, 'policy' | 'random'> = {}) {
+  return recordingGateway({ policy, random: 0.5, retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000 }, ...extra });
 }
 
 describe('bedrock provider over the Converse protocol', () => {

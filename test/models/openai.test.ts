@@ -5,12 +5,10 @@ import {
   ModelProviderError,
   ModelUnavailableError,
   ModelCallAbortedError,
-  createModelGateway,
   type ConverseRequest,
-  type ModelGatewayEvent,
-  type ModelGatewayOptions,
 } from '../../lib/models/index';
 import { openaiError, openaiText, openaiToolCalls, startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
+import { recordingGateway, type RecordingGatewayOptions } from '../support/recording-gateway';
 
 let fake: FakeOpenAI;
 let local: string;
@@ -42,22 +40,8 @@ function request(extra: Partial<ConverseRequest> = {}): ConverseRequest {
   };
 }
 
-function gateway(policy: string[], extra: Partial<ModelGatewayOptions> = {}) {
-  const events: ModelGatewayEvent[] = [];
-  const sleeps: number[] = [];
-  const gw = createModelGateway({
-    policy,
-    retry: { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 5_000 },
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
-    random: () => 0.25,
-    onEvent: (e) => {
-      events.push(e);
-    },
-    ...extra,
-  });
-  return { gw, events, sleeps };
+function gateway(policy: string[], extra: Omit<RecordingGatewayOptions, 'policy' | 'random'> = {}) {
+  return recordingGateway({ policy, random: 0.25, retry: { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 5_000 }, ...extra });
 }
 
 describe('openai provider over Chat Completions', () => {
