@@ -1,0 +1,64 @@
+// Where a project's repository lives: a local path, any HTTPS git remote, or GitHub. The pipeline
+// and the agent workers ask this port for a checkout and hand it the finished goal branch; they
+// never look at `repo.path` or `repo.url` themselves. Adapters: local path, HTTPS git with a
+// token, GitHub (the same git transport plus the REST API).
+import type { Goal } from '../domain/goal';
+import type { Project } from '../domain/project';
+
+/**
+ * The project's git repository as the workspace sees it: a directory holding `.git` (a checkout)
+ * or a bare repository under the workspace root, whose default branch is current for this goal.
+ */
+export interface PreparedRepository {
+  /** Directory GitWorkspace.open takes as `repoDir`. */
+  repoDir: string;
+  /** Commit the default branch pointed at when the checkout was prepared. */
+  defaultBranchSha: string;
+}
+
+/** What publishing a goal branch did. */
+export interface PublishedBranch {
+  /** `cahoots/<goalId>` */
+  branch: string;
+  sha: string;
+  /** Whether the remote already had this exact commit (nothing was pushed). */
+  unchanged: boolean;
+}
+
+/** The pull request that carries a goal's work, opened or found. */
+export interface PullRequestRef {
+  number: number;
+  url: string;
+  /** Whether this call opened it (false: an open PR for the branch already existed and was updated). */
+  created: boolean;
+}
+
+export interface PullRequestContent {
+  title: string;
+  /** Markdown. */
+  body: string;
+  /** The goal branch. */
+  head: string;
+  /** The project's default branch. */
+  base: string;
+}
+
+export interface RepositoryHost {
+  /**
+   * Makes the project's repository available under the workspace root with its default branch
+   * fetched (a per-project mirror is kept and fetched, not cloned again). Safe to call from every
+   * step and worker of a goal; concurrent callers share one fetch.
+   */
+  prepare(project: Project, goal: Pick<Goal, 'id'>): Promise<PreparedRepository>;
+  /**
+   * Pushes the goal branch. Compare-and-swap: a remote branch that moved to a commit the local
+   * branch does not contain fails with a clear error; never a force push.
+   */
+  publishBranch(project: Project, goal: Pick<Goal, 'id' | 'branch'>): Promise<PublishedBranch>;
+  /** Whether this host can open pull requests (GitHub) or only receive branches (plain git, local). */
+  readonly supportsPullRequests: boolean;
+  /** Opens a pull request for the goal branch, or updates the open one with the new title and body. */
+  openOrUpdatePullRequest(project: Project, content: PullRequestContent): Promise<PullRequestRef>;
+  /** Comments on an issue or pull request of the project's repository. */
+  commentOnIssue(project: Project, issueNumber: number, body: string): Promise<{ url: string }>;
+}
