@@ -23,7 +23,10 @@ export const RuntimeConfigSchema = z.object({
   heartbeatSeconds: seconds(1, 3_600).default(300),
   /** How long a human approval may wait before the goal is cancelled. */
   approvalTimeoutSeconds: seconds(1, 2_592_000).default(259_200),
-  /** Where task working copies live (Lambda: under /tmp). */
+  /**
+   * Root of the shared workspace: repository mirrors and task working copies (docs/workspace.md).
+   * In a cell the EFS mount; locally the data directory's `workspaces` folder.
+   */
   workspaceRoot: z.string().min(1).optional(),
   /** Per-model price overrides merged over the built-in table. */
   prices: PriceOverridesSchema.optional(),
@@ -109,7 +112,9 @@ export function getRuntime(): Promise<Runtime> {
   building ??= (async () => {
     // Imported lazily so the local runtime and tests never load the AWS adapters.
     const { createAwsPorts } = await import('./ports/aws/index');
-    installed = { store: createStore(), ports: createAwsPorts(), config: readRuntimeConfig() };
+    const config = readRuntimeConfig();
+    const ports = createAwsPorts(undefined, config.workspaceRoot ? { workspaceRoot: config.workspaceRoot } : {});
+    installed = { store: createStore(), ports, config };
     return installed;
   })().catch((error: unknown) => {
     // A missing variable must not poison the process for good; the next call tries again.

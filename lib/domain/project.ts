@@ -10,7 +10,22 @@ const GitUrlSchema = z
   .max(2048)
   .regex(/^(https?:\/\/|ssh:\/\/|git:\/\/|file:\/\/|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:)\S+$/, {
     message: 'repo url must be https://, ssh://, git://, file:// or user@host:path',
+  })
+  // A password or token in the URL would be stored with the project and written to disk by git;
+  // credentials belong in the secrets store (docs/workspace.md).
+  .refine((url) => !/^[a-z]+:\/\/[^/@]*:[^/@]*@/i.test(url), {
+    message: 'repo url must not contain a password or token; store the credential as a secret instead',
   });
+
+/**
+ * REST API base URL of the GitHub that hosts `url`: https://api.github.com (the default for
+ * github.com) or a GitHub Enterprise Server's `https://<host>/api/v3`. Setting it marks the
+ * repository as a GitHub one, so pull requests can be opened.
+ */
+const ApiUrlSchema = z
+  .string()
+  .max(2048)
+  .regex(/^https?:\/\/[^\s/@]+(\/\S*)?$/, { message: 'repo apiUrl must be an http(s) URL without credentials, e.g. https://github.example.com/api/v3' });
 
 const LocalPathSchema = z
   .string()
@@ -23,12 +38,14 @@ export const RepoSchema = z
   .object({
     url: GitUrlSchema.optional(),
     path: LocalPathSchema.optional(),
+    apiUrl: ApiUrlSchema.optional(),
     defaultBranch: BranchNameSchema,
   })
   .refine((r) => (r.url === undefined) !== (r.path === undefined), {
     message: 'repo needs exactly one of url or path',
     path: ['url'],
-  });
+  })
+  .refine((r) => r.apiUrl === undefined || r.url !== undefined, { message: 'repo apiUrl needs a repo url', path: ['apiUrl'] });
 export type Repo = z.infer<typeof RepoSchema>;
 
 /**
@@ -98,9 +115,11 @@ export const CreateProjectInputSchema = z.object({
     .object({
       url: GitUrlSchema.optional(),
       path: LocalPathSchema.optional(),
+      apiUrl: ApiUrlSchema.optional(),
       defaultBranch: BranchNameSchema.default('main'),
     })
-    .refine((r) => (r.url === undefined) !== (r.path === undefined), { message: 'repo needs exactly one of url or path', path: ['url'] }),
+    .refine((r) => (r.url === undefined) !== (r.path === undefined), { message: 'repo needs exactly one of url or path', path: ['url'] })
+    .refine((r) => r.apiUrl === undefined || r.url !== undefined, { message: 'repo apiUrl needs a repo url', path: ['apiUrl'] }),
   team: settingsShape.team.default({ ...DEFAULT_TEAM }),
   autonomyLevel: settingsShape.autonomyLevel.default(2),
   budgets: settingsShape.budgets.default({}),

@@ -1,6 +1,7 @@
 // The local side of the ports: createLocalPorts assembles one adapter per port from the local
 // runtime's parts, the counterpart of createAwsPorts. Handlers get the same Ports interface.
 import type { Ports } from '../ports/index';
+import { createRepositoryHost } from '../ports/repository/index';
 import { DirectoryArtifactStore } from './artifact-store';
 import { type LocalEventBus, LocalEventPublisher } from './event-bus';
 import { LocalPipelineStarter } from './pipeline-starter';
@@ -17,15 +18,19 @@ export interface LocalPortsParts {
   /** Where artifacts are kept, e.g. `.cahoots/artifacts`. */
   artifactsDir: string;
   secrets?: LocalSecretsOptions;
+  /** Root of repository mirrors and working copies (RuntimeConfig.workspaceRoot). */
+  workspaceRoot: string;
 }
 
 export function createLocalPorts(parts: LocalPortsParts): Ports {
+  const secrets = new LocalSecrets(parts.secrets);
   return {
     pipeline: new LocalPipelineStarter(parts.runner),
     callbacks: parts.runner.callbacks,
     queue: new LocalWorkQueue(parts.queues),
     events: new LocalEventPublisher(parts.bus),
     artifacts: new DirectoryArtifactStore(parts.artifactsDir),
-    secrets: new LocalSecrets(parts.secrets),
+    secrets,
+    repositories: createRepositoryHost({ secrets, workspaceRoot: parts.workspaceRoot }),
   };
 }

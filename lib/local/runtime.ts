@@ -18,6 +18,7 @@ import { logger } from '../powertools';
 import { PIPELINE_STEPS, pipelineSubstitutions, readGoalPipelineDefinition, type PipelineStepName } from '../pipeline/definition';
 import { parseRuntimeConfig, setRuntime, type Runtime, type RuntimeConfigInput } from '../runtime';
 import { createStore, type Store } from '../store/index';
+import { defaultWorkspaceRoot } from '../workspace/git';
 
 /** Names the table the same in every local run, so state on disk is found again. */
 export const LOCAL_TABLE_NAME = 'cahoots';
@@ -31,7 +32,10 @@ export const DEFAULT_LOCAL_AGENT_CONCURRENCY: Readonly<Record<AgentRole, number>
 };
 
 export interface LocalRuntimeOptions {
-  /** Keeps the table and artifacts under this directory across restarts; memory only when absent. */
+  /**
+   * Keeps the table, artifacts and (unless `config.workspaceRoot` says otherwise) the workspace
+   * under this directory across restarts; memory only when absent.
+   */
   dataDir?: string;
   /** Runtime settings (models, timeouts, workspace root); queue URLs are filled in here. */
   config?: Omit<RuntimeConfigInput, 'queueUrls'>;
@@ -89,7 +93,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         deadLetterQueue: `${role}-dlq`,
       });
     }
-    const config = parseRuntimeConfig({ ...options.config, queueUrls });
+    // Mirrors and working copies next to the data, so a restarted task finds its goal's files again.
+    const workspaceRoot = options.config?.workspaceRoot ?? (dataDir ? join(dataDir, 'workspaces') : defaultWorkspaceRoot());
+    const config = parseRuntimeConfig({ ...options.config, workspaceRoot, queueUrls });
     const handlers = await loadHandlers();
     // Work still running when the runtime stops (a step of an aborted execution, an outbox sweep)
     // must finish before the database closes, or its next write finds no database.
@@ -120,7 +126,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const bus = new LocalEventBus();
     // Without a data directory nothing outlives the process, checkpoints included.
     const artifactsDir = dataDir ? join(dataDir, 'artifacts') : await mkdtemp(join(tmpdir(), 'cahoots-artifacts-'));
-    const ports = createLocalPorts({ runner, queues, bus, artifactsDir });
+    const ports = createLocalPorts({ runner, queues, bus, artifactsDir, workspaceRoot });
     const runtime: Runtime = { store, ports, config };
     setRuntime(runtime);
 

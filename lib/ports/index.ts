@@ -1,6 +1,9 @@
 // Ports: the few places where the cloud and the local runtime differ. Each port is an interface
 // here, with an AWS adapter (aws/*) and a local adapter (lib/local/*). Code that uses a port is
 // handed one and never asks which it got.
+import type { RepositoryHost } from './repository-host';
+
+export type * from './repository-host';
 
 /** Starts and stops goal pipeline executions (Step Functions in AWS, the local runner locally). */
 export interface PipelineStarter {
@@ -58,6 +61,8 @@ export interface Ports {
   events: EventPublisher;
   artifacts: ArtifactStore;
   secrets: Secrets;
+  /** Where project repositories live: local path, HTTPS git or GitHub (lib/ports/repository). */
+  repositories: RepositoryHost;
 }
 
 /**

@@ -43,6 +43,24 @@ export interface PullRequestContent {
   base: string;
 }
 
+/**
+ * Whether the project's repository can be reached with the configured credentials (what
+ * `git ls-remote` would tell), for validating a project before it is stored.
+ */
+export type RepositoryAccess =
+  | { ok: true; defaultBranchSha: string }
+  | {
+      ok: false;
+      /**
+       * `unreachable`: no answer from the host (DNS, network, TLS, not a git server);
+       * `auth-failed`: the host refused the credentials, or there are none;
+       * `default-branch-missing`: reachable, but the default branch does not exist;
+       * `not-supported`: a URL or setting no adapter can work with (the message says why).
+       */
+      reason: 'unreachable' | 'auth-failed' | 'default-branch-missing' | 'not-supported';
+      message: string;
+    };
+
 export interface RepositoryHost {
   /**
    * Makes the project's repository available under the workspace root with its default branch
@@ -55,10 +73,14 @@ export interface RepositoryHost {
    * branch does not contain fails with a clear error; never a force push.
    */
   publishBranch(project: Project, goal: Pick<Goal, 'id' | 'branch'>): Promise<PublishedBranch>;
-  /** Whether this host can open pull requests (GitHub) or only receive branches (plain git, local). */
-  readonly supportsPullRequests: boolean;
+  /** Whether the project's host can open pull requests (GitHub) or only receive branches (plain git, local). */
+  supportsPullRequests(project: Project): boolean;
   /** Opens a pull request for the goal branch, or updates the open one with the new title and body. */
   openOrUpdatePullRequest(project: Project, content: PullRequestContent): Promise<PullRequestRef>;
   /** Comments on an issue or pull request of the project's repository. */
   commentOnIssue(project: Project, issueNumber: number, body: string): Promise<{ url: string }>;
+  /** Whether a user of the host may push to the project's repository (false where the host has no users). */
+  hasWriteAccess(project: Project, login: string): Promise<boolean>;
+  /** Reaches the repository with the configured credentials without changing anything. */
+  checkAccess(project: Project): Promise<RepositoryAccess>;
 }

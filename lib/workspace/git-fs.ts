@@ -3,20 +3,20 @@
 // copies share one object store, so a reader (another task, real git) could otherwise see half an
 // object while it is being written. Writing a temporary file and renaming it over the target makes
 // every write all-or-nothing on POSIX file systems, which is what real git does too.
+import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { PromiseFsClient } from 'isomorphic-git';
-
-let sequence = 0;
 
 type WriteOptions = Parameters<typeof fsp.writeFile>[2];
 
 /** Write `data` to `path` so that readers see either the old file or the whole new one. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options?: WriteOptions): Promise<void> {
-  sequence += 1;
-  const temporary = join(dirname(path), `.cahoots-tmp-${process.pid}-${sequence}-${basename(path)}`);
+  // Random, not pid-based: processes on other machines sharing the file system (Lambda
+  // environments on one EFS) often have the same pid, and two writers must never share a temp file.
+  const temporary = join(dirname(path), `.cahoots-tmp-${randomBytes(8).toString('hex')}-${basename(path)}`);
   try {
-    await fsp.writeFile(temporary, data, options);
+    await fsp.writeFile(temporary, data, typeof options === 'string' ? { encoding: options, flag: 'wx' } : { ...options, flag: 'wx' });
     await fsp.rename(temporary, path);
   } catch (error) {
     await fsp.rm(temporary, { force: true });

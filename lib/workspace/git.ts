@@ -30,6 +30,7 @@ import { logger } from '../powertools';
 import {
   MergeConflictError,
   NotAGitRepositoryError,
+  RefChangedError,
   RefNotFoundError,
   UnresolvedConflictError,
   WorkingCopyError,
@@ -133,6 +134,8 @@ const headsRef = (branch: string): string => `refs/heads/${branch}`;
 
 // One lock table for the whole process: every GitWorkspace on the same repository shares it.
 const repositoryLocks = new KeyedMutex();
+/** A merge whose goal branch keeps moving under it (other processes merging) gives up after this many tries. */
+const MERGE_ATTEMPTS = 8;
 
 export class GitWorkspace {
   private readonly cache = {};
@@ -337,40 +340,52 @@ export class GitWorkspace {
    * goal branch where it was.
    *
    * Concurrency: merges into one repository run one at a time in this process (a mutex keyed by
-   * the repository's git directory). Across processes, the goal ref is updated with git's
-   * `<ref>.lock` protocol and a compare-and-swap on the value read before merging, so a concurrent
-   * writer makes this merge fail with RefChangedError/RefLockedError instead of being overwritten.
+   * the repository's git directory). Across processes (several Lambda environments on one shared
+   * workspace), the goal ref is updated with git's `<ref>.lock` protocol and a compare-and-swap on
+   * the value read before merging; when another process moved the goal branch in between, the merge
+   * is computed again on top of the new tip, so no merged task is ever lost.
    */
   async mergeTask(goalId: string, taskId: string, options: { message?: string } = {}): Promise<MergeResult> {
+    return repositoryLocks.run(this.gitdir, async () => {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await this.mergeTaskOnce(goalId, taskId, options);
+        } catch (error) {
+          if (!(error instanceof RefChangedError) || attempt >= MERGE_ATTEMPTS) throw error;
+          logger.info('goal branch moved during a merge; merging again on the new tip', { goalId, taskId, attempt });
+        }
+      }
+    });
+  }
+
+  private async mergeTaskOnce(goalId: string, taskId: string, options: { message?: string }): Promise<MergeResult> {
     const goalBranch = goalBranchName(goalId);
     const taskBranch = taskBranchName(goalId, taskId);
-    return repositoryLocks.run(this.gitdir, async () => {
-      const ours = await readRef(this.gitdir, headsRef(goalBranch));
-      if (!ours) throw new RefNotFoundError(goalBranch);
-      const theirs = await readRef(this.gitdir, headsRef(taskBranch));
-      if (!theirs) throw new RefNotFoundError(taskBranch);
+    const ours = await readRef(this.gitdir, headsRef(goalBranch));
+    if (!ours) throw new RefNotFoundError(goalBranch);
+    const theirs = await readRef(this.gitdir, headsRef(taskBranch));
+    if (!theirs) throw new RefNotFoundError(taskBranch);
 
-      const bases = await git.findMergeBase({ fs: gitFs, gitdir: this.gitdir, oids: [ours, theirs], cache: this.cache });
-      if (ours === theirs || bases.includes(theirs)) return { kind: 'already-merged', goalBranch, sha: ours };
+    const bases = await git.findMergeBase({ fs: gitFs, gitdir: this.gitdir, oids: [ours, theirs], cache: this.cache });
+    if (ours === theirs || bases.includes(theirs)) return { kind: 'already-merged', goalBranch, sha: ours };
 
-      if (bases.length === 1 && bases[0] === ours) {
-        await updateRef(this.gitdir, { ref: headsRef(goalBranch), value: theirs, expected: ours });
-        logger.info('task merged (fast-forward)', { goalBranch, taskBranch, sha: theirs });
-        return { kind: 'fast-forward', goalBranch, sha: theirs, previousSha: ours };
-      }
+    if (bases.length === 1 && bases[0] === ours) {
+      await updateRef(this.gitdir, { ref: headsRef(goalBranch), value: theirs, expected: ours });
+      logger.info('task merged (fast-forward)', { goalBranch, taskBranch, sha: theirs });
+      return { kind: 'fast-forward', goalBranch, sha: theirs, previousSha: ours };
+    }
 
-      const merged = await this.threeWayMerge({
-        ours,
-        theirs,
-        bases,
-        message: options.message ?? `Merge ${taskBranch} into ${goalBranch}`,
-        author: this.mergeIdentity,
-        conflict: (paths, kind) => new MergeConflictError(goalBranch, taskBranch, paths, kind),
-      });
-      await updateRef(this.gitdir, { ref: headsRef(goalBranch), value: merged, expected: ours });
-      logger.info('task merged (merge commit)', { goalBranch, taskBranch, sha: merged });
-      return { kind: 'merge-commit', goalBranch, sha: merged, previousSha: ours };
+    const merged = await this.threeWayMerge({
+      ours,
+      theirs,
+      bases,
+      message: options.message ?? `Merge ${taskBranch} into ${goalBranch}`,
+      author: this.mergeIdentity,
+      conflict: (paths, kind) => new MergeConflictError(goalBranch, taskBranch, paths, kind),
     });
+    await updateRef(this.gitdir, { ref: headsRef(goalBranch), value: merged, expected: ours });
+    logger.info('task merged (merge commit)', { goalBranch, taskBranch, sha: merged });
+    return { kind: 'merge-commit', goalBranch, sha: merged, previousSha: ours };
   }
 
   /**

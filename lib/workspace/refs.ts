@@ -1,10 +1,12 @@
 // Serialised ref updates: an in-process mutex per repository, and git's own `<ref>.lock` file
-// protocol for writers outside this process (real git, another Cahoots process on the same disk).
+// protocol for writers outside this process (real git, another Cahoots process or Lambda
+// environment on the same shared file system).
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import git, { Errors } from 'isomorphic-git';
 import { RefChangedError, RefLockedError, WorkspaceError } from './errors';
+import { createLockFile, LockTimeoutError } from './file-lock';
 import { gitFs } from './git-fs';
 
 /**
@@ -55,8 +57,13 @@ export interface RefUpdate {
   expected?: string | null;
 }
 
-const LOCK_ATTEMPTS = 20;
-const LOCK_RETRY_MS = 50;
+/**
+ * A ref lock is held for the few milliseconds of one write, so one untouched for this long was left
+ * by a process that died (a Lambda environment that timed out mid-update) and is taken over.
+ */
+export const REF_LOCK_STALE_MS = 30_000;
+/** How long a writer waits for another writer's ref lock before RefLockedError. */
+export const REF_LOCK_TIMEOUT_MS = 10_000;
 
 /**
  * Update one ref the way git does: create `<ref>.lock` exclusively, check the current value,
@@ -98,14 +105,10 @@ export async function updateRef(gitdir: string, update: RefUpdate): Promise<void
 }
 
 async function acquireLockFile(ref: string, lockPath: string): Promise<FileHandle> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await fsp.open(lockPath, 'wx');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') throw error;
-      if (attempt >= LOCK_ATTEMPTS) throw new RefLockedError(ref, lockPath);
-      await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
-    }
+  try {
+    return await createLockFile(lockPath, { staleMs: REF_LOCK_STALE_MS, timeoutMs: REF_LOCK_TIMEOUT_MS });
+  } catch (error) {
+    if (error instanceof LockTimeoutError) throw new RefLockedError(ref, lockPath);
+    throw error;
   }
 }

@@ -43,6 +43,7 @@ describe('createLocalPorts', () => {
       bus,
       artifactsDir: join(dir, 'artifacts'),
       secrets: { env: { CAHOOTS_SECRET_GITHUB_TOKEN: 'ghp_local' } },
+      workspaceRoot: join(dir, 'workspaces'),
     });
 
     const { executionId } = await ports.pipeline.startGoal({ goalId: 'g1', projectId: 'p1' });

@@ -8,6 +8,8 @@ import { EventBridgePublisher } from './event-publisher';
 import { S3ArtifactStore } from './artifact-store';
 import { SecretsManagerSecrets } from './secrets';
 import { AWS_PORTS_ENV, type AwsPortsConfig, readAwsPortsConfig } from './config';
+import { createRepositoryHost } from '../repository/index';
+import { defaultWorkspaceRoot } from '../../workspace/git';
 
 export { AWS_PORTS_ENV, AwsPortsConfigError, AwsPortsConfigSchema, parseAwsPortsConfig, readAwsPortsConfig } from './config';
 export type { AwsPortsConfig, AwsPortsConfigInput } from './config';
@@ -41,8 +43,12 @@ function unconfigured<T extends object>(port: string, variable: string): T {
   });
 }
 
-/** Builds the AWS adapters. Without an argument the configuration comes from the environment. */
-export function createAwsPorts(config: AwsPortsConfig = readAwsPortsConfig()): Ports {
+/**
+ * Builds the AWS adapters. Without an argument the configuration comes from the environment;
+ * `workspaceRoot` is the runtime's (RuntimeConfig.workspaceRoot, the EFS mount in a cell).
+ */
+export function createAwsPorts(config: AwsPortsConfig = readAwsPortsConfig(), options: { workspaceRoot?: string } = {}): Ports {
+  const secrets = new SecretsManagerSecrets({ prefix: config.secretsPrefix, cacheTtlSeconds: config.secretsCacheTtlSeconds });
   return {
     pipeline: config.stateMachineArn
       ? new SfnPipelineStarter({ stateMachineArn: config.stateMachineArn })
@@ -55,6 +61,7 @@ export function createAwsPorts(config: AwsPortsConfig = readAwsPortsConfig()): P
     artifacts: config.artifactsBucket
       ? new S3ArtifactStore({ bucket: config.artifactsBucket, prefix: config.artifactsPrefix })
       : unconfigured('artifacts', AWS_PORTS_ENV.artifactsBucket),
-    secrets: new SecretsManagerSecrets({ prefix: config.secretsPrefix, cacheTtlSeconds: config.secretsCacheTtlSeconds }),
+    secrets,
+    repositories: createRepositoryHost({ secrets, workspaceRoot: options.workspaceRoot ?? defaultWorkspaceRoot() }),
   };
 }
