@@ -124,15 +124,17 @@ export class GitMirrors {
     const dir = mirrorDir(this.root, projectId);
     const running = this.inFlight.get(dir);
     if (running) return running;
-    const preparing = withLock(`${dir}.lock`, { staleMs: MIRROR_LOCK_STALE_MS, timeoutMs: MIRROR_LOCK_TIMEOUT_MS }, () =>
-      this.cloneOrFetch(dir, remote, defaultBranch),
-    ).finally(() => this.inFlight.delete(dir));
+    const preparing = fsp
+      .mkdir(join(this.root, MIRRORS_DIR), { recursive: true })
+      .then(() =>
+        withLock(`${dir}.lock`, { staleMs: MIRROR_LOCK_STALE_MS, timeoutMs: MIRROR_LOCK_TIMEOUT_MS }, () => this.cloneOrFetch(dir, remote, defaultBranch)),
+      )
+      .finally(() => this.inFlight.delete(dir));
     this.inFlight.set(dir, preparing);
     return preparing;
   }
 
   private async cloneOrFetch(dir: string, remote: GitRemote, defaultBranch: string): Promise<PreparedRepository> {
-    await fsp.mkdir(join(this.root, MIRRORS_DIR), { recursive: true });
     const exists = await fsp.stat(join(dir, 'HEAD')).then(
       () => true,
       () => false,

@@ -19,6 +19,9 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 function parseHttpUrl(value: string, field: string): URL {
+  if (/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:/.test(value)) {
+    throw new UnsupportedRepositoryError(`${field} ${value} is an ssh address, which Cahoots cannot fetch without a git binary; use the https:// URL of the repository`);
+  }
   let url: URL;
   try {
     url = new URL(value);
