@@ -43,6 +43,8 @@ export interface FakeGitHubApp {
   tokenLifetimeMs?: number;
   /** The n-th (1-based) minted token; random `ghs_…` by default. A test git server may need to know it. */
   tokenFor?: (n: number) => string;
+  /** Clock for `expires_at`, so a test that moves its client's clock moves GitHub's too. */
+  now?: () => number;
 }
 
 export interface FakeGitHubOptions {
@@ -141,7 +143,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       const token = app.tokenFor?.(mintedTokens.length + 1) ?? `ghs_${randomBytes(18).toString('base64url')}`;
       tokens.add(token);
       mintedTokens.push(token);
-      const expiresAt = new Date(Date.now() + (app.tokenLifetimeMs ?? 3_600_000)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const expiresAt = new Date((app.now ?? Date.now)() + (app.tokenLifetimeMs ?? 3_600_000)).toISOString().replace(/\.\d{3}Z$/, 'Z');
       send(response, 201, { token, expires_at: expiresAt, permissions: { contents: 'write', pull_requests: 'write', issues: 'write' }, repository_selection: 'selected' });
       return;
     }
