@@ -171,6 +171,12 @@ describe('schemas reject bad input', () => {
     rejects(CreateProjectInputSchema, { ...base, schedule: { cron: '0 3 * * *' } });
     rejects(CreateProjectInputSchema, { ...base, allowedCommands: ['npm test; curl evil'] });
     rejects(CreateProjectInputSchema, { ...base, contextFiles: ['../secrets'] });
+    // No credential in a URL (it would be stored and written to disk); apiUrl only with a url.
+    rejects(CreateProjectInputSchema, { ...base, repo: { url: 'https://x-access-token:ghp_abc@github.com/acme/shop.git' } });
+    rejects(CreateProjectInputSchema, { ...base, repo: { path: '/r', apiUrl: 'https://ghe.test/api/v3' } });
+    rejects(CreateProjectInputSchema, { ...base, repo: { url: 'https://ghe.test/a/b.git', apiUrl: 'https://user:pw@ghe.test/api/v3' } });
+    expect(CreateProjectInputSchema.safeParse({ ...base, repo: { url: 'https://ghe.test/a/b.git', apiUrl: 'https://ghe.test/api/v3' } }).success).toBe(true);
+    expect(CreateProjectInputSchema.safeParse({ ...base, repo: { url: 'https://deploy@git.test/a/b.git' } }).success).toBe(true);
     rejects(CreateProjectInputSchema, { ...base, autonomyLevel: 6 });
     rejects(CreateProjectInputSchema, { ...base, maxParallelTasks: 0 });
     rejects(CreateProjectInputSchema, { ...base, name: 'x'.repeat(101) });

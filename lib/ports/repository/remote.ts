@@ -38,8 +38,8 @@ function parseHttpUrl(value: string, field: string): URL {
       `${field} ${value} uses plain http://, which would send the token unencrypted; use https:// (http:// is accepted for 127.0.0.1, localhost and [::1] only)`,
     );
   }
-  if (url.username || url.password) {
-    throw new UnsupportedRepositoryError(`${field} must not contain credentials; store the token as a secret (docs/workspace.md)`);
+  if (url.password) {
+    throw new UnsupportedRepositoryError(`${field} must not contain a password or token; store the token as a secret (docs/workspace.md)`);
   }
   return url;
 }
