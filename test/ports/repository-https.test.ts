@@ -2,7 +2,7 @@
 // auth on 127.0.0.1: mirror clone and fetch per goal, compare-and-swap pushes, wrong or missing
 // tokens, the access check, and no token on disk.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Project } from '../../lib/domain/project';
@@ -163,6 +163,35 @@ describe('HTTPS git repositories', () => {
     expect(server.git('acme', 'shop', 'rev-parse', `refs/heads/${GOAL.branch}`)).toBe(theirs);
     server.git('acme', 'shop', 'fsck', '--full');
     expect(filesContaining(root, TOKEN)).toEqual([]);
+  });
+
+  it("relies on the server's own compare-and-swap when the branch moves during the push, and reports a refused push", async () => {
+    const shop = project({ url, defaultBranch: 'main' });
+    const { repoDir } = await host.prepare(shop, GOAL);
+    const workspace = await GitWorkspace.open({ repoDir, root });
+    await workspace.createGoalBranch(GOAL.id, 'main');
+    const copy = await workspace.createTaskWorkingCopy(GOAL.id, 'task_1');
+    execFileSync('sh', ['-c', 'echo x > X.md'], { cwd: copy.dir });
+    await workspace.commitAll(copy, { message: 'X', author: cahootsIdentity('developer') });
+    const ours = (await workspace.mergeTask(GOAL.id, 'task_1')).sha;
+    const main = source.git('rev-parse', 'main');
+
+    // Someone creates the branch after we looked but before git on the server updates it.
+    const hooks = join(server.projectRoot, 'acme', 'shop.git', 'hooks');
+    const hook = join(hooks, 'pre-receive');
+    writeFileSync(hook, `#!/bin/sh\nenv -u GIT_QUARANTINE_PATH git update-ref refs/heads/${GOAL.branch} ${main}\n`, { mode: 0o755 });
+    const moved = await host.publishBranch(shop, GOAL).catch((error: unknown) => error);
+    expect(moved).toBeInstanceOf(RemoteBranchMovedError);
+    expect((moved as Error).message).toContain('created meanwhile');
+    expect(server.git('acme', 'shop', 'rev-parse', `refs/heads/${GOAL.branch}`)).toBe(main);
+    expect(ours).not.toBe(main);
+
+    // A server that refuses for its own reasons (branch protection, a hook) is quoted, not mistaken for a move.
+    server.git('acme', 'shop', 'update-ref', '-d', `refs/heads/${GOAL.branch}`);
+    writeFileSync(hook, '#!/bin/sh\necho "protected by policy" >&2\nexit 1\n', { mode: 0o755 });
+    const refused = await host.publishBranch(shop, GOAL).catch((error: unknown) => error);
+    expect(refused).not.toBeInstanceOf(RemoteBranchMovedError);
+    expect((refused as Error).message).toMatch(/refused the push of cahoots\/goal_.*pre-receive hook declined/);
   });
 
   it('fails clearly on a wrong or missing token, without showing it', async () => {
