@@ -1,4 +1,5 @@
-// Local Secrets: `CAHOOTS_SECRET_<NAME>` environment variables first, then an optional JSON file of
+// Local Secrets: `CAHOOTS_SECRET_<NAME>` environment variables first, then the variable other tools
+// already use for the same secret (GITHUB_TOKEN), then an optional JSON file of
 // `{ "<name>": "<value>" }` (kept out of git, e.g. .cahoots/secrets.json).
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
@@ -10,6 +11,11 @@ export const SECRET_ENV_PREFIX = 'CAHOOTS_SECRET_';
 export function secretEnvName(name: string): string {
   return SECRET_ENV_PREFIX + name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 }
+
+/** Secrets people usually have in their environment under another tool's name already. */
+export const WELL_KNOWN_SECRET_ENV: Readonly<Record<string, string>> = {
+  'github/token': 'GITHUB_TOKEN',
+};
 
 const SecretsFileSchema = z.record(z.string(), z.string());
 
@@ -43,6 +49,8 @@ export class LocalSecrets implements Secrets {
   async get(name: string): Promise<string | undefined> {
     const fromEnv = this.env[secretEnvName(name)];
     if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+    const wellKnown = Object.hasOwn(WELL_KNOWN_SECRET_ENV, name) ? this.env[WELL_KNOWN_SECRET_ENV[name]!] : undefined;
+    if (wellKnown !== undefined && wellKnown !== '') return wellKnown;
     if (!this.file) return undefined;
     this.fileSecrets ??= this.readFile(this.file);
     const secrets = await this.fileSecrets;

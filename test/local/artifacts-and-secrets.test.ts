@@ -55,6 +55,16 @@ describe('LocalSecrets', () => {
     expect(await secrets.get('toString')).toBeUndefined();
   });
 
+  it('takes github/token from GITHUB_TOKEN when CAHOOTS_SECRET_GITHUB_TOKEN is not set, before the file', async () => {
+    const file = join(dir, 'secrets.json');
+    await writeFile(file, JSON.stringify({ 'github/token': 'from-file' }));
+    expect(await new LocalSecrets({ env: { GITHUB_TOKEN: 'ghp_env' }, file }).get('github/token')).toBe('ghp_env');
+    expect(await new LocalSecrets({ env: { GITHUB_TOKEN: 'ghp_env', CAHOOTS_SECRET_GITHUB_TOKEN: 'own' }, file }).get('github/token')).toBe('own');
+    expect(await new LocalSecrets({ env: { GITHUB_TOKEN: '' }, file }).get('github/token')).toBe('from-file');
+    // Only the secret it stands for: another name never reads GITHUB_TOKEN.
+    expect(await new LocalSecrets({ env: { GITHUB_TOKEN: 'ghp_env' } }).get('git/token')).toBeUndefined();
+  });
+
   it('treats a missing file as empty and a malformed one as an error', async () => {
     expect(await new LocalSecrets({ env: {}, file: join(dir, 'nope.json') }).get('x')).toBeUndefined();
     const bad = join(dir, 'bad.json');
