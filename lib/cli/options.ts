@@ -86,6 +86,62 @@ export function parseApproveMode(value: string | undefined, interactive: boolean
   throw new UsageError(`--approve must be "auto" (approve every gate, stop at a budget gate) or "prompt" (ask here); got ${JSON.stringify(value)}`, '--approve');
 }
 
+export const DELIVER_FLAG_VALUES = { pr: 'pull-request', branch: 'branch' } as const;
+export type DeliverFlag = keyof typeof DELIVER_FLAG_VALUES;
+
+export function parseDeliver(value: string | undefined): DeliverFlag | undefined {
+  if (value === undefined) return undefined;
+  if (Object.hasOwn(DELIVER_FLAG_VALUES, value)) return value as DeliverFlag;
+  throw new UsageError(`--deliver must be "pr" (push the goal branch and open a pull request) or "branch" (push the branch only); got ${JSON.stringify(value)}`, '--deliver');
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * An https:// URL (plain http:// only for a loopback host, where nothing leaves the machine)
+ * without credentials in it; anything else is a usage error naming `source`.
+ */
+export function parseHttpsUrl(source: string, value: string, what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`${source}: ${JSON.stringify(value)} is not a URL; give ${what}`, source);
+  }
+  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname.toLowerCase())) {
+    throw new UsageError(`${source}: plain http:// would send the token unencrypted; use https:// (http:// is accepted for 127.0.0.1, localhost and [::1] only)`, source);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new UsageError(`${source}: ${url.protocol.replace(':', '')}:// is not supported; give ${what}`, source);
+  }
+  if (url.username || url.password) {
+    throw new UsageError(`${source}: the URL must not contain credentials; put the token in GITHUB_TOKEN (GitHub) or CAHOOTS_SECRET_GIT_TOKEN (other git hosts)`, source);
+  }
+  return url;
+}
+
+/** Whether `--repo` names a remote (a URL or `user@host:path`) rather than a directory. */
+export function looksLikeRemote(value: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:/.test(value);
+}
+
+/**
+ * The GitHub REST API base for a repository URL: `--github-api-url` always; `GITHUB_API_URL`
+ * only when it belongs to the repository's host (github.com ↔ api.github.com, or the same
+ * Enterprise Server), since CI systems set it whatever repository a job works on.
+ */
+export function resolveGitHubApiUrl(repoUrl: URL, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (flag !== undefined) return parseHttpsUrl('--github-api-url', flag, 'the REST API base URL, e.g. https://github.example.com/api/v3').href.replace(/\/+$/, '');
+  const fromEnv = env.GITHUB_API_URL?.trim();
+  if (!fromEnv) return undefined;
+  const api = parseHttpsUrl('GITHUB_API_URL', fromEnv, 'the REST API base URL, e.g. https://github.example.com/api/v3');
+  const apiHost = api.hostname.toLowerCase().replace(/^api\./, '');
+  const repoHost = repoUrl.hostname.toLowerCase().replace(/^www\./, '');
+  if (apiHost !== repoHost) return undefined;
+  // github.com needs no setting: it is the default.
+  return apiHost === 'github.com' ? undefined : api.href.replace(/\/+$/, '');
+}
+
 export function parsePort(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);

@@ -1,10 +1,13 @@
 // Checks made before a goal starts, so bad input costs nothing and writes nothing: the repository
-// is a git repository with a checked-out branch, every replay script reads and parses, every
-// OpenAI-compatible server answers at all, and Bedrock has a region and credentials.
+// is a git repository with a checked-out branch (or a remote that answers with the configured
+// token and has a default branch), every replay script reads and parses, every OpenAI-compatible
+// server answers at all, and Bedrock has a region and credentials.
 import { existsSync, promises as fsp, statSync } from 'node:fs';
 import fs from 'node:fs';
 import { resolve } from 'node:path';
-import git from 'isomorphic-git';
+import git, { Errors } from 'isomorphic-git';
+import http from 'isomorphic-git/http/node';
+import type { Secrets } from '../ports/index';
 import { z } from 'zod';
 import { ReplayScriptSchema } from '../models/providers/replay';
 import type { ParsedModelSpec } from '../models/spec';
@@ -40,6 +43,73 @@ export async function checkRepository(path: string | undefined, cwd = process.cw
     throw new UsageError(`--repo: ${dir} has no commits on ${branch} yet; commit your code first (git add -A && git commit -m "Initial commit")`, '--repo');
   }
   return { dir, branch, head };
+}
+
+/** A repository on a git host: the pipeline clones it into the workspace and pushes the goal branch back. */
+export interface RemoteRepoInfo {
+  url: string;
+  /** The GitHub REST API base when the host is a GitHub Enterprise Server (github.com needs none). */
+  apiUrl?: string;
+  /** Whether pull requests can be opened: github.com, or any host with an API base URL. */
+  github: boolean;
+  /** The remote's default branch (its HEAD): the base of the goal branch and of the pull request. */
+  branch: string;
+  head: string;
+}
+
+/** The secret (and user name) git sends to a host: GitHub takes a token as the password of `x-access-token`. */
+export interface GitCredentialNames {
+  token: string;
+  username?: string;
+  defaultUsername: string;
+}
+
+/**
+ * Asks the remote for its refs (what `git ls-remote` does) with the token the pipeline will use,
+ * so a wrong URL or token is a usage error now, and finds its default branch.
+ */
+export async function checkRemoteRepository(
+  remote: { url: string; apiUrl?: string; github: boolean },
+  credentials: { secrets: Secrets; names: GitCredentialNames },
+): Promise<RemoteRepoInfo> {
+  const tokenName = credentials.names.token;
+  const hint = remote.github ? 'set GITHUB_TOKEN to a token that may read and push to it' : `set CAHOOTS_SECRET_${tokenName.toUpperCase().replace(/[^A-Z0-9]/g, '_')} to a token that may read and push to it`;
+  let info: Awaited<ReturnType<typeof git.getRemoteInfo>>;
+  try {
+    info = await git.getRemoteInfo({
+      http,
+      url: remote.url,
+      onAuth: async () => {
+        const password = await credentials.secrets.get(tokenName);
+        if (!password) return { cancel: true };
+        const username = (credentials.names.username && (await credentials.secrets.get(credentials.names.username))) || credentials.names.defaultUsername;
+        return { username, password };
+      },
+      onAuthFailure: () => ({ cancel: true }),
+    });
+  } catch (error) {
+    throw new UsageError(`--repo: ${remote.url} ${describeRemoteFailure(error, hint)}`, '--repo');
+  }
+  const target = typeof info.HEAD === 'string' ? info.HEAD : undefined;
+  const branch = target?.startsWith('refs/heads/') ? target.slice('refs/heads/'.length) : undefined;
+  const heads = (info.refs as { heads?: Record<string, string> } | undefined)?.heads ?? {};
+  if (!branch || !heads[branch]) {
+    throw new UsageError(`--repo: ${remote.url} has no default branch yet; push a first commit to it`, '--repo');
+  }
+  return { ...remote, branch, head: heads[branch] };
+}
+
+function describeRemoteFailure(error: unknown, hint: string): string {
+  if (error instanceof Errors.HttpError) {
+    const status = error.data.statusCode;
+    if (status === 401 || status === 403) return `refused the credentials (HTTP ${status}); ${hint}`;
+    if (status === 404) return `was not found (HTTP 404): check the URL, or ${hint}`;
+    return `answered HTTP ${status}; check the URL`;
+  }
+  if (error instanceof Errors.UserCanceledError) return `asks for credentials and none were accepted; ${hint}`;
+  if (error instanceof Errors.SmartHttpError || error instanceof Errors.ParseError) return 'did not answer as a git server; check the URL';
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return `could not be reached (${code ?? (error instanceof Error ? error.message : String(error))}); check the URL and your network`;
 }
 
 /** How long an OpenAI-compatible server may take to answer the probe. */

@@ -26,8 +26,8 @@ export function buildProgram(run: (action: () => Promise<ExitCode>) => Promise<v
 
   program
     .command('run')
-    .description('Run one goal end to end on a local git repository with the local runtime')
-    .option('--repo <path>', 'the git repository to work on (the checked-out branch is the base)')
+    .description('Run one goal end to end on a git repository (local, or cloned from a URL) with the local runtime')
+    .option('--repo <path|url>', 'a local git repository (the checked-out branch is the base) or an https:// URL to clone (its default branch is the base; token from GITHUB_TOKEN)')
     .option('--goal <text>', 'what the team should do; the first line becomes the title')
     .option('--description <text>', 'more detail for the planner')
     .option('--model <spec>', 'model spec, repeatable or comma-separated, cheapest first (default: CAHOOTS_MODEL)', collect)
@@ -36,6 +36,8 @@ export function buildProgram(run: (action: () => Promise<ExitCode>) => Promise<v
     .option('--parallel <n>', 'tasks worked at the same time')
     .addOption(new Option('--approve <mode>', 'answer approval gates: auto or prompt (default: prompt on a terminal, else auto)'))
     .option('--allow <command>', 'a command prefix agents may run besides the defaults, e.g. "node --test" (repeatable)', collect)
+    .option('--deliver <pr|branch>', 'with a URL: pr pushes the goal branch and opens a pull request (default on GitHub), branch pushes the branch only')
+    .option('--github-api-url <url>', 'GitHub Enterprise Server REST API base, e.g. https://github.example.com/api/v3 (default: GITHUB_API_URL when it is on the repository host)')
     .option('--data-dir <dir>', 'keep state in this directory (default: in memory, gone when the run ends)')
     .option('--json', 'print one JSON document at the end on stdout; progress goes to stderr')
     .option('--verbose', 'also show every model call')

@@ -138,7 +138,10 @@ export class GoalProgress {
       case 'Goal.Blocked':
         return [`⊘ Goal blocked: ${oneLine(str(d.cause) ?? str(d.reason))}`];
       case 'Delivery.Created':
-        return [`Delivered on branch ${str(d.branch) ?? '?'} · ${num(d.commits)} commit(s) · ${Array.isArray(d.filesChanged) ? d.filesChanged.length : 0} file(s)`];
+        return [
+          `Delivered on branch ${str(d.branch) ?? '?'} · ${num(d.commits)} commit(s) · ${typeof d.filesChangedCount === 'number' ? d.filesChangedCount : Array.isArray(d.filesChanged) ? d.filesChanged.length : 0} file(s)` +
+            (str(d.url) ? ` · pull request #${num(d.number)} ${d.pullRequestCreated === false ? 'updated' : 'opened'}: ${str(d.url)}` : ''),
+        ];
       case 'Lesson.Learned':
         return [`Learned ${num(d.count)} lesson(s) for later goals`];
       case 'Goal.Completed':

@@ -1,13 +1,15 @@
-// `cahoots run`: one goal end to end on a local git repository with the local runtime — the real
-// state machine, store, queues, workers and git; only the model is whatever --model names. The
+// `cahoots run`: one goal end to end on a local git repository, or on a remote one it clones into
+// the workspace and delivers to (a pushed branch, a pull request on GitHub), with the local
+// runtime — the real state machine, store, queues, workers and git; only the model is whatever
+// --model names. The
 // person watches the goal's event log, answers approval gates, and gets a summary (or one JSON
 // document) at the end. Exit 0 when the goal succeeded, 1 when it did not, 2 on bad input.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BranchNameSchema } from '../domain/common';
-import { AllowedCommandSchema, DEFAULT_ALLOWED_COMMANDS } from '../domain/project';
+import { AllowedCommandSchema, DEFAULT_ALLOWED_COMMANDS, DEFAULT_DELIVERY_MODE, type DeliveryMode } from '../domain/project';
 import { isTerminal } from '../domain/status';
 import type { ParsedModelSpec } from '../models/spec';
 import type { LocalRuntime } from '../local/runtime';
@@ -18,9 +20,23 @@ import { lockDataDir, readDevServerInfo, resolveDataDir, type DataDirLock } from
 import { ApiRequestError, EXIT, UsageError, type ExitCode } from './errors';
 import { EventFollower, sleep } from './follow';
 import { Output } from './output';
-import { checkModels, checkRepository, type RepoInfo } from './preflight';
+import { checkModels, checkRemoteRepository, checkRepository, type RemoteRepoInfo, type RepoInfo } from './preflight';
 import { GoalProgress } from './progress';
-import { parseApproveMode, parseAutonomy, parseBudget, parseModels, parsePositiveInteger, readRuntimeSettings, type ApproveMode } from './options';
+import {
+  DELIVER_FLAG_VALUES,
+  looksLikeRemote,
+  parseApproveMode,
+  parseAutonomy,
+  parseBudget,
+  parseDeliver,
+  parseHttpsUrl,
+  parseModels,
+  parsePositiveInteger,
+  readRuntimeSettings,
+  resolveGitHubApiUrl,
+  type ApproveMode,
+  type DeliverFlag,
+} from './options';
 import { renderSummary, summarizeRun, type RunSummary } from './summary';
 
 export interface RunFlags {
@@ -33,6 +49,8 @@ export interface RunFlags {
   parallel?: string;
   approve?: string;
   allow?: string[];
+  deliver?: string;
+  githubApiUrl?: string;
   dataDir?: string;
   json?: boolean;
   verbose?: boolean;
@@ -56,7 +74,8 @@ interface RunPlan {
   parallel?: number;
   approve: ApproveMode;
   allowedCommands: string[];
-  repo: RepoInfo;
+  repo: RepoInfo | RemoteRepoInfo;
+  delivery: DeliveryMode;
   dataDir?: string;
   config: RuntimeConfig;
 }
@@ -72,11 +91,14 @@ export async function checkRunFlags(flags: RunFlags, interactive: boolean): Prom
     const ok = AllowedCommandSchema.safeParse(command);
     if (!ok.success) throw new UsageError(`--allow ${JSON.stringify(command)}: ${ok.error.issues[0]?.message ?? 'not a valid command prefix'}; give a plain command prefix such as --allow "node --test"`, '--allow');
   }
+  const deliver = parseDeliver(flags.deliver);
   const goalText = (flags.goal ?? '').trim();
-  const repo = await checkRepository(flags.repo);
+  const repo = flags.repo !== undefined && looksLikeRemote(flags.repo.trim()) ? await checkRemote(flags.repo.trim(), flags) : await checkLocal(flags);
   if (!BranchNameSchema.safeParse(repo.branch).success) {
-    throw new UsageError(`--repo: the checked-out branch ${JSON.stringify(repo.branch)} is not a branch name Cahoots can work from (letters, digits, . _ / - only); switch to another branch`, '--repo');
+    const which = 'url' in repo ? `default branch of ${repo.url}` : 'checked-out branch';
+    throw new UsageError(`--repo: the ${which} ${JSON.stringify(repo.branch)} is not a branch name Cahoots can work from (letters, digits, . _ / - only)`, '--repo');
   }
+  const delivery = deliveryMode(repo, deliver);
   if (goalText === '') throw new UsageError('--goal is required: say what the team should do, e.g. --goal "Add a remove(id) function with tests"', '--goal');
   const models = parseModels(flags.model);
   const config = await readRuntimeSettings();
@@ -93,9 +115,42 @@ export async function checkRunFlags(flags: RunFlags, interactive: boolean): Prom
     approve,
     allowedCommands,
     repo,
+    delivery,
     ...(flags.dataDir !== undefined ? { dataDir: resolveDataDir(flags.dataDir) } : {}),
     config,
   };
+}
+
+async function checkLocal(flags: RunFlags): Promise<RepoInfo> {
+  if (flags.githubApiUrl !== undefined) {
+    throw new UsageError('--github-api-url applies to a repository on GitHub Enterprise Server; with a local --repo there is no host to talk to', '--github-api-url');
+  }
+  return checkRepository(flags.repo);
+}
+
+async function checkRemote(value: string, flags: RunFlags): Promise<RemoteRepoInfo> {
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) {
+    throw new UsageError(`--repo: ${value} is an ssh address; give the repository's https:// URL (the token goes in GITHUB_TOKEN) or a local path`, '--repo');
+  }
+  const url = parseHttpsUrl('--repo', value, "the repository's https:// URL or a local path");
+  const apiUrl = resolveGitHubApiUrl(url, flags.githubApiUrl);
+  const github = apiUrl !== undefined || ['github.com', 'www.github.com'].includes(url.hostname.toLowerCase());
+  const [{ LocalSecrets }, { REPOSITORY_SECRETS, DEFAULT_GIT_USERNAME }] = await Promise.all([import('../local/secrets'), import('../ports/repository/index')]);
+  const names = github
+    ? { token: REPOSITORY_SECRETS.githubToken, defaultUsername: 'x-access-token' }
+    : { token: REPOSITORY_SECRETS.gitToken, username: REPOSITORY_SECRETS.gitUsername, defaultUsername: DEFAULT_GIT_USERNAME };
+  return checkRemoteRepository({ url: url.href, ...(apiUrl ? { apiUrl } : {}), github }, { secrets: new LocalSecrets(), names });
+}
+
+/** What Deliver does: a pull request where the host can open one, unless --deliver says otherwise. */
+function deliveryMode(repo: RepoInfo | RemoteRepoInfo, deliver: DeliverFlag | undefined): DeliveryMode {
+  const canOpenPullRequests = 'url' in repo && repo.github;
+  if (deliver === 'pr' && !canOpenPullRequests) {
+    const why = 'url' in repo ? `${repo.url} is not on GitHub (pass --github-api-url for a GitHub Enterprise Server)` : 'a local --repo has no host to open one on; the result stays on a branch there';
+    throw new UsageError(`--deliver pr: no pull request can be opened: ${why}; use --deliver branch`, '--deliver');
+  }
+  if (deliver) return DELIVER_FLAG_VALUES[deliver];
+  return canOpenPullRequests ? 'pull-request' : 'branch';
 }
 
 export async function runGoalCommand(flags: RunFlags, io: RunIo = {}): Promise<ExitCode> {
@@ -111,15 +166,18 @@ export async function runGoalCommand(flags: RunFlags, io: RunIo = {}): Promise<E
     }
     lock = lockDataDir(plan.dataDir, 'cahoots run');
   }
-  // Working copies are scratch: the result lives on the goal branch in the repository itself.
-  const ownWorkspace = plan.config.workspaceRoot ? undefined : mkdtempSync(`${tmpdir()}/cahoots-run-`);
+  // Working copies are scratch: the result lives on the goal branch in the repository itself, or
+  // on the remote it was pushed to. A remote's mirror is kept in the data directory, to be fetched
+  // rather than cloned again next time.
+  const keptWorkspace = plan.config.workspaceRoot ?? ('url' in plan.repo && plan.dataDir ? join(plan.dataDir, 'workspaces') : undefined);
+  const ownWorkspace = keptWorkspace ? undefined : mkdtempSync(`${tmpdir()}/cahoots-run-`);
   let local: LocalRuntime | undefined;
   try {
     const { startLocalRuntime } = await import('../local/runtime');
     const { queueUrls: _fromEnv, ...config } = plan.config;
     local = await startLocalRuntime({
       ...(plan.dataDir ? { dataDir: plan.dataDir } : {}),
-      config: { ...config, defaultModels: plan.models.map((m) => m.spec), ...(ownWorkspace ? { workspaceRoot: ownWorkspace } : {}) },
+      config: { ...config, defaultModels: plan.models.map((m) => m.spec), ...((keptWorkspace ?? ownWorkspace) ? { workspaceRoot: keptWorkspace ?? ownWorkspace } : {}) },
     });
     return await driveGoal(local, plan, flags, io, output);
   } finally {
@@ -145,7 +203,7 @@ async function driveGoal(local: LocalRuntime, plan: RunPlan, flags: RunFlags, io
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    output.info(`cahoots run · ${plan.repo.dir} (from ${plan.repo.branch} at ${plan.repo.head.slice(0, 7)})`);
+    output.info(`cahoots run · ${repoName(plan.repo)} (from ${plan.repo.branch} at ${plan.repo.head.slice(0, 7)}) · delivers ${plan.delivery === 'pull-request' ? 'a pull request' : 'a branch'}`);
     output.info(`models ${plan.models.map((m) => m.spec).join(' → ')} · approvals ${plan.approve}${plan.dataDir ? ` · data ${plan.dataDir}` : ''}`);
     const project = await findOrCreateProject(client, plan);
     const goal = await client.createGoal(project.id, {
@@ -198,14 +256,18 @@ async function driveGoal(local: LocalRuntime, plan: RunPlan, flags: RunFlags, io
       progress.handle(await follower.next());
       detail = await client.getGoal(goal.id);
     }
-    const summary = summarizeRun({ detail, events: follower.seen, repo: plan.repo.dir });
-    report(output, summary, plan.repo.branch, flags.json ?? false);
+    const summary = summarizeRun({ detail, events: follower.seen, repo: repoName(plan.repo) });
+    report(output, summary, plan.repo, flags.json ?? false);
     return summary.status === 'SUCCEEDED' ? EXIT.ok : EXIT.failed;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     approver?.close?.();
   }
+}
+
+function repoName(repo: RepoInfo | RemoteRepoInfo): string {
+  return 'url' in repo ? repo.url : repo.dir;
 }
 
 function localPrincipal(): string {
@@ -220,20 +282,23 @@ async function findOrCreateProject(client: CahootsApiClient, plan: RunPlan) {
   const settings = {
     ...(plan.parallel !== undefined ? { maxParallelTasks: plan.parallel } : {}),
     allowedCommands: plan.allowedCommands,
+    delivery: plan.delivery,
   };
+  const { repo } = plan;
   if (plan.dataDir) {
-    const existing = (await client.listProjects()).find((p) => p.repo.path === plan.repo.dir);
+    const existing = (await client.listProjects()).find((p) => ('url' in repo ? p.repo.url === repo.url && p.repo.apiUrl === repo.apiUrl : p.repo.path === repo.dir));
     if (existing) {
       const patch: Record<string, unknown> = {};
-      if (existing.repo.defaultBranch !== plan.repo.branch) patch.defaultBranch = plan.repo.branch;
+      if (existing.repo.defaultBranch !== repo.branch) patch.defaultBranch = repo.branch;
+      if ((existing.delivery ?? DEFAULT_DELIVERY_MODE) !== plan.delivery) patch.delivery = plan.delivery;
       if (settings.maxParallelTasks !== undefined && existing.maxParallelTasks !== settings.maxParallelTasks) patch.maxParallelTasks = settings.maxParallelTasks;
       if (JSON.stringify(existing.allowedCommands) !== JSON.stringify(settings.allowedCommands)) patch.allowedCommands = settings.allowedCommands;
       return Object.keys(patch).length > 0 ? client.updateProject(existing.id, patch) : existing;
     }
   }
   return client.createProject({
-    name: basename(plan.repo.dir).slice(0, 100) || 'project',
-    repo: { path: plan.repo.dir, defaultBranch: plan.repo.branch },
+    name: ('url' in repo ? basename(new URL(repo.url).pathname).replace(/\.git$/, '') : basename(repo.dir)).slice(0, 100) || 'project',
+    repo: 'url' in repo ? { url: repo.url, defaultBranch: repo.branch, ...(repo.apiUrl ? { apiUrl: repo.apiUrl } : {}) } : { path: repo.dir, defaultBranch: repo.branch },
     ...settings,
   });
 }
@@ -254,13 +319,20 @@ async function answerGate(client: CahootsApiClient, approver: Approver, output: 
   }
 }
 
-function report(output: Output, summary: RunSummary, base: string, json: boolean): void {
+function report(output: Output, summary: RunSummary, repo: RepoInfo | RemoteRepoInfo, json: boolean): void {
   for (const line of renderSummary(summary)) output.info(line);
-  if (summary.repo && summary.status === 'SUCCEEDED') {
+  if (summary.status === 'SUCCEEDED') {
     output.info('');
-    output.info(`Result on branch ${summary.branch} in ${summary.repo}:`);
-    output.info(`  git -C ${shellQuote(summary.repo)} log --oneline ${base}..${summary.branch}`);
-    output.info(`  git -C ${shellQuote(summary.repo)} diff ${base}...${summary.branch}`);
+    if (summary.delivery?.url) {
+      output.info(`Pull request #${summary.delivery.number ?? '?'}: ${summary.delivery.url}`);
+    } else if ('url' in repo) {
+      output.info(`Result on branch ${summary.branch}, pushed to ${repo.url}`);
+    } else {
+      const base = repo.branch;
+      output.info(`Result on branch ${summary.branch} in ${repo.dir}:`);
+      output.info(`  git -C ${shellQuote(repo.dir)} log --oneline ${base}..${summary.branch}`);
+      output.info(`  git -C ${shellQuote(repo.dir)} diff ${base}...${summary.branch}`);
+    }
   }
   if (json) output.json(summary);
 }

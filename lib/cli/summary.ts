@@ -33,8 +33,10 @@ export interface RunSummary {
   title: string;
   status: string;
   branch: string;
-  /** The repository that holds the branch. */
+  /** The repository that holds the branch: a directory, or the URL it was pushed to. */
   repo: string | null;
+  /** Where the work went: the branch, and the pull request when one was opened; null until delivered. */
+  delivery: { kind: string; branch: string; url: string | null; number: number | null } | null;
   failureCause: { code: string; message: string } | null;
   tasks: TaskSummary[];
   cost: CostLine & { byModel: Record<string, CostLine>; byRole: Record<string, CostLine> };
@@ -108,6 +110,7 @@ export function summarizeRun(input: { detail: GoalDetail; events: readonly Event
     status: goal.status,
     branch: goal.branch,
     repo: input.repo ?? null,
+    delivery: goal.delivery ? { kind: goal.delivery.kind, branch: goal.delivery.branch, url: goal.delivery.url ?? null, number: goal.delivery.number ?? null } : null,
     failureCause: goal.failureCause ? { code: goal.failureCause.code, message: goal.failureCause.message } : null,
     tasks,
     cost: { ...total, byModel, byRole },

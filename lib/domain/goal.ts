@@ -1,7 +1,7 @@
 // A goal: one piece of work the team was given or found, from intake to delivery, with its
 // approval state and the cost it has run up. Also the API input that creates one.
 import { z } from 'zod';
-import { BranchNameSchema, FailureCauseSchema, IsoTimestampSchema, LIMITS, TitleSchema, UsdSchema, VersionSchema } from './common';
+import { BranchNameSchema, CommitShaSchema, FailureCauseSchema, IsoTimestampSchema, LIMITS, TitleSchema, UsdSchema, VersionSchema } from './common';
 import { GoalIdSchema, ProjectIdSchema } from './ids';
 import { RiskSchema } from './plan';
 import { AutonomyLevelSchema, PrioritySchema } from './settings';
@@ -40,6 +40,22 @@ export const LabelSchema = z
   .max(LIMITS.label)
   .regex(/^[A-Za-z0-9][A-Za-z0-9 ._:/-]*$/, { message: 'label may contain letters, digits, space . _ : / -' });
 
+export const DELIVERY_KINDS = ['branch', 'pull-request'] as const;
+
+/** Where a goal's work went: the published branch, and the pull request when one was opened. */
+export const GoalDeliverySchema = z.object({
+  kind: z.enum(DELIVERY_KINDS),
+  branch: BranchNameSchema,
+  /** The commit the branch was published at. */
+  sha: CommitShaSchema,
+  /** Commits on the branch that the default branch lacks. */
+  commits: z.number().int().min(0),
+  url: z.url().max(2048).optional(),
+  number: z.number().int().min(1).optional(),
+  deliveredAt: IsoTimestampSchema,
+});
+export type GoalDelivery = z.infer<typeof GoalDeliverySchema>;
+
 export const GoalSchema = z.object({
   id: GoalIdSchema,
   projectId: ProjectIdSchema,
@@ -61,6 +77,8 @@ export const GoalSchema = z.object({
   costUsd: z.number().nonnegative(),
   reworkRounds: z.number().int().min(0).max(100),
   failureCause: FailureCauseSchema.optional(),
+  /** Set by Deliver; a later delivery of the same goal (rework) replaces it. */
+  delivery: GoalDeliverySchema.optional(),
   approval: ApprovalSchema,
   /** The pipeline execution (Step Functions ARN or local execution id) running this goal. */
   executionId: z.string().min(1).max(2048).optional(),

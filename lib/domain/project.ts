@@ -79,6 +79,15 @@ export const AllowedCommandSchema = z
   .max(200)
   .regex(/^[^;&|`$<>\\\n\r]+$/, { message: 'allowed command must not contain shell metacharacters' });
 
+/**
+ * What Deliver does with a finished goal branch: `pull-request` publishes it and opens (or
+ * updates) a pull request where the host can (GitHub), `branch` publishes the branch only.
+ */
+export const DELIVERY_MODES = ['pull-request', 'branch'] as const;
+export const DeliveryModeSchema = z.enum(DELIVERY_MODES);
+export type DeliveryMode = z.infer<typeof DeliveryModeSchema>;
+export const DEFAULT_DELIVERY_MODE: DeliveryMode = 'pull-request';
+
 export const DEFAULT_TEAM = { planner: 1, developer: 2, ux: 0, qa: 1, reviewer: 1 } as const;
 export const DEFAULT_ALLOWED_COMMANDS = ['npm test', 'npm run lint', 'npm run build', 'npx tsc --noEmit'] as const;
 export const DEFAULT_CONTEXT_FILES = ['AGENTS.md', 'CLAUDE.md', 'CAHOOTS.md'] as const;
@@ -97,12 +106,15 @@ const settingsShape = {
   maxParallelTasks: z.number().int().min(1).max(32),
   maxReworkRounds: z.number().int().min(0).max(10),
   contextFiles: z.array(RepoRelativePathSchema.max(200)).max(10),
+  delivery: DeliveryModeSchema,
 };
 
 export const ProjectSchema = z.object({
   id: ProjectIdSchema,
   repo: RepoSchema,
   ...settingsShape,
+  /** Absent on projects stored before it existed: DEFAULT_DELIVERY_MODE. */
+  delivery: DeliveryModeSchema.optional(),
   createdAt: IsoTimestampSchema,
   updatedAt: IsoTimestampSchema,
   version: VersionSchema,
@@ -132,6 +144,7 @@ export const CreateProjectInputSchema = z.object({
   maxParallelTasks: settingsShape.maxParallelTasks.default(3),
   maxReworkRounds: settingsShape.maxReworkRounds.default(2),
   contextFiles: settingsShape.contextFiles.default([...DEFAULT_CONTEXT_FILES]),
+  delivery: settingsShape.delivery.default(DEFAULT_DELIVERY_MODE),
 });
 export type CreateProjectInput = z.input<typeof CreateProjectInputSchema>;
 export type CreateProjectRequest = z.output<typeof CreateProjectInputSchema>;

@@ -80,7 +80,7 @@ async function recoverGoal(local: Pick<LocalRuntime, 'runtime' | 'store'>, proje
     }));
   }
 
-  const unresumable = await whyNotResumable(local, project);
+  const unresumable = await whyNotResumable(local, project, goal);
   if (unresumable) return { ...base, action: 'failed', requeuedTasks, cause: await fail(local, goal, unresumable) };
 
   await recordGoalEvent(runtime, {
@@ -119,9 +119,9 @@ async function requeueRunningTasks(local: Pick<LocalRuntime, 'store'>, goalId: s
   return requeued;
 }
 
-async function whyNotResumable(local: Pick<LocalRuntime, 'runtime'>, project: Project): Promise<string | undefined> {
+async function whyNotResumable(local: Pick<LocalRuntime, 'runtime'>, project: Project, goal: Goal): Promise<string | undefined> {
   try {
-    const workspace = await openProjectWorkspace(local.runtime, project);
+    const workspace = await openProjectWorkspace(local.runtime, project, goal);
     await workspace.resolve(project.repo.defaultBranch);
     return undefined;
   } catch (error) {

@@ -142,7 +142,7 @@ interface ClaimedWork {
 async function runClaimedTask(runtime: Runtime, work: ClaimedWork): Promise<WorkOutcome> {
   const { store, ports, config } = runtime;
   const { message, goal, project, task, runId, options } = work;
-  const workspace = await openProjectWorkspace(runtime, project);
+  const workspace = await openProjectWorkspace(runtime, project, goal);
   await workspace.createGoalBranch(goal.id, project.repo.defaultBranch);
   const copy = await workingCopyFor(workspace, task, work.resumed);
 
@@ -463,7 +463,7 @@ async function answer(call: () => Promise<void>): Promise<void> {
 
 /** Errors a redelivery cannot fix: bad configuration, a repository that is not there. */
 function isPermanent(error: unknown): boolean {
-  return error instanceof WorkspaceError || error instanceof NoModelConfiguredError || error instanceof CheckpointMissingError || (error instanceof Error && ['InvalidModelSpecError', 'Pipeline.RemoteRepositoryNotSupported', 'ZodError'].includes(error.name));
+  return error instanceof WorkspaceError || error instanceof NoModelConfiguredError || error instanceof CheckpointMissingError || (error instanceof Error && ['InvalidModelSpecError', 'Repository.NotSupported', 'ZodError'].includes(error.name));
 }
 
 async function recordModelEvent(runtime: Runtime, goal: Goal, task: Task, event: ModelGatewayEvent): Promise<void> {

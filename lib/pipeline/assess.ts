@@ -38,8 +38,7 @@ export async function assessGoal(runtime: Runtime, input: GoalStepInput): Promis
 async function removeTaskBranches(runtime: Runtime, goal: Goal): Promise<void> {
   try {
     const project = await runtime.store.projects.get(goal.projectId);
-    if (!project.repo.path) return;
-    const workspace = await openProjectWorkspace(runtime, project);
+    const workspace = await openProjectWorkspace(runtime, project, goal);
     await workspace.removeGoalWorkingCopies(goal.id, { deleteTaskBranches: true });
   } catch (error) {
     logger.warn('could not remove the task branches of a finished goal', { goalId: goal.id, error: error as Error });

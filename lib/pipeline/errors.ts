@@ -25,10 +25,3 @@ export class QueueNotConfiguredError extends Error {
 export class InvalidStepInputError extends Error {
   override readonly name = 'Pipeline.InvalidInput';
 }
-
-export class RemoteRepositoryNotSupportedError extends Error {
-  override readonly name = 'Pipeline.RemoteRepositoryNotSupported';
-  constructor(url: string) {
-    super(`the repository ${url} is remote; working on remote repositories needs the git hosting adapter, which is not configured`);
-  }
-}

@@ -8,7 +8,7 @@ import type { Runtime } from '../runtime';
 import type { Store } from '../store/index';
 import { GoalNotRunnableError, GoalProjectMismatchError } from './errors';
 import { recordGoalEvent } from './events';
-import type { EndGoalInput, GoalStepInput, RequestApprovalInput, StartGoalInput, TaskRef } from './inputs';
+import { caughtErrorMessage, type EndGoalInput, type GoalStepInput, type RequestApprovalInput, type StartGoalInput, type TaskRef } from './inputs';
 import { effectiveAutonomy, goalBudgetUsd, planApprovalRequired } from './policy';
 import { learnFromGoal } from './assess';
 import { taskRef } from './tasks';
@@ -111,7 +111,7 @@ export async function requestApproval(runtime: Runtime, input: RequestApprovalIn
 export async function endGoal(runtime: Runtime, input: EndGoalInput): Promise<void> {
   const goal = await runtime.store.goals.get(input.goalId);
   if (!isTerminal(goal.status)) {
-    const cause = { code: input.error?.Error ?? input.outcome, message: (input.error?.Cause ?? describeOutcome(input)).slice(0, 2_000) };
+    const cause = { code: input.error?.Error ?? input.outcome, message: ((input.error && caughtErrorMessage(input.error)) ?? describeOutcome(input)).slice(0, 2_000) };
     const approval = input.outcome === 'CANCELLED' && goal.approval.state === 'pending'
       ? { ...goal.approval, state: input.error?.Error === 'States.Timeout' ? ('timed-out' as const) : ('rejected' as const), taskToken: undefined }
       : goal.approval;

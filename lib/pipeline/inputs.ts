@@ -15,6 +15,23 @@ export type StartGoalInput = z.infer<typeof StartGoalInputSchema>;
 export const CaughtErrorSchema = z.object({ Error: z.string().max(256), Cause: z.string().max(32_768).optional() });
 export type CaughtError = z.infer<typeof CaughtErrorSchema>;
 
+const LambdaErrorCauseSchema = z.object({ errorMessage: z.string() });
+
+/**
+ * The words of a caught error. A failed Lambda task's Cause is the JSON Lambda reports
+ * (`{"errorType","errorMessage","trace"}`); a person wants its message, not the stack.
+ */
+export function caughtErrorMessage(error: CaughtError): string | undefined {
+  if (error.Cause === undefined) return undefined;
+  try {
+    const parsed = LambdaErrorCauseSchema.safeParse(JSON.parse(error.Cause));
+    if (parsed.success) return parsed.data.errorMessage;
+  } catch {
+    // Not JSON: a Cause written by a person or by Step Functions itself.
+  }
+  return error.Cause;
+}
+
 export const RecordTaskFailureInputSchema = z.object({ goalId: GoalIdSchema, taskId: TaskIdSchema, error: CaughtErrorSchema });
 export type RecordTaskFailureInput = z.infer<typeof RecordTaskFailureInputSchema>;
 
