@@ -7,7 +7,7 @@ import type { Goal, GoalDelivery } from '../domain/goal';
 import { DEFAULT_DELIVERY_MODE, type Project } from '../domain/project';
 import type { Task } from '../domain/task';
 import type { Runtime } from '../runtime';
-import type { CommitInfo, FileChange } from '../workspace/index';
+import { RefNotFoundError, taskBranchName, type CommitInfo, type FileChange, type GitWorkspace } from '../workspace/index';
 import { recordGoalEvent } from './events';
 import { ensureGoalRunning } from './goals';
 import type { GoalStepInput } from './inputs';
@@ -37,6 +37,8 @@ export async function deliverGoal(runtime: Runtime, input: GoalStepInput): Promi
   await workspace.createGoalBranch(goal.id, base);
   const tasks = await runtime.store.tasks.listAll(goal.id);
   for (const task of tasks.filter((t) => isWorkTask(t) && t.status === 'SUCCEEDED' && t.outputs?.branch)) {
+    // A goal delivered before had its task branches merged and removed when it succeeded.
+    if (!(await hasBranch(workspace, taskBranchName(goal.id, branchTaskIdOf(task))))) continue;
     await workspace.mergeTask(goal.id, branchTaskIdOf(task), { message: `Merge ${task.title}` });
   }
   const commits = await workspace.listCommits(goal.branch, { notIn: base, limit: 1_000 });
@@ -75,6 +77,16 @@ export async function deliverGoal(runtime: Runtime, input: GoalStepInput): Promi
     idempotencyKey: `delivered:${published.sha}`,
   });
   return delivery;
+}
+
+async function hasBranch(workspace: GitWorkspace, branch: string): Promise<boolean> {
+  try {
+    await workspace.resolve(branch);
+    return true;
+  } catch (error) {
+    if (error instanceof RefNotFoundError) return false;
+    throw error;
+  }
 }
 
 function wantsPullRequest(runtime: Runtime, project: Project): boolean {
