@@ -167,6 +167,16 @@ describe('reading goals', () => {
     expect(response.raw.body).not.toContain('secret-token');
   });
 
+  it('shows where a delivered goal went: its branch and pull request', async () => {
+    const project = await createProject();
+    const { id } = await createGoal(project.id);
+    const delivery = { kind: 'pull-request', branch: `cahoots/${id}`, sha: 'a'.repeat(40), commits: 2, url: 'https://github.com/acme/shop/pull/7', number: 7, deliveredAt: '2026-12-02T08:00:00.000Z' } as const;
+    await api.store.goals.mutate(id, () => ({ delivery }));
+    const response = await request('GET', `/goals/${id}`);
+    expectRouteSuccess(getGoalRoute, response);
+    expect(response.body.goal.delivery).toEqual(delivery);
+  });
+
   it('shows a null plan and no budget before planning, and 404 for unknown goals', async () => {
     const project = await createProject();
     const { id } = await createGoal(project.id);
