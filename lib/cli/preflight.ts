@@ -85,7 +85,8 @@ export async function checkRemoteRepository(
         const username = (credentials.names.username && (await credentials.secrets.get(credentials.names.username))) || credentials.names.defaultUsername;
         return { username, password };
       },
-      onAuthFailure: () => ({ cancel: true }),
+      // Nothing from onAuthFailure ends the attempt with the host's own 401.
+      onAuthFailure: () => undefined,
     });
   } catch (error) {
     throw new UsageError(`--repo: ${remote.url} ${describeRemoteFailure(error, hint)}`, '--repo');
@@ -106,7 +107,7 @@ function describeRemoteFailure(error: unknown, hint: string): string {
     if (status === 404) return `was not found (HTTP 404): check the URL, or ${hint}`;
     return `answered HTTP ${status}; check the URL`;
   }
-  if (error instanceof Errors.UserCanceledError) return `asks for credentials and none were accepted; ${hint}`;
+  if (error instanceof Errors.UserCanceledError) return `asks for credentials and none are set; ${hint}`;
   if (error instanceof Errors.SmartHttpError || error instanceof Errors.ParseError) return 'did not answer as a git server; check the URL';
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return `could not be reached (${code ?? (error instanceof Error ? error.message : String(error))}); check the URL and your network`;
