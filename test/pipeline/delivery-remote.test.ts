@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mirrorDir } from '../../lib/ports/repository/index';
 import { deliverGoal } from '../../lib/pipeline/delivery';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github';
@@ -14,7 +14,16 @@ import { startGitHttpServer, type GitHttpServer } from '../support/git-http-serv
 import { createTempRepo, runGit, type TempRepo } from '../support/temp-repo';
 import { EXAMPLE_FILES, forTask, planTurns, qaTurns, reviewTurns, startHarness, writeAndFinish, type Harness } from './harness';
 
+// The logger takes its level when it is created (and each handler invocation goes back to it):
+// everything it can say is said here, so the test below can check none of it is the token.
+vi.hoisted(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+});
+
 const TOKEN = 'ghp_deliveryTestToken0123456789abcdefABCD';
+const logs = captureLogs();
+beforeAll(() => logs.start());
+afterAll(() => logs.stop());
 const GOAL = 'Add a subtract function';
 
 describe('delivering a goal to GitHub', () => {
@@ -180,6 +189,39 @@ describe('a goal whose branch moved on the remote', () => {
     expect(github.pulls).toHaveLength(0);
   }, 120_000);
 });
+
+
+describe('the logs of both goals', () => {
+  it('tell what was done with the repository, at every level, and never the token', () => {
+    const text = logs.text();
+    expect(text).toContain('repository mirror cloned');
+    expect(text).toContain('goal branch pushed');
+    expect(text).not.toContain(TOKEN);
+  });
+});
+
+/**
+ * Everything the process writes to stdout and stderr (where the logger writes), kept instead of printed.
+ */
+function captureLogs() {
+  const chunks: string[] = [];
+  const original = { out: process.stdout.write, err: process.stderr.write };
+  const keep = ((chunk: string | Uint8Array) => {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  }) as typeof process.stdout.write;
+  return {
+    start() {
+      process.stdout.write = keep;
+      process.stderr.write = keep;
+    },
+    stop() {
+      process.stdout.write = original.out;
+      process.stderr.write = original.err;
+    },
+    text: () => chunks.join(''),
+  };
+}
 
 /** Commits one file change on `branch` of a bare repository, through a throwaway clone. */
 function commitOnBranch(bare: string, branch: string, path: string, content: string, message: string): void {
