@@ -463,7 +463,7 @@ async function answer(call: () => Promise<void>): Promise<void> {
 
 /** Errors a redelivery cannot fix: bad configuration, a repository that is not there. */
 function isPermanent(error: unknown): boolean {
-  return error instanceof WorkspaceError || error instanceof NoModelConfiguredError || error instanceof CheckpointMissingError || (error instanceof Error && ['InvalidModelSpecError', 'Repository.NotSupported', 'ZodError'].includes(error.name));
+  return error instanceof WorkspaceError || error instanceof NoModelConfiguredError || error instanceof CheckpointMissingError || (error instanceof Error && ['InvalidModelSpecError', 'Repository.NotSupported', 'Repository.AuthFailed', 'Repository.InvalidCredentials', 'Repository.DefaultBranchMissing', 'ZodError'].includes(error.name));
 }
 
 async function recordModelEvent(runtime: Runtime, goal: Goal, task: Task, event: ModelGatewayEvent): Promise<void> {

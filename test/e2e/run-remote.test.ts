@@ -96,6 +96,7 @@ describe('cahoots run --repo <url> --deliver pr', () => {
     expect(doc.delivery).toEqual({ kind: 'pull-request', branch: `cahoots/${doc.goalId}`, url: 'https://github.example.test/acme/shop/pull/1', number: 1 });
     expect(result.stderr).toContain(`cahoots run · ${repoUrl} (from main at ${source.git('rev-parse', '--short=7', 'main')}) · delivers a pull request`);
     expect(result.stderr).toContain('Pull request #1: https://github.example.test/acme/shop/pull/1');
+    expect(result.stderr).toMatch(/Delivered on branch cahoots\/goal_\w+ · 1 commit\(s\) · 1 file\(s\) · pull request #1 opened: https:\/\/github\.example\.test\/acme\/shop\/pull\/1/);
     expect(git.git('acme', 'shop', 'show', `cahoots/${doc.goalId}:src/version.js`)).toContain("VERSION = '1.1.0'");
     expect(github.pulls).toHaveLength(1);
     expect(github.pulls[0]).toMatchObject({ head: `cahoots/${doc.goalId}`, base: 'main', title: GOAL });
