@@ -120,9 +120,14 @@ export function parseHttpsUrl(source: string, value: string, what: string): URL 
   return url;
 }
 
-/** Whether `--repo` names a remote (a URL or `user@host:path`) rather than a directory. */
+/** `scheme://…` */
+export function hasUrlScheme(value: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value);
+}
+
+/** Whether `--repo` names a remote (a URL or an ssh `user@host:path`) rather than a directory. */
 export function looksLikeRemote(value: string): boolean {
-  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:/.test(value);
+  return hasUrlScheme(value) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:/.test(value);
 }
 
 /**

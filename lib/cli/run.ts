@@ -24,6 +24,7 @@ import { checkModels, checkRemoteRepository, checkRepository, type RemoteRepoInf
 import { GoalProgress } from './progress';
 import {
   DELIVER_FLAG_VALUES,
+  hasUrlScheme,
   looksLikeRemote,
   parseApproveMode,
   parseAutonomy,
@@ -129,7 +130,7 @@ async function checkLocal(flags: RunFlags): Promise<RepoInfo> {
 }
 
 async function checkRemote(value: string, flags: RunFlags): Promise<RemoteRepoInfo> {
-  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) {
+  if (!hasUrlScheme(value)) {
     throw new UsageError(`--repo: ${value} is an ssh address; give the repository's https:// URL (the token goes in GITHUB_TOKEN) or a local path`, '--repo');
   }
   const url = parseHttpsUrl('--repo', value, "the repository's https:// URL or a local path");
