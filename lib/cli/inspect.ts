@@ -53,6 +53,7 @@ export async function statusCommand(flags: RemoteFlags & { project?: string }, o
       for (const goal of goals.filter(waitsForApproval)) {
         output.info(`  → ${goal.id} waits for ${goal.approval.stage ?? 'an'} approval: cahoots approve ${goal.id}  (or reject)`);
       }
+      for (const goal of goals.filter((g) => g.delivery?.url)) output.info(`  ⇢ ${goal.id} pull request #${goal.delivery!.number ?? '?'}: ${goal.delivery!.url}`);
       output.info('');
     }
     return EXIT.ok;

@@ -119,6 +119,10 @@ describe('cahoots run --repo <url> --deliver pr', () => {
     expect(events.code, events.stderr).toBe(0);
     expect(events.stdout).toContain('Delivery.Created');
     expect(events.stdout + events.stderr).not.toContain(CANARY);
+    const status = await runCli(['status', '--data-dir', dataDir], { env: cliEnv() });
+    expect(status.stdout).toContain(`${repoUrl} (main)`);
+    expect(status.stdout).toContain(`⇢ ${doc.goalId} pull request #1: https://github.example.test/acme/shop/pull/1`);
+    expect(status.stdout + status.stderr).not.toContain(CANARY);
     // Nor any file in the data directory: the table, artifacts, checkpoints, the mirror and its config.
     const files = filesUnder(dataDir);
     expect(files.some((f) => f.path.endsWith(join('mirrors', `${readdirSync(join(dataDir, 'workspaces', 'mirrors')).find((n) => n.endsWith('.git'))}`, 'config')))).toBe(true);
