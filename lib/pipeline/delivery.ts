@@ -15,18 +15,13 @@ import { pullRequestTitle, renderPullRequestBody, type DeliveryReport } from './
 import { branchTaskIdOf, isWorkTask } from './tasks';
 import { openProjectWorkspace } from './workspace';
 
-/** What the Deliver step returns to the state machine (kept small: it travels in the execution's state). */
-export interface Delivery {
-  kind: GoalDelivery['kind'];
-  branch: string;
-  sha: string;
-  commits: number;
-  /** The first changed paths (at most MAX_LISTED_FILES). */
-  filesChanged: string[];
-  url?: string;
-  number?: number;
-}
+/**
+ * What the Deliver step returns to the state machine: the goal's delivery record without its time.
+ * Kept small (no file list), since it travels in the execution's state (256 KB at most).
+ */
+export type Delivery = Omit<GoalDelivery, 'deliveredAt'> & { filesChanged: number };
 
+/** Changed paths listed in the Delivery.Created event; the pull request body lists its own. */
 const MAX_LISTED_FILES = 200;
 
 export async function deliverGoal(runtime: Runtime, input: GoalStepInput): Promise<Delivery> {
@@ -59,16 +54,17 @@ export async function deliverGoal(runtime: Runtime, input: GoalStepInput): Promi
     branch: published.branch,
     sha: published.sha,
     commits: commits.length,
-    filesChanged: files.slice(0, MAX_LISTED_FILES).map((f) => f.path),
+    filesChanged: files.length,
     ...(pullRequest ? { url: pullRequest.url, number: pullRequest.number } : {}),
   };
-  const { filesChanged: _listed, ...record } = delivery;
+  const { filesChanged: _count, ...record } = delivery;
   await runtime.store.goals.mutate(goal.id, () => ({ delivery: { ...record, deliveredAt: new Date().toISOString() } }));
   await recordGoalEvent(runtime, {
     type: 'Delivery.Created',
     goal,
     data: {
       ...delivery,
+      filesChanged: files.slice(0, MAX_LISTED_FILES).map((f) => f.path),
       filesChangedCount: files.length,
       pushed: !published.unchanged,
       ...(pullRequest ? { pullRequestCreated: pullRequest.created } : {}),
