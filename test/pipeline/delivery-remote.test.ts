@@ -125,6 +125,19 @@ describe('delivering a goal to GitHub', () => {
     expect((await h.events(goalId)).filter((e) => e.type === 'Delivery.Created')).toHaveLength(2);
   }, 60_000);
 
+  it('pushes the branch only when the project delivers branches', async () => {
+    const project = await h.local.store.projects.updateSettings(h.project.id, { delivery: 'branch' });
+    const branch = `cahoots/${goalId}`;
+    commitOnBranch(mirrorDir(h.repo.scratch, project.id), branch, 'src/subtract.js', 'export const subtract = (a, b) => a - b; // branch only\n', 'Branch-only change');
+    const requestsBefore = github.requests.length;
+    const delivered = await deliverGoal(h.local.runtime, { goalId, projectId: project.id });
+    expect(delivered).toMatchObject({ kind: 'branch', branch, sha: git.git('acme', 'shop', 'rev-parse', branch) });
+    expect(delivered).not.toHaveProperty('url');
+    expect(github.requests.length).toBe(requestsBefore);
+    expect((await h.local.store.goals.get(goalId)).delivery).toMatchObject({ kind: 'branch', sha: delivered.sha });
+    await h.local.store.projects.updateSettings(h.project.id, { delivery: 'pull-request' });
+  }, 60_000);
+
   it('refuses to overwrite a goal branch someone else pushed to, and names the error', async () => {
     const branch = `cahoots/${goalId}`;
     const theirs = foreignCommitOn(git, branch);
