@@ -1,9 +1,9 @@
 // `cahoots run`: one goal end to end on a local git repository, or on a remote one it clones into
 // the workspace and delivers to (a pushed branch, a pull request on GitHub), with the local
 // runtime — the real state machine, store, queues, workers and git; only the model is whatever
-// --model names. The
-// person watches the goal's event log, answers approval gates, and gets a summary (or one JSON
-// document) at the end. Exit 0 when the goal succeeded, 1 when it did not, 2 on bad input.
+// --model names. The person watches the goal's event log, answers approval gates, and gets a
+// summary (or one JSON document) at the end. Exit 0 when the goal succeeded, 1 when it did not,
+// 2 on bad input.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
@@ -138,7 +138,7 @@ async function checkRemote(value: string, flags: RunFlags): Promise<RemoteRepoIn
   const github = apiUrl !== undefined || ['github.com', 'www.github.com'].includes(url.hostname.toLowerCase());
   const [{ LocalSecrets }, { REPOSITORY_SECRETS, DEFAULT_GIT_USERNAME }] = await Promise.all([import('../local/secrets'), import('../ports/repository/index')]);
   const names = github
-    ? { token: REPOSITORY_SECRETS.githubToken, defaultUsername: 'x-access-token' }
+    ? { token: REPOSITORY_SECRETS.githubToken, defaultUsername: DEFAULT_GIT_USERNAME }
     : { token: REPOSITORY_SECRETS.gitToken, username: REPOSITORY_SECRETS.gitUsername, defaultUsername: DEFAULT_GIT_USERNAME };
   return checkRemoteRepository({ url: url.href, ...(apiUrl ? { apiUrl } : {}), github }, { secrets: new LocalSecrets(), names });
 }
