@@ -6,9 +6,9 @@ import type { Project } from '../domain/project';
 import type { Runtime } from '../runtime';
 import type { GitWorkspace } from '../workspace/index';
 import { recordGoalEvent } from './events';
-import { ensureGoalRunning } from './goals';
+import { ensureGoalRunning } from './goal-state';
 import type { GoalStepInput } from './inputs';
-import { branchTaskIdOf, isWorkTask } from './tasks';
+import { branchTaskIdOf, isWorkTask } from './dispatch';
 import { openProjectWorkspace } from './workspace';
 
 export interface Delivery {
