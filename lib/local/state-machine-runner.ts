@@ -19,7 +19,7 @@ import {
   STEP_FUNCTIONS_LIMITS,
   taskFailureFields,
   utf8ByteLength,
-} from '../ports/aws/service-rules';
+} from '../ports/service-rules';
 import {
   HIDDEN_HEARTBEAT_KEY,
   HIDDEN_INPUT_KEY,

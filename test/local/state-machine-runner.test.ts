@@ -17,7 +17,7 @@ import {
 } from '../../lib/local/state-machine-runner';
 import { LocalTaskCallbacks, MAX_LOCAL_TIMER_SECONDS } from '../../lib/local/task-tokens';
 import { TaskTokenExpiredError } from '../../lib/ports';
-import { GoalExecutionConflictError } from '../../lib/ports/aws/service-rules';
+import { GoalExecutionConflictError } from '../../lib/ports/service-rules';
 
 const fixture = readFileSync(new URL('./fixtures/pipeline.asl.json', import.meta.url), 'utf8');
 const fn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
