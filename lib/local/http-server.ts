@@ -1,5 +1,5 @@
 // The local stand-in for API Gateway: a node:http server on the loopback interface that turns each
-// request into the API Gateway event the deployed handlers get (lib/api/router.ts), with the same
+// request into the API Gateway event the deployed handlers get (lib/local/api-router.ts), with the same
 // body limit and error envelope, and one local-only listing of projects for the CLI.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,11 +7,11 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { apiDependencies } from '../api/dependencies';
 import { errorResult, PayloadTooLargeError } from '../api/errors';
 import { jsonResponse } from '../api/http';
-import type { HttpRequestInput } from '../api/proxy-event';
-import { routeHttpRequest } from '../api/router';
 import { MAX_BODY_BYTES } from '../api/schemas';
 import type { Project } from '../domain/project';
 import { logger } from '../powertools';
+import { routeHttpRequest } from './api-router';
+import type { HttpRequestInput } from './proxy-event';
 
 /** Who the local server says is calling: there is no IAM here, so every caller is this one user. */
 export const LOCAL_PRINCIPAL = 'local-user';

@@ -8,7 +8,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetApiDependencies, setApiDependencies } from '../../lib/api/dependencies';
-import { routeHttpRequest } from '../../lib/api/router';
+import { routeHttpRequest } from '../../lib/local/api-router';
 import { createStore } from '../../lib/store/index';
 import { startDynalite, type LocalDynamo } from '../support/dynalite';
 import { cliEnv, runCli } from './support';
