@@ -71,13 +71,15 @@ export async function startLocalHttpServer(options: LocalHttpServerOptions = {})
   // before whoever closes the server stops the database.
   const inFlight = new Set<Promise<void>>();
   const server = createServer((req, res) => {
-    const work = handle(req, res, principal).catch((error: unknown) => {
-      logger.error('local API server failed to answer', { error: error as Error });
-      if (!res.headersSent) writeResult(res, jsonResponse(500, { error: { code: 'InternalError', message: 'the local server failed; see its log' } }));
-      else res.destroy();
-    });
+    const work: Promise<void> = handle(req, res, principal)
+      .catch((error: unknown) => {
+        logger.error('local API server failed to answer', { error: error as Error });
+        if (!res.headersSent) writeResult(res, jsonResponse(500, { error: { code: 'InternalError', message: 'the local server failed; see its log' } }));
+        else res.destroy();
+      })
+      .catch((error: unknown) => logger.error('local API server could not send its error answer', { error: error as Error }))
+      .finally(() => inFlight.delete(work));
     inFlight.add(work);
-    void work.finally(() => inFlight.delete(work));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
