@@ -18,9 +18,19 @@ export default defineConfig(
       '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: false }],
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
+      // Errors are Error subclasses, so callers can tell them apart with instanceof.
+      '@typescript-eslint/only-throw-error': 'error',
+      // `return promise` inside try skips the catch and finally when the promise rejects.
+      '@typescript-eslint/return-await': ['error', 'error-handling-correctness-only'],
+      eqeqeq: ['error', 'smart'],
       // A leading underscore marks a value left out on purpose (`const { secret: _secret, ...rest } = x`).
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
+  },
+  {
+    // Library code logs through the Powertools logger (lib/powertools.ts); the CLI prints through its Output.
+    files: ['lib/**/*.ts', 'functions/**/*.ts', 'infra/**/*.ts'],
+    rules: { 'no-console': 'error' },
   },
   {
     // Tests read untyped JSON (CloudFormation templates, wire bodies of the fakes) by navigating it;
