@@ -141,13 +141,18 @@ export default {
       to: { path: '^lib/(local|cli)/' },
     },
     {
-      name: 'api-handlers-do-not-load-git-or-agents',
+      name: 'api-handlers-do-not-load-pipeline-steps-or-agents',
       comment:
-        'An API route answers a request from the table and the ports; bundling the git workspace or the ' +
-        'agent loop into it makes every cold start pay for code it never runs.',
+        'An API route answers from the table and the ports. It may use the pipeline\'s leaf modules ' +
+        '(goal state, inputs, policy, …) but never a pipeline step or the agent loop, which would pull ' +
+        'the model gateway and the agents into every API bundle.',
       severity: 'error',
       from: { path: '^functions/api/' },
-      to: { path: ['^lib/(workspace|agents)/', 'node_modules/isomorphic-git/'], reachable: true },
+      to: {
+        path: ['^lib/agents/', '^lib/pipeline/'],
+        pathNot: '^lib/pipeline/(goal-state|dispatch|events|errors|inputs|policy|definition)[.]ts$',
+        reachable: true,
+      },
     },
     {
       name: 'infra-imports-only-sdk-free-lib-modules',

@@ -58,10 +58,10 @@ const FIXTURE: Record<string, string[]> = {
   'lib/pipeline/leaky-api-user.ts': ['../api/goals'],
   'lib/api/leaky-local-user.ts': ['../local/runtime'],
   'lib/api/leaky-handler-loader.ts': ['../../functions/api/get-goal'],
-  'lib/api/leaky-git-user.ts': ['../workspace/git', 'vitest'],
+  'lib/api/leaky-step-user.ts': ['../pipeline/steps', 'vitest'],
   'lib/local/leaky.ts': ['../cli/main'],
   'lib/cli/leaky.ts': ['../../test/helper', '../../infra/app'],
-  'functions/api/leaky-heavy.ts': ['../../lib/api/leaky-git-user'],
+  'functions/api/leaky-heavy.ts': ['../../lib/api/leaky-step-user'],
   'functions/agents/leaky.ts': ['../../lib/local/runtime', '../../lib/cli/main'],
   'infra/leaky.ts': ['../lib/store/goals', '../functions/api/get-goal'],
   'infra/leaky-reach.ts': ['@aws-sdk/client-s3'],
@@ -87,14 +87,14 @@ const EXPECTED = [
   'only-the-local-runtime-loads-handlers infra/leaky.ts → functions/api/get-goal.ts',
   'handlers-do-not-import-the-local-runtime functions/agents/leaky.ts → lib/local/runtime.ts',
   'handlers-do-not-import-the-local-runtime functions/agents/leaky.ts → lib/cli/main.ts',
-  'api-handlers-do-not-load-git-or-agents functions/api/leaky-heavy.ts → lib/workspace/git.ts',
-  'api-handlers-do-not-load-git-or-agents functions/api/leaky-heavy.ts → node_modules/isomorphic-git/index.js',
+  'api-handlers-do-not-load-pipeline-steps-or-agents functions/api/leaky-heavy.ts → lib/pipeline/steps.ts',
+  'api-handlers-do-not-load-pipeline-steps-or-agents functions/api/leaky-heavy.ts → lib/agents/loop.ts',
   'infra-imports-only-sdk-free-lib-modules infra/leaky.ts → lib/store/goals.ts',
   'infra-imports-only-sdk-free-lib-modules infra/leaky.ts → functions/api/get-goal.ts',
   'infra-reaches-no-runtime-package infra/leaky-reach.ts → node_modules/@aws-sdk/client-s3/index.js',
   // through the handler, the runtime and the AWS adapter:
   'infra-reaches-no-runtime-package infra/leaky.ts → node_modules/@aws-sdk/client-s3/index.js',
-  'runtime-code-uses-no-dev-dependency lib/api/leaky-git-user.ts → node_modules/vitest/index.js',
+  'runtime-code-uses-no-dev-dependency lib/api/leaky-step-user.ts → node_modules/vitest/index.js',
 ];
 
 const PACKAGES = { dependencies: ['zod', 'isomorphic-git', '@aws-sdk/client-s3'], devDependencies: ['vitest', 'aws-cdk-lib'] };
