@@ -1,5 +1,5 @@
 // The application metrics the cell's dashboards and alarms read: EMF metrics in namespace
-// `Cahoots` (ARCHITECTURE.md section 10), queried with CloudWatch Metrics Insights.
+// `Cahoots` (docs/architecture.md, Observability), queried with CloudWatch Metrics Insights.
 //
 // Why Metrics Insights rather than plain metrics: Powertools adds a `service` dimension to every
 // metric, and the code that emits cost, token and run metrics adds model/role/projectId on top, so

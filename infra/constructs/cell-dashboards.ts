@@ -1,4 +1,4 @@
-// The cell's two CloudWatch dashboards (ARCHITECTURE.md section 10): Cost — where the money goes
+// The cell's two CloudWatch dashboards (docs/architecture.md, Observability): Cost — where the money goes
 // and how well prompt caching works — and Behaviour — what the team gets done, how often it fails,
 // and whether the machinery (queues, Lambdas, the state machine) keeps up.
 import { Duration } from 'aws-cdk-lib';

@@ -53,7 +53,7 @@ export interface StateTableAccess {
 /**
  * Table access the way the store uses the table, and nothing more: item reads, queries and
  * single-item writes on the table and its named indexes. No Scan (single-table access is by key)
- * and no Transact* (ARCHITECTURE.md section 4: single-item atomic operations only, so the local
+ * and no Transact* (docs/architecture.md, Decisions: single-item atomic operations only, so the local
  * store behaves like production). The generic Table.grant* would add both, wildcard KMS actions
  * and `index/*`.
  */

@@ -4,7 +4,7 @@
 import { ZodError, type z } from 'zod';
 import { IllegalTransitionError, PlanValidationError } from '../domain/index';
 import { TaskTokenExpiredError } from '../ports/index';
-import { GoalExecutionConflictError } from '../ports/aws/service-rules';
+import { GoalExecutionConflictError } from '../ports/service-rules';
 import { logger } from '../powertools';
 import {
   AlreadyExistsError,

@@ -7,7 +7,7 @@ import { goalStream, type Page, type ReadEventsResult } from '../store/index';
 import { nowFrom, type ApiDependencies } from './dependencies';
 import { GoalAlreadyFinishedError } from './errors';
 import type { CancelGoalBody, CreateGoalBody, GoalDetail, PublicGoal } from './schemas';
-import { cancelUnfinishedTasks } from '../pipeline/goals';
+import { cancelUnfinishedTasks } from '../pipeline/goal-state';
 
 /** The error code a goal gets when its pipeline could not be started. */
 export const PIPELINE_START_FAILED = 'Pipeline.StartFailed';

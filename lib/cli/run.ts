@@ -199,7 +199,11 @@ async function driveGoal(local: LocalRuntime, plan: RunPlan, flags: RunFlags, io
     interrupted++;
     if (interrupted > 1) process.exit(EXIT.interrupted);
     output.error('Interrupted: cancelling the goal (press Ctrl-C again to quit at once)…');
-    if (goalId) void client.cancelGoal(goalId, 'interrupted at the terminal').catch(() => undefined);
+    if (goalId) {
+      client
+        .cancelGoal(goalId, 'interrupted at the terminal')
+        .catch((error: unknown) => output.error(`Could not cancel goal ${goalId}: ${error instanceof Error ? error.message : String(error)}`));
+    }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

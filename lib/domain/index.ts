@@ -9,6 +9,7 @@ export * from './ids';
 export * from './lesson';
 export * from './plan';
 export * from './project';
+export * from './routing-stat';
 export * from './settings';
 export * from './status';
 export * from './task';

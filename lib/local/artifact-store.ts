@@ -5,9 +5,9 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type { ArtifactStore } from '../ports/index';
-import { InvalidArtifactKeyError } from '../ports/aws/service-rules';
+import { InvalidArtifactKeyError } from '../ports/service-rules';
 
-export { InvalidArtifactKeyError } from '../ports/aws/service-rules';
+export { InvalidArtifactKeyError } from '../ports/service-rules';
 
 /** S3 can hold both `a` and `a/b`; a filesystem cannot. Locally that pair is refused with this error. */
 export class ArtifactKeyConflictError extends Error {

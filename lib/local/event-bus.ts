@@ -5,8 +5,8 @@ import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { logger } from '../powertools';
 import type { BusEvent, EventPublisher } from '../ports/index';
-import { EVENT_SOURCE, EventPublishError, toEventEntries } from '../ports/aws/event-entries';
-import { EVENTBRIDGE_LIMITS, eventBridgeEntrySize } from '../ports/aws/service-rules';
+import { EVENT_SOURCE, EventPublishError, toEventEntries } from '../ports/event-entries';
+import { EVENTBRIDGE_LIMITS, eventBridgeEntrySize } from '../ports/service-rules';
 import { createLambdaContext, LOCAL_ACCOUNT_ID, localRegion } from './lambda-context';
 import { type EventPattern, matchesEventPattern, validateEventPattern } from './event-pattern';
 

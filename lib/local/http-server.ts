@@ -1,5 +1,5 @@
 // The local stand-in for API Gateway: a node:http server on the loopback interface that turns each
-// request into the API Gateway event the deployed handlers get (lib/api/router.ts), with the same
+// request into the API Gateway event the deployed handlers get (lib/local/api-router.ts), with the same
 // body limit and error envelope, and one local-only listing of projects for the CLI.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,11 +7,11 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { apiDependencies } from '../api/dependencies';
 import { errorResult, PayloadTooLargeError } from '../api/errors';
 import { jsonResponse } from '../api/http';
-import type { HttpRequestInput } from '../api/proxy-event';
-import { routeHttpRequest } from '../api/router';
 import { MAX_BODY_BYTES } from '../api/schemas';
 import type { Project } from '../domain/project';
 import { logger } from '../powertools';
+import { routeHttpRequest } from './api-router';
+import type { HttpRequestInput } from './proxy-event';
 
 /** Who the local server says is calling: there is no IAM here, so every caller is this one user. */
 export const LOCAL_PRINCIPAL = 'local-user';
@@ -71,13 +71,15 @@ export async function startLocalHttpServer(options: LocalHttpServerOptions = {})
   // before whoever closes the server stops the database.
   const inFlight = new Set<Promise<void>>();
   const server = createServer((req, res) => {
-    const work = handle(req, res, principal).catch((error: unknown) => {
-      logger.error('local API server failed to answer', { error: error as Error });
-      if (!res.headersSent) writeResult(res, jsonResponse(500, { error: { code: 'InternalError', message: 'the local server failed; see its log' } }));
-      else res.destroy();
-    });
+    const work: Promise<void> = handle(req, res, principal)
+      .catch((error: unknown) => {
+        logger.error('local API server failed to answer', { error: error as Error });
+        if (!res.headersSent) writeResult(res, jsonResponse(500, { error: { code: 'InternalError', message: 'the local server failed; see its log' } }));
+        else res.destroy();
+      })
+      .catch((error: unknown) => logger.error('local API server could not send its error answer', { error: error as Error }))
+      .finally(() => inFlight.delete(work));
     inFlight.add(work);
-    void work.finally(() => inFlight.delete(work));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

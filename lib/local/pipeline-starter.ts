@@ -2,7 +2,7 @@
 // is named after the goal, a start repeated with the same input returns the existing execution, and
 // stopping an execution that already ended is not an error.
 import type { PipelineStarter } from '../ports/index';
-import { executionNameForGoal, GoalExecutionConflictError, jsonEqual } from '../ports/aws/service-rules';
+import { executionNameForGoal, GoalExecutionConflictError, jsonEqual } from '../ports/service-rules';
 import { ExecutionAlreadyExistsError, type LocalStateMachineRunner } from './state-machine-runner';
 
 export class LocalPipelineStarter implements PipelineStarter {

@@ -3,7 +3,7 @@
 // per-queue delay, long polling. Local queue URLs look like `local://queues/<name>`.
 import { createHash, randomUUID } from 'node:crypto';
 import { logger } from '../powertools';
-import { assertDelaySeconds, SQS_LIMITS, utf8ByteLength } from '../ports/aws/service-rules';
+import { assertDelaySeconds, SQS_LIMITS, utf8ByteLength } from '../ports/service-rules';
 import { LOCAL_ACCOUNT_ID, localRegion } from './lambda-context';
 
 export const LOCAL_QUEUE_URL_PREFIX = 'local://queues/';

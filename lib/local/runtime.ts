@@ -147,7 +147,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // The outbox sweep, as the cell's scheduled Lambda does it: events whose publication failed,
     // or that were appended without publishing (the API's), reach the bus within a second.
     const sweep = setInterval(() => {
-      void track(publishPendingEvents(runtime).catch((error: unknown) => logger.warn('outbox sweep failed', { error: error as Error })));
+      track(publishPendingEvents(runtime)).catch((error: unknown) => logger.warn('outbox sweep failed', { error: error as Error }));
     }, 1_000);
     sweep.unref();
 

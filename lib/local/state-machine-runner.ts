@@ -19,7 +19,7 @@ import {
   STEP_FUNCTIONS_LIMITS,
   taskFailureFields,
   utf8ByteLength,
-} from '../ports/aws/service-rules';
+} from '../ports/service-rules';
 import {
   HIDDEN_HEARTBEAT_KEY,
   HIDDEN_INPUT_KEY,
@@ -321,7 +321,7 @@ export class LocalStateMachineRunner {
       },
     });
     record.abort = run.abort;
-    void this.forwardHistory(executionId, run.eventLogs);
+    this.forwardHistory(executionId, run.eventLogs).catch((error: unknown) => logger.error('Reading execution history failed', { executionId, error }));
     record.result = run.result.then(
       (output): ExecutionOutcome => ({ status: 'SUCCEEDED', output }),
       (error: unknown) => this.outcomeOf(record, error),
@@ -599,17 +599,13 @@ export class LocalStateMachineRunner {
   }
 
   private async forwardHistory(executionId: string, events: AsyncGenerator<LibraryEvent>): Promise<void> {
-    try {
-      for await (const event of events) {
-        if (!this.onEvent) continue;
-        try {
-          this.onEvent(toHistoryEvent(executionId, event));
-        } catch (error) {
-          logger.error('Execution history listener failed', { executionId, error });
-        }
+    for await (const event of events) {
+      if (!this.onEvent) continue;
+      try {
+        this.onEvent(toHistoryEvent(executionId, event));
+      } catch (error) {
+        logger.error('Execution history listener failed', { executionId, error });
       }
-    } catch (error) {
-      logger.error('Reading execution history failed', { executionId, error });
     }
   }
 }

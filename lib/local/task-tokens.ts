@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { logger } from '../powertools';
 import { type TaskCallbacks, TaskTokenExpiredError, type TaskTokenExpiryReason } from '../ports/index';
-import { taskFailureFields, taskOutputJson } from '../ports/aws/service-rules';
+import { taskFailureFields, taskOutputJson } from '../ports/service-rules';
 
 export const HEARTBEAT_TIMEOUT_ERROR = 'States.HeartbeatTimeout';
 export const TASK_TIMEOUT_ERROR = 'States.Timeout';

@@ -1,6 +1,6 @@
 // WorkQueue over the in-process queues: the same JSON body and delay rules as the SQS adapter.
 import type { WorkQueue } from '../ports/index';
-import { assertDelaySeconds } from '../ports/aws/service-rules';
+import { assertDelaySeconds } from '../ports/service-rules';
 import type { LocalQueues } from './queues';
 
 export class LocalWorkQueue implements WorkQueue {

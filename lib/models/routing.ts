@@ -1,31 +1,8 @@
 // Learned model routing: success and cost statistics per role × task kind × model, and the choice
 // of the tier a task starts at — the cheapest model whose record clears the bar. Pure functions;
 // storing the statistics is the pipeline's job.
+import type { RoutingObservation, RoutingStat } from '../domain/routing-stat';
 import type { AgentRole } from '../domain/settings';
-
-export interface RoutingStat {
-  role: AgentRole;
-  /** Task kind (feature, fix, …). */
-  kind: string;
-  /** Model spec, exactly as in the policy. */
-  model: string;
-  attempts: number;
-  successes: number;
-  /** Total USD spent on these attempts, successful or not. */
-  costUsd: number;
-}
-
-export interface RoutingObservation {
-  role: AgentRole;
-  kind: string;
-  /**
-   * The model the attempt started on (policy[startTier]). A run that fell back to a stronger
-   * model still counts against its start model, because the start model is what the router picks.
-   */
-  model: string;
-  succeeded: boolean;
-  costUsd: number;
-}
 
 const sameKey = (a: { role: string; kind: string; model: string }, b: { role: string; kind: string; model: string }) =>
   a.role === b.role && a.kind === b.kind && a.model === b.model;

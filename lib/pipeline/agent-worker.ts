@@ -35,7 +35,7 @@ import { cahootsIdentity, MergeConflictError, networkIsolationAvailable, Workspa
 import { createStoreBudget } from './budget';
 import { recordGoalEvent } from './events';
 import type { AgentMessage } from './inputs';
-import { branchTaskIdOf, queueUrlFor } from './tasks';
+import { branchTaskIdOf, queueUrlFor } from './dispatch';
 import { openProjectWorkspace } from './workspace';
 
 export interface WorkOptions {

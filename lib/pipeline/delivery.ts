@@ -9,10 +9,10 @@ import type { Task } from '../domain/task';
 import type { Runtime } from '../runtime';
 import { RefNotFoundError, taskBranchName, type CommitInfo, type FileChange, type GitWorkspace } from '../workspace/index';
 import { recordGoalEvent } from './events';
-import { ensureGoalRunning } from './goals';
+import { ensureGoalRunning } from './goal-state';
 import type { GoalStepInput } from './inputs';
+import { branchTaskIdOf, isWorkTask } from './dispatch';
 import { pullRequestTitle, renderPullRequestBody, type DeliveryReport } from './pull-request-body';
-import { branchTaskIdOf, isWorkTask } from './tasks';
 import { openProjectWorkspace } from './workspace';
 
 /**

@@ -1,17 +1,16 @@
 // Pipeline steps about the goal as a whole: start it, decide and request human approval, and end
 // it as failed or cancelled. Every step is safe to repeat (Lambda and Step Functions retry).
-import type { Goal } from '../domain/goal';
 import { isTerminal } from '../domain/status';
 import { newGoalTask } from '../domain/task';
 import { metrics } from '../powertools';
 import type { Runtime } from '../runtime';
-import type { Store } from '../store/index';
 import { GoalNotRunnableError, GoalProjectMismatchError } from './errors';
 import { recordGoalEvent } from './events';
 import { caughtErrorMessage, type EndGoalInput, type GoalStepInput, type RequestApprovalInput, type StartGoalInput, type TaskRef } from './inputs';
 import { effectiveAutonomy, goalBudgetUsd, planApprovalRequired } from './policy';
-import { learnFromGoal } from './assess';
-import { taskRef } from './tasks';
+import { taskRef } from './dispatch';
+import { cancelUnfinishedTasks } from './goal-state';
+import { learnFromGoal } from './learning';
 
 /** What the state machine keeps in `$.settings` for the whole execution. */
 export interface PipelineSettings {
@@ -23,15 +22,6 @@ export interface PipelineSettings {
 }
 
 export const PLAN_TASK_KEY = 'plan';
-
-/** The goal, moved back to RUNNING if a human has just answered its approval gate. */
-export async function ensureGoalRunning(runtime: Runtime, goalId: string): Promise<Goal> {
-  const goal = await runtime.store.goals.get(goalId);
-  if (goal.status === 'AWAITING_APPROVAL' || goal.status === 'BLOCKED') {
-    return runtime.store.goals.transition(goalId, 'RUNNING', {}, { idempotent: true });
-  }
-  return goal;
-}
 
 export async function startGoal(runtime: Runtime, input: StartGoalInput): Promise<PipelineSettings> {
   const goal = await runtime.store.goals.get(input.goalId);
@@ -131,16 +121,4 @@ export async function endGoal(runtime: Runtime, input: EndGoalInput): Promise<vo
 
 function describeOutcome(input: EndGoalInput): string {
   return input.outcome === 'CANCELLED' ? 'the goal was cancelled' : 'the goal failed';
-}
-
-/**
- * Tasks of an ended goal that will never run are CANCELLED. A RUNNING task is left to its agent,
- * which sees the goal ended at its next turn and cancels the task itself.
- */
-export async function cancelUnfinishedTasks(store: Store, goalId: string): Promise<void> {
-  for (const task of await store.tasks.listAll(goalId)) {
-    if (task.status === 'PENDING' || task.status === 'BLOCKED') {
-      await store.tasks.transition(goalId, task.id, 'CANCELLED', {}, { idempotent: true });
-    }
-  }
 }

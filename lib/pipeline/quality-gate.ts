@@ -8,10 +8,10 @@ import type { AgentRole } from '../domain/settings';
 import { metrics } from '../powertools';
 import type { Runtime } from '../runtime';
 import { recordGoalEvent } from './events';
-import { ensureGoalRunning } from './goals';
+import { ensureGoalRunning } from './goal-state';
 import type { GoalStepInput, TaskRef } from './inputs';
 import { deliveryApprovalRequired, effectiveAutonomy } from './policy';
-import { isWorkTask, taskRef } from './tasks';
+import { isWorkTask, taskRef } from './dispatch';
 
 const GATE_ROLES = ['reviewer', 'qa'] as const satisfies readonly AgentRole[];
 const gateKey = (role: string, round: number) => `gate-${role}-r${round}`;

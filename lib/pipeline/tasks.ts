@@ -2,39 +2,12 @@
 // does to the tasks that depend on it.
 import { isTerminal } from '../domain/status';
 import { readyTasks } from '../domain/task-graph';
-import type { Task } from '../domain/task';
-import type { AgentRole } from '../domain/settings';
 import { logger } from '../powertools';
 import type { Runtime } from '../runtime';
-import { QueueNotConfiguredError } from './errors';
 import { recordGoalEvent } from './events';
+import { isWorkTask, taskRef } from './dispatch';
+import { ensureGoalRunning } from './goal-state';
 import type { GoalStepInput, RecordTaskFailureInput, TaskRef } from './inputs';
-import { ensureGoalRunning } from './goals';
-
-/** Kinds that are not part of the planned work graph: the planning task and quality-gate tasks. */
-const OUTSIDE_WORK_GRAPH = new Set<Task['kind']>(['plan', 'review', 'qa']);
-
-export function isWorkTask(task: Pick<Task, 'kind'>): boolean {
-  return !OUTSIDE_WORK_GRAPH.has(task.kind);
-}
-
-/**
- * The task whose branch holds a task's work: a conflict-resolution task finishes the work of the
- * task whose merge conflicted, on that task's branch.
- */
-export function branchTaskIdOf(task: Pick<Task, 'id' | 'kind' | 'reworkOf'>): string {
-  return task.kind === 'conflict' && task.reworkOf ? task.reworkOf : task.id;
-}
-
-export function queueUrlFor(runtime: Runtime, role: AgentRole): string {
-  const url = runtime.config.queueUrls[role];
-  if (!url) throw new QueueNotConfiguredError(role);
-  return url;
-}
-
-export function taskRef(runtime: Runtime, task: Pick<Task, 'id' | 'role'>): TaskRef {
-  return { taskId: task.id, role: task.role, queueUrl: queueUrlFor(runtime, task.role) };
-}
 
 export type NextStep =
   | { next: 'dispatch'; tasks: TaskRef[]; cause: string }

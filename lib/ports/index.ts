@@ -1,5 +1,6 @@
 // Ports: the few places where the cloud and the local runtime differ. Each port is an interface
-// here, with an AWS adapter (aws/*) and a local adapter (lib/local/*). Code that uses a port is
+// here, with an AWS adapter (aws/*) and a local adapter (lib/local/*); the service limits both
+// adapters apply live beside them (service-rules.ts, event-entries.ts). Code that uses a port is
 // handed one and never asks which it got.
 import type { RepositoryHost } from './repository-host';
 

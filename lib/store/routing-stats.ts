@@ -2,22 +2,11 @@
 // kept with atomic ADD so concurrent agents never lose a count. The router (lib/models/routing)
 // reads them to start a task on the cheapest model that has proven good enough.
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { ProjectIdSchema } from '../domain/ids';
-import { AgentRoleSchema } from '../domain/settings';
-import type { RoutingObservation, RoutingStat } from '../models/routing';
+import { RoutingStatSchema, type RoutingObservation, type RoutingStat } from '../domain/routing-stat';
 import type { StoreConfig } from './config';
 import { decodeItem, queryAll } from './items';
 import { PREFIX, projectPk, routingStatKey } from './keys';
-
-const RoutingStatItemSchema = z.object({
-  role: AgentRoleSchema,
-  kind: z.string().min(1).max(50),
-  model: z.string().min(1).max(500),
-  attempts: z.number().int().min(0),
-  successes: z.number().int().min(0),
-  costUsd: z.number().nonnegative(),
-});
 
 export class RoutingStatsRepository {
   constructor(private readonly store: StoreConfig) {}
@@ -50,6 +39,6 @@ export class RoutingStatsRepository {
       ExpressionAttributeValues: { ':pk': projectPk(projectId), ':sk': PREFIX.routing },
       ConsistentRead: true,
     });
-    return items.map((item) => decodeItem(RoutingStatItemSchema, 'routing-stat', item));
+    return items.map((item) => decodeItem(RoutingStatSchema, 'routing-stat', item));
   }
 }

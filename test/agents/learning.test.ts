@@ -7,8 +7,8 @@ import {
   costPerSuccess,
   recordRoutingOutcome,
   routingStatsFrom,
-  type RoutingObservation,
 } from '../../lib/models/routing';
+import type { RoutingObservation } from '../../lib/domain/routing-stat';
 
 const lesson = (text: string, extra: Partial<LessonLike> = {}): LessonLike => ({ text, ...extra });
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as getProjectHandler } from '../../functions/api/get-project';
 import { buildOpenApiDocument } from '../../lib/api/openapi';
-import { HANDLER_MODULES, matchRoute, routeHttpRequest } from '../../lib/api/router';
+import { HANDLER_MODULES, matchRoute, routeHttpRequest } from '../../lib/local/api-router';
 import { API_ROUTES } from '../../lib/api/routes';
 import { MAX_BODY_BYTES } from '../../lib/api/schemas';
 import { newId } from '../../lib/domain/index';

@@ -4,7 +4,7 @@
 // parameters, wrong methods — and none may produce a 5xx, a crash, or a change in the store.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routeProxyEvent } from '../../lib/api/router';
+import { routeProxyEvent } from '../../lib/local/api-router';
 import { API_ROUTES, type RouteDefinition } from '../../lib/api/routes';
 import { MAX_BODY_BYTES } from '../../lib/api/schemas';
 import { STATUSES } from '../../lib/domain/index';

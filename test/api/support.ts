@@ -4,8 +4,8 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { expect } from 'vitest';
 import { resetApiDependencies, setApiDependencies, type ApiDependencies } from '../../lib/api/dependencies';
-import { createProxyEvent, type HttpRequestInput } from '../../lib/api/proxy-event';
-import { routeProxyEvent } from '../../lib/api/router';
+import { createProxyEvent, type HttpRequestInput } from '../../lib/local/proxy-event';
+import { routeProxyEvent } from '../../lib/local/api-router';
 import type { RouteDefinition } from '../../lib/api/routes';
 import { TaskTokenExpiredError, type PipelineStarter, type TaskCallbacks } from '../../lib/ports/index';
 import { createStore, type Store } from '../../lib/store/index';

@@ -8,7 +8,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetApiDependencies, setApiDependencies } from '../../lib/api/dependencies';
-import { routeHttpRequest } from '../../lib/api/router';
+import { routeHttpRequest } from '../../lib/local/api-router';
 import { createStore } from '../../lib/store/index';
 import { startDynalite, type LocalDynamo } from '../support/dynalite';
 import { cliEnv, runCli } from './support';
@@ -57,7 +57,7 @@ describe('commands against a deployed API (--endpoint)', () => {
     goalId = (await store.goals.create({ projectId, title: 'Rate-limit the login endpoint' })).id;
 
     server = createServer((req, res) => {
-      void (async () => {
+      (async () => {
         const body = await readBody(req);
         const authorization = String(req.headers.authorization ?? '');
         const verified = authorization !== '' && authorization === (await expectedAuthorization(req, body));
@@ -71,7 +71,11 @@ describe('commands against a deployed API (--endpoint)', () => {
         const result = await routeHttpRequest({ method: req.method ?? 'GET', path: url.pathname.replace(/^\/v1/, ''), query: Object.fromEntries(url.searchParams), headers: req.headers, ...(body ? { body } : {}), principal: `arn:aws:iam::123456789012:user/${KEYS.accessKeyId}`, stage: 'v1' });
         res.writeHead(result.statusCode, result.headers as Record<string, string>);
         res.end(result.body);
-      })();
+      })().catch((error: unknown) => {
+        // The CLI then fails with this text, so the test shows what broke in the gateway.
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`test gateway failed: ${String(error)}`);
+      });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;

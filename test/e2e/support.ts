@@ -102,13 +102,13 @@ export function startCli(args: readonly string[], options: { env?: NodeJS.Proces
           reject(new Error(`no ${pattern} in the output within ${timeoutMs} ms:\n${text}`));
         }, timeoutMs);
         if (!check()) listeners.add(check);
-        void exited.then(() => {
+        exited.then(() => {
           if (listeners.has(check) && !check()) {
             listeners.delete(check);
             clearTimeout(timer);
             reject(new Error(`the process ended without printing ${pattern}:\n${text}`));
           }
-        });
+        }, reject);
       });
     },
   };

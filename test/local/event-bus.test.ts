@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { type BusEnvelope, LocalEventBus, LocalEventPublisher } from '../../lib/local/event-bus';
 import { InvalidEventPatternError, matchesEventPattern, validateEventPattern } from '../../lib/local/event-pattern';
-import { EventTooLargeError } from '../../lib/ports/aws/service-rules';
+import { EventTooLargeError } from '../../lib/ports/service-rules';
 import { logger } from '../../lib/powertools';
 
 const envelope = {

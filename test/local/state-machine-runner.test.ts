@@ -17,7 +17,7 @@ import {
 } from '../../lib/local/state-machine-runner';
 import { LocalTaskCallbacks, MAX_LOCAL_TIMER_SECONDS } from '../../lib/local/task-tokens';
 import { TaskTokenExpiredError } from '../../lib/ports';
-import { GoalExecutionConflictError } from '../../lib/ports/aws/service-rules';
+import { GoalExecutionConflictError } from '../../lib/ports/service-rules';
 
 const fixture = readFileSync(new URL('./fixtures/pipeline.asl.json', import.meta.url), 'utf8');
 const fn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
@@ -285,6 +285,7 @@ describe('timeouts and callback forms', () => {
         Rejected: { Type: 'Pass', End: true },
       },
     };
+    const answerFailures: unknown[] = [];
     const runner = new LocalStateMachineRunner({
       definition,
       callbacks,
@@ -292,9 +293,10 @@ describe('timeouts and callback forms', () => {
         // Answers after returning, as the API would when a person clicks "approve" later.
         'request-approval': async (event: { taskToken: string; kind: string }) => {
           setTimeout(() => {
-            void (event.kind === 'plan'
+            (event.kind === 'plan'
               ? callbacks.succeed(event.taskToken, { approved: true })
-              : callbacks.fail(event.taskToken, 'Approval.Rejected', 'no budget'));
+              : callbacks.fail(event.taskToken, 'Approval.Rejected', 'no budget')
+            ).catch((error: unknown) => answerFailures.push(error));
           }, 5);
           return { recorded: true };
         },
@@ -305,6 +307,7 @@ describe('timeouts and callback forms', () => {
       status: 'SUCCEEDED',
       output: { kind: 'budget', error: { Error: 'Approval.Rejected', Cause: 'no budget' } },
     });
+    expect(answerFailures).toEqual([]);
   });
 
   it('gives lambda:invoke results as {Payload} unless ResultSelector picks it', async () => {

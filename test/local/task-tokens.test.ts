@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { LocalTaskCallbacks, StepFunctionsTaskError } from '../../lib/local/task-tokens';
 import { TaskTokenExpiredError } from '../../lib/ports';
-import { TaskOutputTooLargeError } from '../../lib/ports/aws/service-rules';
+import { TaskOutputTooLargeError } from '../../lib/ports/service-rules';
 
 const settle = (promise: Promise<unknown>) =>
   promise.then(

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BusEvent } from '../../lib/ports';
 import { EventBridgePublisher, EventPublishError } from '../../lib/ports/aws/event-publisher';
-import { EventTooLargeError } from '../../lib/ports/aws/service-rules';
+import { EventTooLargeError } from '../../lib/ports/service-rules';
 
 const eventBridge = mockClient(EventBridgeClient);
 const publisher = new EventBridgePublisher({ eventBusName: 'cahoots-acme', retryDelayMs: 1, maxAttempts: 3 });

@@ -9,7 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { executionArnFor, SfnPipelineStarter } from '../../lib/ports/aws/pipeline-starter';
-import { executionNameForGoal, GoalExecutionConflictError } from '../../lib/ports/aws/service-rules';
+import { executionNameForGoal, GoalExecutionConflictError } from '../../lib/ports/service-rules';
 
 const sfn = mockClient(SFNClient);
 const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:GoalPipeline';

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '../../lib/ports/aws/artifact-store';
 import { SecretsManagerSecrets } from '../../lib/ports/aws/secrets';
 import { SqsWorkQueue } from '../../lib/ports/aws/work-queue';
-import { InvalidDelaySecondsError } from '../../lib/ports/aws/service-rules';
+import { InvalidDelaySecondsError } from '../../lib/ports/service-rules';
 
 const s3 = mockClient(S3Client);
 const secretsManager = mockClient(SecretsManagerClient);

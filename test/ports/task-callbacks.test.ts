@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TaskTokenExpiredError } from '../../lib/ports';
 import { SfnTaskCallbacks } from '../../lib/ports/aws/task-callbacks';
-import { TaskOutputTooLargeError } from '../../lib/ports/aws/service-rules';
+import { TaskOutputTooLargeError } from '../../lib/ports/service-rules';
 
 const sfn = mockClient(SFNClient);
 const callbacks = new SfnTaskCallbacks();

@@ -3,9 +3,9 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ArtifactStore } from '../index';
 import { s3Client } from './clients';
-import { InvalidArtifactKeyError, utf8ByteLength } from './service-rules';
+import { InvalidArtifactKeyError, utf8ByteLength } from '../service-rules';
 
-export { InvalidArtifactKeyError } from './service-rules';
+export { InvalidArtifactKeyError } from '../service-rules';
 
 export interface S3ArtifactStoreOptions {
   bucket: string;

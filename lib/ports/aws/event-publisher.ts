@@ -12,9 +12,9 @@ import {
   EventPublishError,
   type FailedEvent,
   toEventEntries,
-} from './event-entries';
+} from '../event-entries';
 
-export { EventPublishError, type FailedEvent } from './event-entries';
+export { EventPublishError, type FailedEvent } from '../event-entries';
 
 export interface EventBridgePublisherOptions {
   eventBusName: string;

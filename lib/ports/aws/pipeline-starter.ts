@@ -9,7 +9,7 @@ import {
 import { logger } from '../../powertools';
 import type { PipelineStarter } from '../index';
 import { sfnClient } from './clients';
-import { executionNameForGoal, GoalExecutionConflictError, jsonEqual, taskFailureFields } from './service-rules';
+import { executionNameForGoal, GoalExecutionConflictError, jsonEqual, taskFailureFields } from '../service-rules';
 
 /** The `error` recorded on an execution stopped through the port. */
 export const STOPPED_ERROR = 'Goal.Stopped';

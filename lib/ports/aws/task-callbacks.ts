@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { type TaskCallbacks, TaskTokenExpiredError, type TaskTokenExpiryReason } from '../index';
 import { sfnClient } from './clients';
-import { taskFailureFields, taskOutputJson } from './service-rules';
+import { taskFailureFields, taskOutputJson } from '../service-rules';
 
 const EXPIRY_REASONS: ReadonlySet<string> = new Set<TaskTokenExpiryReason>([
   'TaskTimedOut',

@@ -2,7 +2,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { WorkQueue } from '../index';
 import { sqsClient } from './clients';
-import { assertDelaySeconds } from './service-rules';
+import { assertDelaySeconds } from '../service-rules';
 
 export interface SqsWorkQueueOptions {
   /** Defaults to the process-wide traced client. */

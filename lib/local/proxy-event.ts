@@ -2,7 +2,7 @@
 // from a plain HTTP request — so the local server and the tests drive the very same handlers.
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { nullPrototypeRecord } from './http';
+import { nullPrototypeRecord } from '../api/http';
 
 export interface HttpRequestInput {
   method: string;

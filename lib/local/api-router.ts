@@ -1,13 +1,15 @@
-// The API's router for the local runtime: matches (method, path) against the route table and calls
-// that route's Lambda handler (functions/api/*) with an API-Gateway-shaped event, answering unknown
-// paths with 404 and unknown methods with 405 the way the error envelope describes them.
+// The API's router for the local runtime, its stand-in for API Gateway's routing: matches (method,
+// path) against the route table and calls that route's Lambda handler (functions/api/*) with an
+// API-Gateway-shaped event, answering unknown paths with 404 and unknown methods with 405 the way
+// the error envelope describes them. Loading the deployed handlers is the local runtime's job (it
+// plays Lambda here), which is why this lives in lib/local and not in lib/api.
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { createLambdaContext } from '../local/lambda-context';
-import { errorResult, MethodNotAllowedError, RouteNotFoundError } from './errors';
-import type { ApiHandler } from './handler';
-import { jsonResponse } from './http';
+import { errorResult, MethodNotAllowedError, RouteNotFoundError } from '../api/errors';
+import type { ApiHandler } from '../api/handler';
+import { jsonResponse } from '../api/http';
+import { API_ROUTES, type RouteDefinition } from '../api/routes';
+import { createLambdaContext } from './lambda-context';
 import { createProxyEvent, type HttpRequestInput } from './proxy-event';
-import { API_ROUTES, type RouteDefinition } from './routes';
 
 /**
  * Each route's handler module, by the `handler` name in the route table. Loaded on first use, like

@@ -1,6 +1,7 @@
 // Limits and naming rules of the AWS services behind the ports. The AWS adapters apply them before
 // a call fails remotely, and the local adapters apply the same ones so a payload that works locally
-// also fits in AWS. Pure functions only: no SDK import, so lib/local can use this file freely.
+// also fits in AWS. It lives beside the port interfaces, not under aws/, because both adapters
+// share it; pure functions only, no SDK import.
 import { createHash } from 'node:crypto';
 
 export const STEP_FUNCTIONS_LIMITS = {
