@@ -15,7 +15,7 @@ import {
   type WorkspaceTool,
   type WorkspaceToolContext,
 } from '../workspace/index';
-import { modelJsonSchema } from './roles';
+import { modelJsonSchema } from './finish-schemas';
 import { containsRedactionMarker } from './redaction';
 
 /** A write would put a `[REDACTED:…]` marker on disk in place of the real secret. */

@@ -51,6 +51,11 @@ export type PlanTask = z.infer<typeof PlanTaskSchema>;
 export const PlanSchema = planShape(AgentRoleSchema);
 export type Plan = z.infer<typeof PlanSchema>;
 
+/** The plan's shape with `role` limited to `roles`, e.g. the roles a project staffs. */
+export function planSchemaFor(roles: readonly AgentRole[]) {
+  return planShape(z.enum([...roles] as [AgentRole, ...AgentRole[]]));
+}
+
 // Roles are checked after structure so an unknown role is reported as a plan issue naming the
 // task, the same way as the graph problems, rather than as a bare enum error.
 const LoosePlanSchema = planShape(z.string().min(1).max(40));

@@ -37,12 +37,22 @@ export const TestResultsSchema = z.object({
 });
 export type TestResults = z.infer<typeof TestResultsSchema>;
 
+/** One failing test or unmet acceptance criterion, as QA reports it. */
+export const TestFailureSchema = z.object({
+  test: z.string().trim().min(1).max(500).describe('Test name, or the acceptance criterion that is not met'),
+  message: z.string().trim().min(1).max(LIMITS.message).describe('What went wrong, as the runner reported it'),
+  file: RepoRelativePathSchema.optional(),
+});
+export type TestFailure = z.infer<typeof TestFailureSchema>;
+
 export const TaskOutputsSchema = z.object({
   summary: z.string().max(LIMITS.summary).optional(),
   branch: BranchNameSchema.optional(),
   commits: z.array(CommitShaSchema).max(200).optional(),
   filesChanged: z.array(RepoRelativePathSchema).max(1000).optional(),
   testResults: TestResultsSchema.optional(),
+  /** QA: each failing test or unmet criterion it reported. */
+  failures: z.array(TestFailureSchema).max(100).optional(),
   review: z
     .object({
       verdict: ReviewVerdictSchema,
@@ -51,6 +61,23 @@ export const TaskOutputsSchema = z.object({
     .optional(),
 });
 export type TaskOutputs = z.infer<typeof TaskOutputsSchema>;
+
+/**
+ * Why a rework task exists: one quality-gate agent's findings, kept as data. It reaches the
+ * developer's prompt as an untrusted block (it quotes model output and repository text), never
+ * pasted into the task's spec.
+ */
+export const ReworkFeedbackSchema = z.object({
+  from: z.enum(['reviewer', 'qa']),
+  /** The gate task that reported it. */
+  taskId: TaskIdSchema.optional(),
+  summary: z.string().max(LIMITS.summary),
+  verdict: ReviewVerdictSchema.optional(),
+  comments: z.array(ReviewCommentSchema).max(100).optional(),
+  testResults: TestResultsSchema.optional(),
+  failures: z.array(TestFailureSchema).max(100).optional(),
+});
+export type ReworkFeedback = z.infer<typeof ReworkFeedbackSchema>;
 
 /** How far up a role's model list (cheap → strong) a task has escalated. */
 export const ModelTierSchema = z.number().int().min(0).max(7);
@@ -80,6 +107,8 @@ export const TaskSchema = z.object({
   dispatch: z.string().min(1).max(64).optional(),
   /** For rework tasks: the task whose output is being reworked. */
   reworkOf: TaskIdSchema.optional(),
+  /** For rework tasks: what the reviewer and QA asked for, one entry per gate agent. */
+  feedback: z.array(ReworkFeedbackSchema).min(1).max(2).optional(),
   outputs: TaskOutputsSchema.optional(),
   failureCause: FailureCauseSchema.optional(),
   createdAt: IsoTimestampSchema,
@@ -133,6 +162,7 @@ export interface NewTaskFields {
   acceptanceCriteria: string[];
   dependsOn?: string[];
   reworkOf?: string;
+  feedback?: ReworkFeedback[];
 }
 
 /**
@@ -155,6 +185,7 @@ export function newGoalTask(goal: { id: string; projectId: string }, fields: New
     attempts: 0,
     modelTier: 0,
     ...(fields.reworkOf ? { reworkOf: fields.reworkOf } : {}),
+    ...(fields.feedback?.length ? { feedback: fields.feedback } : {}),
     createdAt: now,
     updatedAt: now,
     version: 1,

@@ -174,32 +174,34 @@ async function runClaimedTask(runtime: Runtime, work: ClaimedWork): Promise<Work
   try {
     result = await runAgent({
       role: task.role,
-      task: { id: task.id, goalId: goal.id, projectId: project.id, kind: task.kind, title: task.title, spec: task.spec, acceptanceCriteria: task.acceptanceCriteria },
-      goal: { title: goal.title, description: goal.description, source: goal.source },
-      workingDir: copy.dir,
-      gateway,
-      startTier,
-      attempt: task.attempts,
-      runId,
-      team: project.team,
-      allowedCommands: project.allowedCommands,
-      contextFiles: project.contextFiles,
-      lessons: lessons.map((l) => ({ id: l.id, text: l.text, tags: l.tags, createdAt: l.createdAt })),
-      dependencyOutputs,
-      ...(previousFailure ? { previousAttemptError: previousFailure } : {}),
-      limits: { maxTurns: config.maxAgentTurns, maxOutputTokens: config.maxOutputTokens },
-      network: sandboxNetwork(config.sandboxNetwork),
-      budget: createStoreBudget(runtime, goal, project),
-      ...(resumeFrom ? { resumeFrom } : {}),
-      onEvent: (event) => recordAgentEvent(runtime, goal, task, event),
-      signal: cancellation.signal,
-      heartbeat: async () => {
-        if (Date.now() - lastHeartbeat < heartbeatEveryMs) return;
-        lastHeartbeat = Date.now();
-        if (isTerminal((await store.goals.get(goal.id)).status)) cancellation.abort();
-        else await answer(() => ports.callbacks.heartbeat(message.taskToken));
+      task: { id: task.id, goalId: goal.id, projectId: project.id, kind: task.kind, title: task.title, spec: task.spec, acceptanceCriteria: task.acceptanceCriteria, attempt: task.attempts },
+      settings: {
+        workingDir: copy.dir,
+        team: project.team,
+        allowedCommands: project.allowedCommands,
+        contextFiles: project.contextFiles,
+        network: sandboxNetwork(config.sandboxNetwork),
       },
-      shouldSuspend: () => options.remainingMs() < SUSPEND_MARGIN_MS,
+      context: {
+        goal: { title: goal.title, description: goal.description, source: goal.source },
+        lessons: lessons.map((l) => ({ id: l.id, text: l.text, tags: l.tags, createdAt: l.createdAt })),
+        dependencyOutputs,
+        ...(previousFailure ? { previousAttemptError: previousFailure } : {}),
+      },
+      model: { gateway, startTier },
+      limits: { maxTurns: config.maxAgentTurns, maxOutputTokens: config.maxOutputTokens, budget: createStoreBudget(runtime, goal, project) },
+      hooks: {
+        onEvent: (event) => recordAgentEvent(runtime, goal, task, event),
+        signal: cancellation.signal,
+        heartbeat: async () => {
+          if (Date.now() - lastHeartbeat < heartbeatEveryMs) return;
+          lastHeartbeat = Date.now();
+          if (isTerminal((await store.goals.get(goal.id)).status)) cancellation.abort();
+          else await answer(() => ports.callbacks.heartbeat(message.taskToken));
+        },
+        shouldSuspend: () => options.remainingMs() < SUSPEND_MARGIN_MS,
+      },
+      resume: { runId, ...(resumeFrom ? { checkpoint: resumeFrom } : {}) },
     });
   } catch (error) {
     if (error instanceof AgentSuspendedError) return suspend(runtime, work, error);

@@ -60,11 +60,10 @@ describe('runAgent with a budget (OpenAI-compatible fake over HTTP)', () => {
     const error = await runAgent({
       role: 'developer',
       task: makeTask(newIds()),
-      workingDir: repo.dir,
-      gateway: pricedGateway(),
-      budget,
-      limits: { maxOutputTokens: 1_000 },
-      onEvent: (e) => void events.push(e),
+      settings: { workingDir: repo.dir },
+      model: { gateway: pricedGateway() },
+      limits: { budget, maxOutputTokens: 1_000 },
+      hooks: { onEvent: (e) => void events.push(e) },
     }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(BudgetExceededError);
@@ -83,17 +82,19 @@ describe('runAgent with a budget (OpenAI-compatible fake over HTTP)', () => {
     const error = await runAgent({
       role: 'developer',
       task: makeTask(newIds()),
-      workingDir: repo.dir,
-      gateway: pricedGateway(),
-      // Just under the output allowance alone: 1000 tokens × $10 / 1M = $0.01.
-      budget: {
-        async check(usd) {
-          checks.push(usd);
-          return createFixedBudget(0.01).check(usd);
+      settings: { workingDir: repo.dir },
+      model: { gateway: pricedGateway() },
+      limits: {
+        // Just under the output allowance alone: 1000 tokens × $10 / 1M = $0.01.
+  budget: {
+          async check(usd) {
+            checks.push(usd);
+            return createFixedBudget(0.01).check(usd);
+          },
+          async charge() {},
         },
-        async charge() {},
+        maxOutputTokens: 1_000,
       },
-      limits: { maxOutputTokens: 1_000 },
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BudgetExceededError);
     expect(fake.requests).toHaveLength(0);
@@ -107,11 +108,13 @@ describe('runAgent with a budget (OpenAI-compatible fake over HTTP)', () => {
     const error = await runAgent({
       role: 'developer',
       task: makeTask(newIds()),
-      workingDir: repo.dir,
-      gateway: (request, options) => gateway.converse(request, options),
-      // $0.10 would cover this model at $10 per 1M, not 1000 output tokens at the default $75 per 1M plus the input.
-      budget: createFixedBudget(0.1),
-      limits: { maxOutputTokens: 1_000 },
+      settings: { workingDir: repo.dir },
+      model: { gateway: (request, options) => gateway.converse(request, options) },
+      limits: {
+        // $0.10 would cover this model at $10 per 1M, not 1000 output tokens at the default $75 per 1M plus the input.
+  budget: createFixedBudget(0.1),
+        maxOutputTokens: 1_000,
+      },
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BudgetExceededError);
     expect(fake.requests).toHaveLength(0);

@@ -54,13 +54,12 @@ describe('runAgent: developer', () => {
     let heartbeats = 0;
     const { result, run, modelsUsed } = await runAgent({
       role: 'developer',
-      task: makeTask(ids),
-      workingDir: repo.dir,
-      gateway: replayGateway({ conversations: [{ match: { role: 'developer', promptIncludes: 'Fix add' }, turns: developerTurns }] }),
-      allowedCommands: ['node --test'],
-      attempt: 2,
-      onEvent: (e) => void events.push(e),
-      heartbeat: () => void heartbeats++,
+      task: makeTask(ids, { attempt: 2 }),
+      settings: { workingDir: repo.dir, allowedCommands: ['node --test'] },
+      model: {
+        gateway: replayGateway({ conversations: [{ match: { role: 'developer', promptIncludes: 'Fix add' }, turns: developerTurns }] }),
+      },
+      hooks: { onEvent: (e) => void events.push(e), heartbeat: () => void heartbeats++ },
     });
 
     expect(readFileSync(join(repo.dir, 'src/math.js'), 'utf8')).toContain('return a + b;');
@@ -93,21 +92,23 @@ describe('runAgent: developer', () => {
     const { result, run } = await runAgent({
       role: 'developer',
       task: makeTask(newIds()),
-      workingDir: repo.dir,
-      onEvent: (e) => void events.push(e),
-      gateway: replayGateway({
-        conversations: [
-          {
-            turns: [
-              { content: [toolUse('read_file', { path: '../outside.txt' })] },
-              { content: [toolUse('read_file', { path: '/etc/passwd' })], expect: refused },
-              { content: [toolUse('read_file', { path: 'link.txt' })], expect: refused },
-              { content: [toolUse('write_file', { path: '../escape.txt', content: 'x' })], expect: refused },
-              { content: [toolUse('finish', { summary: 'Nothing outside was touched.' })], expect: refused },
-            ],
-          },
-        ],
-      }),
+      settings: { workingDir: repo.dir },
+      model: {
+        gateway: replayGateway({
+          conversations: [
+            {
+              turns: [
+                { content: [toolUse('read_file', { path: '../outside.txt' })] },
+                { content: [toolUse('read_file', { path: '/etc/passwd' })], expect: refused },
+                { content: [toolUse('read_file', { path: 'link.txt' })], expect: refused },
+                { content: [toolUse('write_file', { path: '../escape.txt', content: 'x' })], expect: refused },
+                { content: [toolUse('finish', { summary: 'Nothing outside was touched.' })], expect: refused },
+              ],
+            },
+          ],
+        }),
+      },
+      hooks: { onEvent: (e) => void events.push(e) },
     });
     expect(result.summary).toBe('Nothing outside was touched.');
     expect(run.toolCalls).toMatchObject({ total: 4, failed: 4 });
@@ -122,9 +123,9 @@ describe('runAgent: developer', () => {
     const error = await runAgent({
       role: 'developer',
       task: makeTask(newIds()),
-      workingDir: repo.dir,
-      onEvent: (e) => void events.push(e),
-      gateway: replayGateway({ conversations: [{ turns: [same, same, same, same, same] }] }),
+      settings: { workingDir: repo.dir },
+      model: { gateway: replayGateway({ conversations: [{ turns: [same, same, same, same, same] }] }) },
+      hooks: { onEvent: (e) => void events.push(e) },
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AgentStuckError);
     const stuck = error as AgentStuckError;
@@ -140,20 +141,22 @@ describe('runAgent: developer', () => {
     const { run } = await runAgent({
       role: 'developer',
       task: makeTask(newIds()),
-      workingDir: repo.dir,
-      gateway: replayGateway({
-        conversations: [
-          {
-            turns: [
-              read,
-              read,
-              { content: [toolUse('edit_file', { path: 'src/math.js', oldString: 'a - b', newString: 'a + b' })] },
-              read,
-              { content: [toolUse('finish', { summary: 'fixed' })] },
-            ],
-          },
-        ],
-      }),
+      settings: { workingDir: repo.dir },
+      model: {
+        gateway: replayGateway({
+          conversations: [
+            {
+              turns: [
+                read,
+                read,
+                { content: [toolUse('edit_file', { path: 'src/math.js', oldString: 'a - b', newString: 'a + b' })] },
+                read,
+                { content: [toolUse('finish', { summary: 'fixed' })] },
+              ],
+            },
+          ],
+        }),
+      },
     });
     expect(run.outcome).toBe('succeeded');
   });
@@ -163,20 +166,22 @@ describe('runAgent: developer', () => {
     const { result, run } = await runAgent({
       role: 'developer',
       task: makeTask(newIds()),
-      workingDir: repo.dir,
-      gateway: replayGateway({
-        conversations: [
-          {
-            turns: [
-              { content: [toolUse('finish', { filesChanged: ['../etc/passwd'] })] },
-              {
-                content: [toolUse('finish', { summary: 'Done properly.' })],
-                expect: { lastMessageIncludes: ['summary:', 'filesChanged.0', 'only correction allowed'] },
-              },
-            ],
-          },
-        ],
-      }),
+      settings: { workingDir: repo.dir },
+      model: {
+        gateway: replayGateway({
+          conversations: [
+            {
+              turns: [
+                { content: [toolUse('finish', { filesChanged: ['../etc/passwd'] })] },
+                {
+                  content: [toolUse('finish', { summary: 'Done properly.' })],
+                  expect: { lastMessageIncludes: ['summary:', 'filesChanged.0', 'only correction allowed'] },
+                },
+              ],
+            },
+          ],
+        }),
+      },
     });
     expect(result).toEqual({ summary: 'Done properly.' });
     expect(run.modelCallCount).toBe(2);
@@ -188,8 +193,8 @@ describe('runAgent: developer', () => {
     const error = await runAgent({
       role: 'developer',
       task: makeTask(newIds()),
-      workingDir: repo.dir,
-      gateway: replayGateway({ conversations: [{ turns: [invalid, invalid, invalid] }] }),
+      settings: { workingDir: repo.dir },
+      model: { gateway: replayGateway({ conversations: [{ turns: [invalid, invalid, invalid] }] }) },
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AgentFailedError);
     expect((error as AgentFailedError).reason).toBe('invalid-finish');
@@ -202,12 +207,14 @@ describe('runAgent: developer', () => {
     const { result } = await runAgent({
       role: 'developer',
       task: makeTask(newIds()),
-      workingDir: repo.dir,
-      gateway: replayGateway({
-        conversations: [
-          { turns: [{ content: 'I will now think.' }, { content: [toolUse('finish', { summary: 'ok' })], expect: { lastMessageIncludes: 'Reply with a tool call' } }] },
-        ],
-      }),
+      settings: { workingDir: repo.dir },
+      model: {
+        gateway: replayGateway({
+          conversations: [
+            { turns: [{ content: 'I will now think.' }, { content: [toolUse('finish', { summary: 'ok' })], expect: { lastMessageIncludes: 'Reply with a tool call' } }] },
+          ],
+        }),
+      },
     });
     expect(result.summary).toBe('ok');
   });
@@ -218,9 +225,9 @@ describe('runAgent: developer', () => {
     const error = await runAgent({
       role: 'developer',
       task: makeTask(newIds()),
-      workingDir: repo.dir,
+      settings: { workingDir: repo.dir },
+      model: { gateway: replayGateway({ conversations: [{ turns }] }) },
       limits: { maxTurns: 3 },
-      gateway: replayGateway({ conversations: [{ turns }] }),
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AgentFailedError);
     expect((error as AgentFailedError).reason).toBe('turn-limit');
@@ -232,9 +239,11 @@ describe('runAgent: developer', () => {
     const error = await runAgent({
       role: 'developer',
       task: makeTask(newIds()),
-      workingDir: repo.dir,
+      settings: { workingDir: repo.dir },
+      model: {
+        gateway: replayGateway({ conversations: [{ turns: [{ content: [toolUse('finish', { summary: 'late' })], delayMs: 5_000 }] }] }),
+      },
       limits: { maxWallMs: 150 },
-      gateway: replayGateway({ conversations: [{ turns: [{ content: [toolUse('finish', { summary: 'late' })], delayMs: 5_000 }] }] }),
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AgentFailedError);
     expect((error as AgentFailedError).reason).toBe('wall-time');
@@ -246,8 +255,10 @@ describe('runAgent: developer', () => {
     const error = await runAgent({
       role: 'developer',
       task: makeTask(newIds()),
-      workingDir: repo.dir,
-      gateway: replayGateway({ conversations: [{ turns: [{ error: { message: 'overloaded', retryable: false } }] }] }),
+      settings: { workingDir: repo.dir },
+      model: {
+        gateway: replayGateway({ conversations: [{ turns: [{ error: { message: 'overloaded', retryable: false } }] }] }),
+      },
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AgentFailedError);
     expect((error as AgentFailedError).reason).toBe('model-unavailable');
@@ -261,9 +272,11 @@ describe('runAgent: developer', () => {
     const error = await runAgent({
       role: 'developer',
       task: makeTask(newIds()),
-      workingDir: repo.dir,
-      signal: controller.signal,
-      gateway: replayGateway({ conversations: [{ turns: [{ content: 'slow', delayMs: 5_000 }] }] }),
+      settings: { workingDir: repo.dir },
+      model: {
+        gateway: replayGateway({ conversations: [{ turns: [{ content: 'slow', delayMs: 5_000 }] }] }),
+      },
+      hooks: { signal: controller.signal },
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AgentCancelledError);
     expect((error as AgentCancelledError).run?.outcome).toBe('cancelled');
@@ -277,16 +290,20 @@ describe('runAgent: checkpoint and continuation', () => {
     const task = makeTask(ids);
 
     const straightRepo = nodeRepo();
-    const straight = await runAgent({ role: 'developer', task, workingDir: straightRepo.dir, gateway: replayGateway(script), allowedCommands: ['node --test'] });
+    const straight = await runAgent({
+      role: 'developer',
+      task,
+      settings: { workingDir: straightRepo.dir, allowedCommands: ['node --test'] },
+      model: { gateway: replayGateway(script) },
+    });
 
     const repo = nodeRepo();
     const suspended = await runAgent({
       role: 'developer',
       task,
-      workingDir: repo.dir,
-      gateway: replayGateway(script),
-      allowedCommands: ['node --test'],
-      shouldSuspend: () => true,
+      settings: { workingDir: repo.dir, allowedCommands: ['node --test'] },
+      model: { gateway: replayGateway(script) },
+      hooks: { shouldSuspend: () => true },
     }).catch((e: unknown) => e);
     expect(suspended).toBeInstanceOf(AgentSuspendedError);
     const { checkpoint, run: partial } = suspended as AgentSuspendedError;
@@ -299,10 +316,9 @@ describe('runAgent: checkpoint and continuation', () => {
     const resumed = await runAgent({
       role: 'developer',
       task,
-      workingDir: repo.dir,
-      gateway: replayGateway(script),
-      allowedCommands: ['node --test'],
-      resumeFrom: stored,
+      settings: { workingDir: repo.dir, allowedCommands: ['node --test'] },
+      model: { gateway: replayGateway(script) },
+      resume: { checkpoint: stored },
     });
     expect(resumed.result).toEqual(straight.result);
     expect(resumed.run.id).toBe(partial.id);
@@ -317,17 +333,17 @@ describe('runAgent: checkpoint and continuation', () => {
     const suspended = (await runAgent({
       role: 'developer',
       task,
-      workingDir: repo.dir,
-      gateway: replayGateway({ conversations: [{ turns: developerTurns }] }),
-      shouldSuspend: () => true,
+      settings: { workingDir: repo.dir },
+      model: { gateway: replayGateway({ conversations: [{ turns: developerTurns }] }) },
+      hooks: { shouldSuspend: () => true },
     }).catch((e: unknown) => e)) as AgentSuspendedError;
     await expect(
       runAgent({
         role: 'developer',
         task: makeTask(newIds()),
-        workingDir: repo.dir,
-        gateway: replayGateway({ conversations: [{ turns: developerTurns }] }),
-        resumeFrom: suspended.checkpoint,
+        settings: { workingDir: repo.dir },
+        model: { gateway: replayGateway({ conversations: [{ turns: developerTurns }] }) },
+        resume: { checkpoint: suspended.checkpoint },
       }),
     ).rejects.toThrow(/checkpoint belongs to developer on task/);
   });
@@ -341,22 +357,24 @@ describe('runAgent: files the tools create', () => {
     const { run } = await runAgent({
       role: 'developer',
       task: makeTask(newIds()),
-      workingDir: repo.dir,
-      gateway: replayGateway({
-        conversations: [
-          {
-            turns: [
-              { content: [toolUse('read_file', { path: 'config/app.env' })] },
-              {
-                content: [toolUse('write_file', { path: 'config/app.env', content: 'DB_PASSWORD=[REDACTED:secret-assignment]\nPORT=4000\n' })],
-                expect: { lastMessageIncludes: 'DB_PASSWORD=[REDACTED:secret-assignment]' },
-              },
-              { content: [toolUse('edit_file', { path: 'config/app.env', oldString: 'PORT=3000', newString: 'PORT=4000' })], expect: { lastMessageIncludes: 'refusing to write a [REDACTED' } },
-              { content: [toolUse('finish', { summary: 'port changed' })] },
-            ],
-          },
-        ],
-      }),
+      settings: { workingDir: repo.dir },
+      model: {
+        gateway: replayGateway({
+          conversations: [
+            {
+              turns: [
+                { content: [toolUse('read_file', { path: 'config/app.env' })] },
+                {
+                  content: [toolUse('write_file', { path: 'config/app.env', content: 'DB_PASSWORD=[REDACTED:secret-assignment]\nPORT=4000\n' })],
+                  expect: { lastMessageIncludes: 'DB_PASSWORD=[REDACTED:secret-assignment]' },
+                },
+                { content: [toolUse('edit_file', { path: 'config/app.env', oldString: 'PORT=3000', newString: 'PORT=4000' })], expect: { lastMessageIncludes: 'refusing to write a [REDACTED' } },
+                { content: [toolUse('finish', { summary: 'port changed' })] },
+              ],
+            },
+          ],
+        }),
+      },
     });
     expect(run.toolCalls.failed).toBe(1);
     expect(readFileSync(join(repo.dir, 'config/app.env'), 'utf8')).toBe('DB_PASSWORD=hunter2hunter2\nPORT=4000\n');
@@ -383,17 +401,19 @@ describe('runAgent: long conversations', () => {
     await runAgent({
       role: 'developer',
       task: makeTask(newIds()),
-      workingDir: repo.dir,
-      limits: { maxContextTokens: 9_000 },
-      // An observer in front of the real gateway: records what each request carried.
-      gateway: {
-        policy: inner.policy,
-        prices: inner.prices,
-        converse: (request, options) => {
-          sent.push(JSON.stringify(request.messages));
-          return inner.converse(request, options);
+      settings: { workingDir: repo.dir },
+      model: {
+        // An observer in front of the real gateway: records what each request carried.
+  gateway: {
+          policy: inner.policy,
+          prices: inner.prices,
+          converse: (request, options) => {
+            sent.push(JSON.stringify(request.messages));
+            return inner.converse(request, options);
+          },
         },
       },
+      limits: { maxContextTokens: 9_000 },
     });
     expect(sent[1]).toContain('END-OF-BIG'); // the newest result is never elided
     expect(sent[2]).not.toContain('END-OF-BIG');

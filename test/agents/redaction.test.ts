@@ -132,9 +132,8 @@ describe('nothing secret reaches the model (OpenAI-compatible fake over HTTP)', 
       const { result } = await runAgent({
         role: 'developer',
         task: makeTask(newIds(), { title: 'Rotate config', spec: `Check config/settings.env. Slack us at ${SLACK_TOKEN}.` }),
-        workingDir: repo.dir,
-        gateway: createModelGateway({ policy: [`openai:local-model@${fake.baseUrl}`] }),
-        allowedCommands: ['node scripts/print-env.js'],
+        settings: { workingDir: repo.dir, allowedCommands: ['node scripts/print-env.js'] },
+        model: { gateway: createModelGateway({ policy: [`openai:local-model@${fake.baseUrl}`] }) },
       });
       expect(result.summary).toBe('Checked the settings.');
       expect(fake.requests).toHaveLength(3);

@@ -6,7 +6,9 @@ import {
   DEFAULT_ROLE_SETTINGS,
   ROLE_DEFINITIONS,
   agentToolsByName,
+  finishInputSchema,
   roleDefinition,
+  toolPermissions,
   runAgent,
   validateFinishPayload,
 } from '../../lib/agents/index';
@@ -44,21 +46,24 @@ describe('planner', () => {
     const { result, run } = await runAgent({
       role: 'planner',
       task: makeTask(newIds(), { kind: 'plan', title: 'Plan: rate limit login', spec: 'Plan the goal below.' }),
-      goal: { title: 'Add rate limiting to login', description: 'Five attempts per minute per IP.' },
-      workingDir: repo.dir,
-      team: { planner: 1, developer: 2 },
-      gateway: replayGateway({
-        conversations: [
-          {
-            match: { role: 'planner' },
-            turns: [
-              { content: [toolUse('list_files', {})] },
-              { content: [toolUse('finish', cyclic)] },
-              { content: [toolUse('finish', fixed)], expect: { lastMessageIncludes: 'dependency cycle: t1 → t2 → t1' } },
-            ],
-          },
-        ],
-      }),
+      settings: { workingDir: repo.dir, team: { planner: 1, developer: 2 } },
+      context: {
+        goal: { title: 'Add rate limiting to login', description: 'Five attempts per minute per IP.' },
+      },
+      model: {
+        gateway: replayGateway({
+          conversations: [
+            {
+              match: { role: 'planner' },
+              turns: [
+                { content: [toolUse('list_files', {})] },
+                { content: [toolUse('finish', cyclic)] },
+                { content: [toolUse('finish', fixed)], expect: { lastMessageIncludes: 'dependency cycle: t1 → t2 → t1' } },
+              ],
+            },
+          ],
+        }),
+      },
     });
     expect(result.tasks.map((t) => [t.id, t.dependsOn])).toEqual([
       ['t1', []],
@@ -73,13 +78,14 @@ describe('planner', () => {
     const error = await runAgent({
       role: 'planner',
       task: makeTask(newIds(), { kind: 'plan', title: 'Plan', spec: 'Plan it.' }),
-      workingDir: repo.dir,
-      team: { planner: 1, developer: 1, ux: 0 },
-      gateway: replayGateway({
-        conversations: [
-          { turns: [{ content: [toolUse('finish', plan)] }, { content: [toolUse('finish', plan)], expect: { lastMessageIncludes: 'role ux is not staffed on this project' } }] },
-        ],
-      }),
+      settings: { workingDir: repo.dir, team: { planner: 1, developer: 1, ux: 0 } },
+      model: {
+        gateway: replayGateway({
+          conversations: [
+            { turns: [{ content: [toolUse('finish', plan)] }, { content: [toolUse('finish', plan)], expect: { lastMessageIncludes: 'role ux is not staffed on this project' } }] },
+          ],
+        }),
+      },
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AgentFailedError);
     expect((error as AgentFailedError).message).toContain('role ux is not staffed');
@@ -129,9 +135,8 @@ describe('reviewer (OpenAI-compatible fake over HTTP)', () => {
     const { result, run } = await runAgent({
       role: 'reviewer',
       task: makeTask(newIds(), { kind: 'review', title: 'Review the goal branch', spec: 'Review the change.' }),
-      workingDir: repo.dir,
-      allowedCommands: ['npm test'],
-      gateway: createModelGateway({ policy: [`openai:reviewer-model@${fake.baseUrl}`] }),
+      settings: { workingDir: repo.dir, allowedCommands: ['npm test'] },
+      model: { gateway: createModelGateway({ policy: [`openai:reviewer-model@${fake.baseUrl}`] }) },
     });
     const offered = fake.requests[0]!.body.tools.map((t: { function: { name: string } }) => t.function.name);
     expect(offered).toEqual(['list_files', 'read_file', 'search_files', 'finish']);
@@ -143,9 +148,10 @@ describe('reviewer (OpenAI-compatible fake over HTTP)', () => {
     expect(result.comments[0]).toMatchObject({ file: 'src/math.ts', line: 1 });
   });
 
-  it('may run the tests when the project allows it, still without write tools', () => {
-    const names = ROLE_DEFINITIONS.reviewer.toolNames({ ...DEFAULT_ROLE_SETTINGS, allowedCommands: ['npm test'], reviewerMayRunCommands: true });
-    expect(names).toEqual(['list_files', 'read_file', 'search_files', 'run_command']);
+  it('never runs commands: QA runs the tests in the same gate round', () => {
+    const names = ROLE_DEFINITIONS.reviewer.toolNames({ ...DEFAULT_ROLE_SETTINGS, allowedCommands: ['npm test'], qaMayWriteTests: true });
+    expect(names).toEqual(['list_files', 'read_file', 'search_files']);
+    expect(ROLE_DEFINITIONS.reviewer.systemPrompt({ ...DEFAULT_ROLE_SETTINGS, allowedCommands: ['npm test'] })).toContain('You cannot run commands in this task.');
   });
 });
 
@@ -185,7 +191,27 @@ describe('QA', () => {
   });
 });
 
+describe('tool permissions', () => {
+  it('are rows of one table: the same settings give the same frozen row', () => {
+    const qa = toolPermissions('qa', { allowedCommands: ['npm test'], qaMayWriteTests: true });
+    expect(toolPermissions('qa', { allowedCommands: ['node --test'], qaMayWriteTests: true })).toBe(qa);
+    expect(qa).toEqual({ toolNames: ['list_files', 'read_file', 'search_files', 'write_file', 'edit_file', 'run_command'], runCommands: true, writeScope: 'test-files' });
+    expect(Object.isFrozen(qa.toolNames)).toBe(true);
+    expect(toolPermissions('developer', { allowedCommands: [], qaMayWriteTests: true })).toEqual({
+      toolNames: ['list_files', 'read_file', 'search_files', 'write_file', 'edit_file'],
+      runCommands: false,
+      writeScope: 'any',
+    });
+  });
+});
+
 describe('finish schemas', () => {
+  it("the planner's offers no role at all when the team staffs nobody to plan for", () => {
+    const schema = finishInputSchema('planner', { staffedRoles: ['planner'] }) as any;
+    expect(schema.properties.tasks.items.properties.role).toEqual({ not: {} });
+    expect(validateFinishPayload('planner', { summary: 's', risk: 'low', tasks: [task('t1', 'developer')] }, { staffedRoles: ['planner'] }).ok).toBe(false);
+  });
+
   it('a review that is not an approval must say what to change', () => {
     const result = validateFinishPayload('reviewer', { verdict: 'rejected', summary: 'No.', comments: [] });
     expect(!result.ok && result.issues.join()).toContain('a rejected verdict needs at least one comment');
