@@ -171,9 +171,10 @@ function renderFeedbackSection(feedback: readonly ReworkFeedback[]): string[] {
 
 export function renderFeedback(feedback: ReworkFeedback): string {
   const lines = [feedback.verdict ? `Verdict: ${feedback.verdict}` : '', feedback.summary].filter(Boolean);
-  for (const c of feedback.comments ?? []) {
-    lines.push(`- [${c.severity}] ${c.file ? `${c.file}${c.line ? `:${c.line}` : ''}: ` : ''}${c.body}`);
-  }
+  // Numbered, because the rework task's acceptance criteria refer to comments by number.
+  (feedback.comments ?? []).forEach((c, i) => {
+    lines.push(`${i + 1}. [${c.severity}] ${c.file ? `${c.file}${c.line ? `:${c.line}` : ''}: ` : ''}${c.body}`);
+  });
   if (feedback.testResults) {
     const t = feedback.testResults;
     lines.push(`Tests: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped${t.command ? ` (${t.command})` : ''}`);

@@ -107,6 +107,11 @@ const settingsShape = {
   maxReworkRounds: z.number().int().min(0).max(10),
   contextFiles: z.array(RepoRelativePathSchema.max(200)).max(10),
   delivery: DeliveryModeSchema,
+  /**
+   * Whether QA may create and edit test files (only those) to cover acceptance criteria nothing
+   * tests. Off by default: QA runs and reads, and missing tests come back as rework.
+   */
+  qaMayWriteTests: z.boolean(),
 };
 
 export const ProjectSchema = z.object({
@@ -115,6 +120,8 @@ export const ProjectSchema = z.object({
   ...settingsShape,
   /** Absent on projects stored before it existed: DEFAULT_DELIVERY_MODE. */
   delivery: DeliveryModeSchema.optional(),
+  // Projects stored before the setting existed read as the default.
+  qaMayWriteTests: settingsShape.qaMayWriteTests.default(false),
   createdAt: IsoTimestampSchema,
   updatedAt: IsoTimestampSchema,
   version: VersionSchema,
@@ -145,6 +152,7 @@ export const CreateProjectInputSchema = z.object({
   maxReworkRounds: settingsShape.maxReworkRounds.default(2),
   contextFiles: settingsShape.contextFiles.default([...DEFAULT_CONTEXT_FILES]),
   delivery: settingsShape.delivery.default(DEFAULT_DELIVERY_MODE),
+  qaMayWriteTests: settingsShape.qaMayWriteTests.default(false),
 });
 export type CreateProjectInput = z.input<typeof CreateProjectInputSchema>;
 export type CreateProjectRequest = z.output<typeof CreateProjectInputSchema>;

@@ -1,9 +1,11 @@
 // The quality gate: once the planned work has succeeded, the reviewer and QA look at the goal
 // branch in parallel; changes they ask for become a rework task for a developer, at most
-// `maxReworkRounds` times, after which the goal fails with their feedback as the cause.
+// `maxReworkRounds` times, after which the goal fails with their feedback as the cause. The rework
+// task carries their findings as structured data (`Task.feedback`), which the developer's prompt
+// shows as untrusted blocks; nothing they wrote is pasted into the task's spec.
 import type { Goal } from '../domain/goal';
 import { staffedRoles, type Project } from '../domain/project';
-import { newGoalTask } from '../domain/task';
+import { newGoalTask, type ReworkFeedback } from '../domain/task';
 import type { AgentRole } from '../domain/settings';
 import { metrics } from '../powertools';
 import type { Runtime } from '../runtime';
@@ -73,7 +75,10 @@ export async function evaluateQualityGate(runtime: Runtime, input: GoalStepInput
     };
   }
 
-  const feedback: string[] = [];
+  // `findings` is the gate's verdict in words, for the goal's failure cause; `feedback` is the same
+  // as data, for the rework task.
+  const findings: string[] = [];
+  const feedback: ReworkFeedback[] = [];
   const criteria: string[] = [];
   for (const t of gate) {
     const review = t.outputs?.review;
@@ -86,12 +91,15 @@ export async function evaluateQualityGate(runtime: Runtime, input: GoalStepInput
         idempotencyKey: `verdict:${t.id}`,
       });
       if (review.verdict !== 'approved') {
-        feedback.push(`Reviewer (${review.verdict}): ${t.outputs?.summary ?? ''}`);
-        for (const c of review.comments) {
-          const where = c.file ? `${c.file}${c.line ? `:${c.line}` : ''}: ` : '';
-          feedback.push(`- [${c.severity}] ${where}${c.body}`);
-          if (c.severity === 'major' || c.severity === 'blocker') criteria.push(`${where}${c.body}`.slice(0, 500));
-        }
+        feedback.push({ from: 'reviewer', taskId: t.id, summary: t.outputs?.summary ?? '', verdict: review.verdict, comments: review.comments });
+        findings.push(`Reviewer (${review.verdict}): ${t.outputs?.summary ?? ''}`);
+        review.comments.forEach((c, i) => {
+          const where = c.file ? `${c.file}${c.line ? `:${c.line}` : ''}` : '';
+          findings.push(`- [${c.severity}] ${where ? `${where}: ` : ''}${c.body}`);
+          // The criterion points at the comment rather than quoting it: the comment's text reaches
+          // the developer only inside the feedback's untrusted block.
+          if (c.severity === 'major' || c.severity === 'blocker') criteria.push(`Review comment ${i + 1} (${c.severity}${where ? `, ${where}` : ''}) is addressed`);
+        });
       }
     }
     const tests = t.outputs?.testResults;
@@ -104,13 +112,15 @@ export async function evaluateQualityGate(runtime: Runtime, input: GoalStepInput
         idempotencyKey: `qa:${t.id}`,
       });
       if (tests.failed > 0) {
-        feedback.push(`QA: ${tests.failed} test(s) failed${tests.command ? ` running \`${tests.command}\`` : ''}. ${tests.summary ?? t.outputs?.summary ?? ''}`);
+        const failures = t.outputs?.failures;
+        feedback.push({ from: 'qa', taskId: t.id, summary: tests.summary ?? t.outputs?.summary ?? '', testResults: tests, ...(failures?.length ? { failures } : {}) });
+        findings.push(`QA: ${tests.failed} test(s) failed${tests.command ? ` running \`${tests.command}\`` : ''}. ${tests.summary ?? t.outputs?.summary ?? ''}`);
         criteria.push(`All tests pass${tests.command ? ` (\`${tests.command}\`)` : ''}`);
       }
     }
   }
 
-  if (feedback.length === 0) {
+  if (findings.length === 0) {
     metrics.addMetric('QualityGatePassed', 'Count', 1);
     const deliveryApproved = goal.approval.state === 'approved' && goal.approval.stage === 'delivery';
     const ask = deliveryApprovalRequired(effectiveAutonomy(goal, project)) && !deliveryApproved;
@@ -121,14 +131,22 @@ export async function evaluateQualityGate(runtime: Runtime, input: GoalStepInput
     return {
       next: 'failed',
       tasks: [],
-      cause: `the quality gate still asked for changes after ${round} rework round(s): ${feedback.join(' ')}`.slice(0, 4_000),
+      cause: `the quality gate still asked for changes after ${round} rework round(s): ${findings.join(' ')}`.slice(0, 4_000),
     };
   }
-  await createReworkTask(runtime, goal, project, round, feedback, criteria);
+  await createReworkTask(runtime, goal, project, round, { feedback, points: findings.length, criteria });
   return { next: 'rework', tasks: [], cause: '' };
 }
 
-async function createReworkTask(runtime: Runtime, goal: Goal, project: Project, round: number, feedback: string[], criteria: string[]): Promise<void> {
+interface ReworkRequest {
+  feedback: ReworkFeedback[];
+  /** Lines of findings (the verdicts, comments and test failures), for the event. */
+  points: number;
+  /** Checkable statements from major and blocker comments and failing tests. */
+  criteria: string[];
+}
+
+async function createReworkTask(runtime: Runtime, goal: Goal, project: Project, round: number, { feedback, points, criteria }: ReworkRequest): Promise<void> {
   const staffed = staffedRoles(project.team);
   const role: AgentRole = staffed.includes('developer') ? 'developer' : staffed.includes('ux') ? 'ux' : 'developer';
   const [rework] = await runtime.store.tasks.createMany([
@@ -137,8 +155,9 @@ async function createReworkTask(runtime: Runtime, goal: Goal, project: Project, 
       role,
       kind: 'rework',
       title: `Rework round ${round + 1}: ${goal.title}`,
-      spec: `The quality gate asked for changes to the work on ${goal.branch}. Address every point below, run the tests, and finish.\n\n${feedback.join('\n')}`,
+      spec: `The quality gate asked for changes to the work on ${goal.branch}. Address every point of the feedback that comes with this task, run the tests, and finish.`,
       acceptanceCriteria: criteria.length > 0 ? criteria : ['Every point of the feedback is addressed'],
+      feedback,
     }),
   ]);
   // Counting the round and creating its task are separate single-item writes; the rework key is
@@ -149,7 +168,7 @@ async function createReworkTask(runtime: Runtime, goal: Goal, project: Project, 
     type: 'Rework.Requested',
     goal,
     taskId: rework!.id,
-    data: { round: round + 1, role, points: feedback.length },
+    data: { round: round + 1, role, points },
     idempotencyKey: `rework:${round}`,
   });
 }

@@ -174,7 +174,8 @@ describe('quality gate', () => {
     rounds.map((verdict, i) => ({ name: `review-${i + 1}`, match: { role: 'reviewer', promptIncludes: `# Task: Review round ${i + 1}` }, turns: reviewTurns(verdict, 'alpha must be 2') }));
   const rework = (round: number): ReplayConversation => ({
     name: `rework-${round}`,
-    match: forTask('developer', `Rework round ${round}: ${title}`),
+    // Matches only when the reviewer's comment reached the developer as untrusted feedback data.
+    match: { role: 'developer', promptIncludes: [`# Task: Rework round ${round}: ${title}`, '<untrusted source="feedback:reviewer">', 'alpha must be 2'] },
     turns: writeAndFinish('src/alpha.js', 'export const alpha = 2;\n', 'alpha is 2 now'),
   });
 
@@ -192,6 +193,13 @@ describe('quality gate', () => {
     expect(events.filter((e) => e.type === 'Rework.Requested')).toHaveLength(1);
     expect(events.filter((e) => e.type === 'Review.Verdict').map((e) => e.data.verdict)).toEqual(['changes-requested', 'approved']);
     expect(h.repo.git('show', `cahoots/${goal.id}:src/alpha.js`)).toContain('alpha = 2');
+    // The findings travel as data on the rework task, never as text in its spec.
+    const reworkTask = (await h.local.store.tasks.listAll(goal.id)).find((t) => t.kind === 'rework')!;
+    expect(reworkTask.spec).not.toContain('alpha must be 2');
+    expect(reworkTask.feedback).toEqual([
+      expect.objectContaining({ from: 'reviewer', verdict: 'changes-requested', comments: [expect.objectContaining({ file: 'src/math.js', body: 'alpha must be 2' })] }),
+    ]);
+    expect(reworkTask.acceptanceCriteria).toEqual(['Review comment 1 (major, src/math.js:1) is addressed']);
   });
 
   it('fails the goal when the review still asks for changes after the last rework round', async () => {
