@@ -3,11 +3,13 @@
 // QA reports become outputs; then the run and the routing outcome are recorded, the task
 // SUCCEEDS and the task token is answered.
 import type { AgentResultFor, ChangeReport, QaReport, ReviewReport } from '../agents/index';
+import { LIMITS } from '../domain/common';
 import type { Goal } from '../domain/goal';
 import type { Plan } from '../domain/plan';
 import type { Project } from '../domain/project';
 import type { AgentRole } from '../domain/settings';
 import { newGoalTask, tasksFromPlan, type Task, type TaskOutputs } from '../domain/task';
+import { logger } from '../powertools';
 import type { Runtime } from '../runtime';
 import { cahootsIdentity, MergeConflictError, type GitWorkspace, type TaskWorkingCopy } from '../workspace/index';
 import { answer } from './agent-callbacks';
@@ -72,7 +74,7 @@ async function persistResult(runtime: Runtime, work: FinishedWork, finished: Fin
     case 'reviewer':
       return reviewOutputs(finished.result);
     case 'qa':
-      return qaOutputs(finished.result);
+      return work.project.qaMayWriteTests ? persistQaTests(runtime, work, finished.result) : qaOutputs(finished.result);
   }
 }
 
@@ -122,6 +124,31 @@ function reviewOutputs(review: ReviewReport): TaskOutputs {
 
 function qaOutputs(report: QaReport): TaskOutputs {
   return { summary: report.summary, testResults: report.testResults, ...(report.failures?.length ? { failures: report.failures } : {}) };
+}
+
+/**
+ * QA on a project that lets it write tests: the test files it added are committed and merged into
+ * the goal branch, so they are delivered with the work they cover. The outputs name no branch,
+ * so delivery does not merge it again. Tests that conflict with the goal branch are left on QA's
+ * task branch and the summary says so: a conflict-resolution task cannot run after the gate.
+ */
+async function persistQaTests(runtime: Runtime, { goal, task, copy, workspace }: FinishedWork, report: QaReport): Promise<TaskOutputs> {
+  const outputs = qaOutputs(report);
+  const commit = await workspace.commitAll(copy, {
+    message: `${task.title}: tests\n\n${report.summary}\n\nCahoots-Task: ${task.id}`,
+    author: cahootsIdentity(task.role),
+  });
+  if (!commit.committed) return outputs;
+  const files = commit.files.map((f) => f.path);
+  try {
+    await workspace.mergeTask(goal.id, branchTaskIdOf(task), { message: `Merge ${task.title}: tests` });
+  } catch (error) {
+    if (!(error instanceof MergeConflictError)) throw error;
+    logger.warn('QA tests conflict with the goal branch; left on the task branch', { taskId: task.id, paths: error.paths });
+    const note = ` (QA's tests conflicted with ${goal.branch} and stay on ${commit.branch}: ${error.paths.join(', ')})`;
+    return { ...outputs, summary: `${report.summary}${note}`.slice(0, LIMITS.summary), commits: [commit.sha], filesChanged: files };
+  }
+  return { ...outputs, commits: [commit.sha], filesChanged: files };
 }
 
 /** A task whose branch conflicts with the goal branch gets a follow-up task that resolves it. */

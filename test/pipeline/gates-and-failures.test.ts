@@ -202,6 +202,33 @@ describe('quality gate', () => {
     expect(reworkTask.acceptanceCriteria).toEqual(['Review comment 1 (major, src/math.js:1) is addressed']);
   });
 
+  it('lets QA add a missing test when the project allows it, and delivers the test with the work', async () => {
+    const test = "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { alpha } from '../src/alpha.js';\n\ntest('alpha', () => assert.equal(alpha, 1));\n";
+    const qaWritesTests: ReplayConversation = {
+      name: 'qa-writes',
+      // Matches only when QA was told it may write tests, which only the project setting does.
+      match: { role: 'qa', promptIncludes: 'You may create or edit test files only' },
+      turns: [
+        { content: [{ type: 'toolUse', name: 'write_file', input: { path: 'test/alpha.test.js', content: test } }] },
+        { content: [{ type: 'toolUse', name: 'run_command', input: { argv: ['node', '--test'] } }] },
+        {
+          content: [
+            { type: 'toolUse', name: 'finish', input: { summary: 'Added a test for alpha.', testResults: { command: 'node --test', passed: 2, failed: 0, skipped: 0 }, passed: true } },
+          ],
+        },
+      ],
+    };
+    h = await startHarness({
+      models: (replay) => ({ all: [replay('m', [...oneTask().filter((c) => c.name !== 'qa'), qaWritesTests])] }),
+      project: { qaMayWriteTests: true },
+    });
+    const { goal, executionId } = await h.startGoal(title);
+    expect(await h.wait(executionId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(h.repo.git('show', `cahoots/${goal.id}:test/alpha.test.js`)).toContain("test('alpha'");
+    const qa = (await h.local.store.tasks.listAll(goal.id)).find((t) => t.kind === 'qa')!;
+    expect(qa.outputs).toMatchObject({ filesChanged: ['test/alpha.test.js'], testResults: { passed: 2, failed: 0 } });
+  });
+
   it('fails the goal when the review still asks for changes after the last rework round', async () => {
     h = await startHarness({
       models: (replay) => ({
