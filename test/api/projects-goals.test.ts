@@ -8,7 +8,7 @@ import {
   listGoalsRoute,
   updateProjectRoute,
 } from '../../lib/api/routes';
-import { newId, parsePlan, tasksFromPlan } from '../../lib/domain/index';
+import { newId, parsePlan, ProjectSchema, tasksFromPlan } from '../../lib/domain/index';
 import { logger } from '../../lib/powertools';
 import { goalStream, projectStream } from '../../lib/store/index';
 import { expectError, expectRouteSuccess, newProjectBody, request, startApi, TEST_PRINCIPAL, type ApiTestContext } from './support';
@@ -74,6 +74,17 @@ describe('projects', () => {
     const { events } = await api.store.events.readEvents(projectStream(project.id));
     expect(events.map((e) => e.type)).toEqual(['Project.Created', 'Project.SettingsChanged', 'Project.SettingsChanged']);
     expect(events[1]?.data).toEqual({ changed: ['defaultBranch', 'maxParallelTasks', 'schedule'], version: 2 });
+  });
+
+  it('lets QA write tests only when the project turns it on', async () => {
+    const project = await createProject();
+    expect((await request('GET', `/projects/${project.id}`)).body.qaMayWriteTests).toBe(false);
+    const patched = await request('PATCH', `/projects/${project.id}`, { json: { qaMayWriteTests: true } });
+    expect(patched.body).toMatchObject({ qaMayWriteTests: true, version: 2 });
+    expectError(await request('PATCH', `/projects/${project.id}`, { json: { qaMayWriteTests: 'yes' } }), 400, 'ValidationFailed');
+    // A project stored before the setting existed reads as the default.
+    const { qaMayWriteTests: _dropped, ...older } = patched.body;
+    expect(ProjectSchema.parse(older).qaMayWriteTests).toBe(false);
   });
 
   it('answers 400 with the failing paths for invalid settings and an empty patch', async () => {
