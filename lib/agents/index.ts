@@ -13,5 +13,6 @@ export * from './permissions';
 export * from './prompts';
 export * from './redaction';
 export * from './roles';
+export * from './run-state';
 export * from './stuck';
 export * from './tools';

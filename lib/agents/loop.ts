@@ -22,7 +22,7 @@ import {
 } from '../models/index';
 import { logger, metrics } from '../powertools';
 import { isToolError, type WorkspaceToolContext } from '../workspace/index';
-import { checkpointOf, newRunState, recordModelCall, recordToolCall, restoreRunState, runRecordOf, type RunState } from './checkpoint';
+import { checkpointOf, newRunState, recordModelCall, recordToolCall, restoreRunState, runRecordOf, type RunState } from './run-state';
 import {
   AgentCancelledError,
   AgentError,
@@ -63,31 +63,54 @@ interface ToolOutcome {
   fingerprint: string;
 }
 
+/** What a session fixes when it opens: the same for every turn of this invocation. */
+interface SessionSetup {
+  settings: RoleSettings;
+  limits: AgentLimits;
+  model: AgentModel;
+  /** The tier the run starts on, within the model policy. */
+  startTier: number;
+  /** The role's system prompt, redacted. */
+  system: string;
+  tools: ReadonlyMap<string, AgentTool>;
+  /** The role's tools and `finish`, as the model is offered them. */
+  toolSpecs: readonly ToolSpec[];
+  clock: () => number;
+  invocationStart: number;
+}
+
 /** One agent run in this invocation: fixed set-up, the run's state, and the turn it is on. */
 export class AgentSession<R extends AgentRole> {
-  private readonly stuck: StuckDetector;
+  private readonly settings: RoleSettings;
+  private readonly limits: AgentLimits;
+  private readonly model: AgentModel;
+  private readonly startTier: number;
+  private readonly system: string;
+  private readonly tools: ReadonlyMap<string, AgentTool>;
+  private readonly toolSpecs: readonly ToolSpec[];
   private readonly clock: () => number;
   private readonly invocationStart: number;
+  private readonly stuck: StuckDetector;
   private readonly tags: AgentTags;
   private turnsThisInvocation = 0;
 
   private constructor(
     private readonly options: RunAgentOptions<R>,
-    private readonly settings: RoleSettings,
-    private readonly limits: AgentLimits,
-    private readonly model: AgentModel,
-    /** The tier the run starts on, within the model policy. */
-    private readonly startTier: number,
-    private readonly system: string,
-    private readonly tools: ReadonlyMap<string, AgentTool>,
-    private readonly toolSpecs: readonly ToolSpec[],
+    setup: SessionSetup,
     private readonly state: RunState,
-    clock: () => number,
-    invocationStart: number,
   ) {
-    this.clock = clock;
-    this.invocationStart = invocationStart;
-    this.stuck = new StuckDetector(limits.stuckThreshold, state.repeats);
+    ({
+      settings: this.settings,
+      limits: this.limits,
+      model: this.model,
+      startTier: this.startTier,
+      system: this.system,
+      tools: this.tools,
+      toolSpecs: this.toolSpecs,
+      clock: this.clock,
+      invocationStart: this.invocationStart,
+    } = setup);
+    this.stuck = new StuckDetector(this.limits.stuckThreshold, state.repeats);
     this.tags = {
       role: state.role,
       projectId: state.projectId,
@@ -118,7 +141,6 @@ export class AgentSession<R extends AgentRole> {
       ...tools.map((t) => t.spec),
       { name: 'finish', description: FINISH_DESCRIPTIONS[role], inputSchema: finishInputSchema(role, settings) },
     ];
-    const system = redact(systemPrompt(role, settings, permissions));
 
     // A continuation normally passes neither; the checkpoint remembers what the run started with.
     const saved = options.resume?.checkpoint;
@@ -132,8 +154,21 @@ export class AgentSession<R extends AgentRole> {
           await openingMessage({ role, task, settings: options.settings, context: options.context ?? {}, limits, attempt, finishDescription: FINISH_DESCRIPTIONS[role] }),
         );
     const policy = model.policy;
-    const effectiveStartTier = policy && policy.length > 0 ? Math.min(startTier, policy.length - 1) : startTier;
-    return new AgentSession(options, settings, limits, model, effectiveStartTier, system, new Map(tools.map((t) => [t.name, t])), toolSpecs, state, clock, invocationStart);
+    return new AgentSession(
+      options,
+      {
+        settings,
+        limits,
+        model,
+        startTier: policy && policy.length > 0 ? Math.min(startTier, policy.length - 1) : startTier,
+        system: redact(systemPrompt(role, settings, permissions)),
+        tools: new Map(tools.map((t) => [t.name, t])),
+        toolSpecs,
+        clock,
+        invocationStart,
+      },
+      state,
+    );
   }
 
   /** Steps until the agent finishes; records how the run ended either way. */
