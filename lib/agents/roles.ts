@@ -5,7 +5,6 @@ import { FINISH_DESCRIPTIONS, finishInputSchema, validateFinish, type FinishPayl
 import { DEFAULT_ROLE_SETTINGS, toolPermissions, type RoleSettings } from './permissions';
 import { systemPrompt } from './prompts';
 
-
 export interface RoleDefinition<R extends AgentRole = AgentRole> {
   role: R;
   systemPrompt(settings: RoleSettings): string;
