@@ -33,6 +33,7 @@ function project(repo: Project['repo']): Project {
     maxParallelTasks: 2,
     maxReworkRounds: 1,
     contextFiles: [],
+    qaMayWriteTests: false,
     createdAt: now,
     updatedAt: now,
     version: 1,

@@ -43,6 +43,7 @@ function project(repo: Project['repo'], id = PROJECT_ID): Project {
     maxParallelTasks: 2,
     maxReworkRounds: 1,
     contextFiles: [],
+    qaMayWriteTests: false,
     createdAt: now,
     updatedAt: now,
     version: 1,

@@ -91,6 +91,7 @@ describe('one workspace root shared by several processes', () => {
       maxParallelTasks: 4,
       maxReworkRounds: 1,
       contextFiles: [],
+      qaMayWriteTests: false,
       createdAt: now,
       updatedAt: now,
       version: 1,
