@@ -161,6 +161,18 @@ export class InvalidSearchPatternError extends ToolError {
   }
 }
 
+/** A regex search ran past its time budget and was stopped (see regex-search.ts). */
+export class SearchTimeoutError extends ToolError {
+  override name = 'SearchTimeoutError';
+  constructor(readonly pattern: string, readonly timeoutMs: number) {
+    super(
+      `search pattern ${JSON.stringify(pattern)} did not finish within ${timeoutMs / 1000} s and was stopped. ` +
+        'Patterns with nested or overlapping repetition such as (a+)+ or (a|a)* take exponential time; ' +
+        'simplify the pattern, narrow the path, or search for a plain substring (regex: false).',
+    );
+  }
+}
+
 /** The sandbox runner only runs argv that start with an allow-list entry. */
 export class CommandNotAllowedError extends ToolError {
   override name = 'CommandNotAllowedError';

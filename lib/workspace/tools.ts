@@ -17,6 +17,7 @@ import {
 } from './errors';
 import { looksBinary } from './git';
 import { resolveInside } from './paths';
+import { RegexLineMatcher } from './regex-search';
 import { runCommand, SANDBOX_DEFAULTS, type CommandResult } from './sandbox';
 
 export interface ToolLimits {
@@ -30,6 +31,8 @@ export interface ToolLimits {
   /** Files above this are skipped by search_files. */
   searchMaxFileBytes: number;
   searchMaxFiles: number;
+  /** Time budget of one regex search; it is stopped with SearchTimeoutError after that. */
+  searchTimeoutMs: number;
 }
 
 export const DEFAULT_TOOL_LIMITS: ToolLimits = {
@@ -40,6 +43,7 @@ export const DEFAULT_TOOL_LIMITS: ToolLimits = {
   searchMaxResults: 100,
   searchMaxFileBytes: 1024 * 1024,
   searchMaxFiles: 10_000,
+  searchTimeoutMs: 10_000,
 };
 
 export interface WorkspaceToolContext {
@@ -333,7 +337,9 @@ export const searchFilesTool: WorkspaceTool<
   async run(context, input) {
     const limits = limitsOf(context);
     const cap = Math.min(input.maxResults ?? Infinity, limits.searchMaxResults);
-    let test: (line: string) => boolean;
+    // 0-based indexes of the matching lines of one file, at most `limit` of them.
+    let matchingLines: (text: string, limit: number) => Promise<number[]>;
+    let matcher: RegexLineMatcher | undefined;
     if (input.regex) {
       let pattern: RegExp;
       try {
@@ -341,61 +347,87 @@ export const searchFilesTool: WorkspaceTool<
       } catch (error) {
         throw new InvalidSearchPatternError(input.query, (error as Error).message);
       }
-      test = (line) => pattern.test(line.length > MAX_SCANNED_LINE_CHARS ? line.slice(0, MAX_SCANNED_LINE_CHARS) : line);
+      // Matching runs in a worker under a deadline: a backtracking pattern must never hold the event loop.
+      const regexMatcher = new RegexLineMatcher(pattern, { timeoutMs: limits.searchTimeoutMs, maxLineChars: MAX_SCANNED_LINE_CHARS });
+      matcher = regexMatcher;
+      matchingLines = (text, limit) => regexMatcher.matchingLines(text, limit);
     } else {
+      // Substring search is linear, so it stays on this thread.
       const needle = input.caseSensitive ? input.query : input.query.toLowerCase();
-      test = (line) => (input.caseSensitive ? line : line.toLowerCase()).includes(needle);
+      matchingLines = async (text, limit) => {
+        const found: number[] = [];
+        const lines = text.split('\n');
+        for (let i = 0; i < lines.length && found.length < limit; i += 1) {
+          const line = (lines[i] as string).replace(/\r$/, '');
+          if ((input.caseSensitive ? line : line.toLowerCase()).includes(needle)) found.push(i);
+        }
+        return found;
+      };
     }
+    try {
+      return await searchTree(context, input.path, cap, matchingLines);
+    } finally {
+      await matcher?.close();
+    }
+  },
+};
 
-    const resolved = await resolveInside(context.root, input.path);
-    if (!resolved.exists) throw new FileNotFoundError(resolved.relative);
-    const matches: SearchMatch[] = [];
-    let filesSearched = 0;
-    let truncated = false;
-    const prefix = resolved.relative === '.' ? '' : resolved.relative;
+async function searchTree(
+  context: WorkspaceToolContext,
+  path: string,
+  cap: number,
+  matchingLines: (text: string, limit: number) => Promise<number[]>,
+): Promise<{ matches: SearchMatch[]; truncated: boolean; filesSearched: number }> {
+  const limits = limitsOf(context);
+  const resolved = await resolveInside(context.root, path);
+  if (!resolved.exists) throw new FileNotFoundError(resolved.relative);
+  const matches: SearchMatch[] = [];
+  let filesSearched = 0;
+  let truncated = false;
+  const prefix = resolved.relative === '.' ? '' : resolved.relative;
 
-    const searchFile = async (absolute: string, relative: string, size: number): Promise<void> => {
-      if (size > limits.searchMaxFileBytes) return;
-      if (filesSearched >= limits.searchMaxFiles) {
+  const searchFile = async (absolute: string, relative: string, size: number): Promise<void> => {
+    if (size > limits.searchMaxFileBytes) return;
+    if (filesSearched >= limits.searchMaxFiles) {
+      truncated = true;
+      return;
+    }
+    const bytes = await fsp.readFile(absolute);
+    filesSearched += 1;
+    if (looksBinary(bytes)) return;
+    const text = bytes.toString('utf8');
+    const found = await matchingLines(text, cap - matches.length + 1);
+    const lines = text.split('\n');
+    for (const index of found) {
+      if (matches.length >= cap) {
         truncated = true;
         return;
       }
-      const bytes = await fsp.readFile(absolute);
-      filesSearched += 1;
-      if (looksBinary(bytes)) return;
-      const lines = bytes.toString('utf8').split('\n');
-      for (let i = 0; i < lines.length; i += 1) {
-        const line = (lines[i] as string).replace(/\r$/, '');
-        if (!test(line)) continue;
-        if (matches.length >= cap) {
-          truncated = true;
-          return;
-        }
-        matches.push({ path: relative, line: i + 1, text: line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line });
-      }
-    };
+      const line = (lines[index] as string).replace(/\r$/, '');
+      matches.push({ path: relative, line: index + 1, text: line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line });
+    }
+  };
 
-    const walk = async (absolute: string, relative: string): Promise<void> => {
-      const dirents = (await fsp.readdir(absolute, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
-      for (const dirent of dirents) {
-        if (truncated) return;
-        const childRelative = relative ? `${relative}/${dirent.name}` : dirent.name;
-        const childAbsolute = join(absolute, dirent.name);
-        // Symbolic links are not followed: they could lead outside the working copy or loop.
-        if (dirent.isDirectory()) {
-          if (!SKIPPED_DIRS.has(dirent.name.toLowerCase())) await walk(childAbsolute, childRelative);
-        } else if (dirent.isFile()) {
-          await searchFile(childAbsolute, childRelative, (await fsp.lstat(childAbsolute)).size);
-        }
+  const walk = async (absolute: string, relative: string): Promise<void> => {
+    const dirents = (await fsp.readdir(absolute, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const dirent of dirents) {
+      if (truncated) return;
+      const childRelative = relative ? `${relative}/${dirent.name}` : dirent.name;
+      const childAbsolute = join(absolute, dirent.name);
+      // Symbolic links are not followed: they could lead outside the working copy or loop.
+      if (dirent.isDirectory()) {
+        if (!SKIPPED_DIRS.has(dirent.name.toLowerCase())) await walk(childAbsolute, childRelative);
+      } else if (dirent.isFile()) {
+        await searchFile(childAbsolute, childRelative, (await fsp.lstat(childAbsolute)).size);
       }
-    };
+    }
+  };
 
-    const stat = await fsp.stat(resolved.absolute);
-    if (stat.isDirectory()) await walk(resolved.absolute, prefix);
-    else if (stat.isFile()) await searchFile(resolved.absolute, resolved.relative, stat.size);
-    return { matches, truncated, filesSearched };
-  },
-};
+  const stat = await fsp.stat(resolved.absolute);
+  if (stat.isDirectory()) await walk(resolved.absolute, prefix);
+  else if (stat.isFile()) await searchFile(resolved.absolute, resolved.relative, stat.size);
+  return { matches, truncated, filesSearched };
+}
 
 // ---------------------------------------------------------------- run_command
 

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import {
   InvalidSearchPatternError,
   NotAFileError,
   PathOutsideWorkspaceError,
+  SearchTimeoutError,
   ToolError,
   ToolInputError,
   editFileTool,
@@ -182,6 +184,34 @@ describe('search_files', () => {
     const result = await run(searchFilesTool, { query: 'const a\\d? =', regex: true, path: 'src' });
     expect(result.matches.map((m) => `${m.path}:${m.line}`)).toEqual(['src/a.ts:1', 'src/a.ts:3']);
     await expect(run(searchFilesTool, { query: '(', regex: true })).rejects.toBeInstanceOf(InvalidSearchPatternError);
+  });
+
+  it('stops a catastrophic regex with a clear error while the event loop stays free', async () => {
+    writeFileSync(join(root, 'hostile.txt'), `${'a'.repeat(5000)}!\n`);
+    // A server in this process: it can only answer while the search leaves the event loop alone.
+    const server = createServer((_request, response) => response.end('still here'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      let searchSettled = false;
+      const search = run(searchFilesTool, { query: '(a+)+$', regex: true, path: 'hostile.txt' }, { ...ctx, limits: { searchTimeoutMs: 2_000 } });
+      search.then(
+        () => (searchSettled = true),
+        () => (searchSettled = true),
+      );
+      const reply = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text());
+      expect(reply).toBe('still here');
+      expect(searchSettled).toBe(false);
+      const error = await search.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SearchTimeoutError);
+      expect((error as Error).message).toMatch(/did not finish within 2 s and was stopped.*nested/);
+      // The tool still works after a stopped search.
+      const after = await run(searchFilesTool, { query: 'const a\\d? =', regex: true, path: 'src' });
+      expect(after.matches).toHaveLength(2);
+    } finally {
+      server.close();
+      rmSync(join(root, 'hostile.txt'));
+    }
   });
 
   it('caps results and says so', async () => {
