@@ -68,9 +68,9 @@ export const ScheduleSchema = z.object({
 export type Schedule = z.infer<typeof ScheduleSchema>;
 
 /**
- * A command prefix the sandbox may run, e.g. `npm test` or `npx tsc`: the argv the agent asks
- * for must start with these words. Shell metacharacters are refused here so an allow-list entry
- * can never smuggle in a pipeline.
+ * A command the sandbox may run, e.g. `npm test` or `npx tsc --noEmit`: the argv the agent asks
+ * for must start with these words, followed only by operands (see lib/workspace/sandbox.ts). Shell
+ * metacharacters are refused here so an allow-list entry can never smuggle in a pipeline.
  */
 export const AllowedCommandSchema = z
   .string()

@@ -173,14 +173,16 @@ export class SearchTimeoutError extends ToolError {
   }
 }
 
-/** The sandbox runner only runs argv that start with an allow-list entry. */
+/** The sandbox runner only runs allow-listed commands, with nothing but operands added. */
 export class CommandNotAllowedError extends ToolError {
   override name = 'CommandNotAllowedError';
-  constructor(readonly argv: string[], readonly allowed: string[]) {
+  constructor(readonly argv: string[], readonly allowed: string[], readonly reason = 'it does not start with an allowed command') {
     super(
-      `command ${JSON.stringify(argv)} is not allowed. Commands must start with one of: ` +
+      `command ${JSON.stringify(argv)} is not allowed: ${reason}. Allowed commands: ` +
         (allowed.length ? allowed.map((a) => JSON.stringify(a)).join(', ') : '(no commands are allowed in this project)') +
-        '. Arguments are matched word by word and no shell is used, so pipes, redirects and "&&" do not work.',
+        '. An allowed command may be followed, after an optional "--", by file or test-name arguments ' +
+        '(relative paths inside the working copy, no options). Arguments are matched word by word and no shell is used, ' +
+        'so pipes, redirects and "&&" do not work.',
     );
   }
 }

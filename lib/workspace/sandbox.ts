@@ -9,7 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { logger } from '../powertools';
 import { CommandNotAllowedError, NetworkIsolationUnavailableError, NotADirectoryError } from './errors';
 import { resolveInside } from './paths';
@@ -63,16 +63,50 @@ export function allowListWords(entry: string): string[] {
 }
 
 /**
- * The allow-list entry `argv` falls under, if any. Rule: an entry's words must equal the first
- * words of argv, one by one and exactly; whatever follows is free. So "npm test" allows
- * ["npm","test","--","--grep","x"] but not ["npm","testx"], ["npm","run","test"] or
- * ["/usr/bin/npm","test"]. A short entry ("node") therefore allows any arguments to that program.
+ * Why an argument after an allow-list entry's words is refused, or undefined when it is an operand
+ * the sandbox lets through: a file or test-name filter such as `test/a.test.ts` or `login`.
+ * Options are refused because they change what the program does, not what it works on:
+ * `npm test --prefix <dir>` runs another package's scripts, `--script-shell=<program>` runs any
+ * program, `node --test --import <module>` loads arbitrary code. Paths must stay relative and
+ * inside the working copy.
  */
+export function extraArgumentProblem(argument: string): string | undefined {
+  if (argument.startsWith('-')) return 'options (arguments starting with "-") cannot be added to an allowed command';
+  if (argument.includes('\0')) return 'it contains a NUL byte';
+  if (isAbsolute(argument) || argument.startsWith('~') || /^[A-Za-z]:/.test(argument)) return 'absolute paths and "~" are not allowed';
+  if (argument.split(/[\\/]/).includes('..')) return '".." is not allowed';
+  return undefined;
+}
+
+export type AllowListMatch = { allowedBy: string } | { allowedBy?: undefined; problem: string };
+
+/**
+ * Judge `argv` against the allow-list. Rule: an entry's words must equal the first words of argv,
+ * one by one and exactly; what follows may only be operands (see extraArgumentProblem), optionally
+ * after one "--". So "npm test" allows ["npm","test"], ["npm","test","--","test/a.test.js"] and
+ * ["npm","test","login"], but not ["npm","test","--prefix","/x"], ["npm","testx"],
+ * ["npm","run","test"] or ["/usr/bin/npm","test"]. The longest matching entry decides, so an
+ * entry that names an option ("npx tsc --noEmit") allows exactly that option.
+ */
+export function judgeCommand(argv: readonly string[], allowed: readonly string[]): AllowListMatch {
+  const entries = allowed
+    .map((entry) => ({ entry, words: allowListWords(entry) }))
+    .filter(({ words }) => words.length > 0 && words.length <= argv.length && words.every((word, i) => argv[i] === word))
+    .sort((a, b) => b.words.length - a.words.length);
+  let problem = 'it does not start with an allowed command';
+  for (const { entry, words } of entries) {
+    const extras = argv.slice(words.length);
+    const operands = extras[0] === '--' ? extras.slice(1) : extras;
+    const refused = operands.map((argument) => ({ argument, why: extraArgumentProblem(argument) })).find(({ why }) => why);
+    if (!refused) return { allowedBy: entry };
+    problem = `argument ${JSON.stringify(refused.argument)} is refused: ${refused.why}`;
+  }
+  return { problem };
+}
+
+/** The allow-list entry `argv` falls under, if any (see judgeCommand for the rule). */
 export function matchAllowedCommand(argv: readonly string[], allowed: readonly string[]): string | undefined {
-  return allowed.find((entry) => {
-    const words = allowListWords(entry);
-    return words.length > 0 && words.length <= argv.length && words.every((word, i) => argv[i] === word);
-  });
+  return judgeCommand(argv, allowed).allowedBy;
 }
 
 // Secrets by name. Applied to everything the child receives, including caller-supplied extras.
@@ -218,8 +252,9 @@ class CappedOutput {
  * exitCode, or timedOut); only a refused command (CommandNotAllowedError) or a bad cwd throws.
  */
 export async function runCommand(argv: readonly string[], options: RunCommandOptions): Promise<CommandResult> {
-  const allowedBy = matchAllowedCommand(argv, options.allowedCommands);
-  if (!allowedBy) throw new CommandNotAllowedError([...argv], [...options.allowedCommands]);
+  const judged = judgeCommand(argv, options.allowedCommands);
+  if (judged.allowedBy === undefined) throw new CommandNotAllowedError([...argv], [...options.allowedCommands], judged.problem);
+  const allowedBy = judged.allowedBy;
   const cwd = await resolveInside(options.root, options.cwd ?? '.');
   if (!cwd.exists || !(await fsp.stat(cwd.absolute)).isDirectory()) throw new NotADirectoryError(cwd.relative);
 

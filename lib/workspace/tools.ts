@@ -444,7 +444,8 @@ export const RunCommandInput = z.object({
 export const runCommandTool: WorkspaceTool<typeof RunCommandInput, CommandResult> = {
   name: 'run_command',
   description:
-    'Run a command in the working copy, e.g. the tests. Only commands that start with an entry of the project allow-list run; ' +
+    'Run a command in the working copy, e.g. the tests. Only commands that start with an entry of the project allow-list run, ' +
+    'followed by nothing but file or test-name arguments (relative paths, no options such as "--flag"); ' +
     'argv is matched word by word and no shell is used (no pipes, redirects, "&&", globs or variables). ' +
     'Returns exit code, stdout, stderr (long output is cut in the middle), whether it timed out, and the duration. ' +
     'The environment holds no credentials; do not expect network access.',

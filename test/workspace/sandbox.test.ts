@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -41,10 +41,11 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('allow-list matching', () => {
-  it('matches entry words as an exact argv prefix', () => {
+  it('matches entry words exactly, followed only by operands', () => {
     const list = ['npm test', 'npm run lint', 'node --test', 'npx vitest run'];
     expect(matchAllowedCommand(['npm', 'test'], list)).toBe('npm test');
-    expect(matchAllowedCommand(['npm', 'test', '--', '--grep', 'x'], list)).toBe('npm test');
+    expect(matchAllowedCommand(['npm', 'test', '--', 'test/a.test.js'], list)).toBe('npm test');
+    expect(matchAllowedCommand(['npm', 'test', 'login'], list)).toBe('npm test');
     expect(matchAllowedCommand(['npx', 'vitest', 'run', 'test/a.test.ts'], list)).toBe('npx vitest run');
     expect(matchAllowedCommand(['npx', 'vitest'], list)).toBeUndefined(); // shorter than the entry
     expect(matchAllowedCommand(['npm', 'testx'], list)).toBeUndefined();
@@ -53,6 +54,42 @@ describe('allow-list matching', () => {
     expect(matchAllowedCommand(['npm test'], list)).toBeUndefined(); // one word with a space is not two words
     expect(matchAllowedCommand(['node', '-e', 'x'], ['  node   -e  '])).toBe('  node   -e  ');
     expect(matchAllowedCommand(['anything'], ['', '   '])).toBeUndefined();
+  });
+
+  it.each([
+    [['npm', 'test', '--prefix', '/elsewhere']],
+    [['npm', 'test', '--prefix=/elsewhere']],
+    [['npm', 'test', '--script-shell=/usr/bin/env']],
+    [['npm', 'test', '--', '--script-shell', 'sh']],
+    [['npm', 'test', '--', '--grep', 'x']],
+    [['node', '--test', '--import', 'data:text/javascript,1']],
+    [['npm', 'test', '--', '--']],
+    [['npm', 'test', '../other-project/test.js']],
+    [['npm', 'test', 'test/../../x']],
+    [['npm', 'test', '/etc/passwd']],
+    [['npm', 'test', '~/x']],
+  ])('refuses options and outside paths added to an allowed command: %j', (argv) => {
+    expect(matchAllowedCommand(argv, ['npm test', 'node --test'])).toBeUndefined();
+  });
+
+  it('allows an option only where the entry names it', () => {
+    const list = ['npx tsc', 'npx tsc --noEmit'];
+    expect(matchAllowedCommand(['npx', 'tsc', '--noEmit'], list)).toBe('npx tsc --noEmit');
+    expect(matchAllowedCommand(['npx', 'tsc', '--noEmit', '--outDir', '/tmp/x'], list)).toBeUndefined();
+  });
+
+  it('runs nothing from another package through --prefix', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'cahoots-other-'));
+    try {
+      const marker = join(other, 'ran');
+      writeFileSync(join(other, 'package.json'), JSON.stringify({ name: 'other', scripts: { test: `node -e "require('fs').writeFileSync('ran','x')"` } }));
+      const error = await runCommand(['npm', 'test', '--prefix', other], opts()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CommandNotAllowedError);
+      expect((error as Error).message).toContain('argument "--prefix" is refused: options');
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 
   it('refuses anything else with a message the model can act on', async () => {
