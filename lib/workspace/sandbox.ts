@@ -42,9 +42,10 @@ export interface RunCommandOptions {
   /** Extra variables for the child. Names that look like secrets are dropped all the same. */
   env?: Record<string, string>;
   /**
-   * HOME for the child. Defaults to an empty directory of its own under the temp dir, not the
-   * parent's HOME: npm, git and cloud CLIs read credentials from files there (~/.npmrc,
-   * ~/.git-credentials, ~/.aws) without being asked.
+   * HOME for the child. Defaults to a fresh, private (0700) directory made for this one run and
+   * deleted after it — never the parent's HOME, whose ~/.npmrc, ~/.git-credentials or ~/.aws tools
+   * read without being asked, and never a directory shared between runs, where one task's planted
+   * ~/.npmrc would change what another project's `npm test` runs.
    */
   home?: string;
   /** 'none' runs the command in a new network namespace with `unshare`, or refuses to run. */
@@ -141,13 +142,32 @@ export function isSecretEnvName(name: string): boolean {
 // The only variables inherited from this process: enough to find programs and pick a locale.
 const INHERITED = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'LD_LIBRARY_PATH'];
 
-export const defaultSandboxHome = (): string => join(tmpdir(), 'cahoots-sandbox-home');
+/** The per-run directories a command gets in place of the host's HOME and temp dir. */
+export interface RunDirectories {
+  home: string;
+  tmp: string;
+}
+
+/**
+ * A fresh directory for one run under the host's temp dir, with `home` and `tmp` inside. mkdtemp
+ * picks an unpredictable name and creates it 0700, so no other user can have made it first or
+ * look inside. Remove it with removeRunDirectories once the run is over.
+ */
+export async function createRunDirectories(): Promise<RunDirectories & { base: string }> {
+  const base = await fsp.mkdtemp(join(tmpdir(), 'cahoots-run-'));
+  await fsp.chmod(base, 0o700);
+  const home = join(base, 'home');
+  const tmp = join(base, 'tmp');
+  await fsp.mkdir(home, { mode: 0o700 });
+  await fsp.mkdir(tmp, { mode: 0o700 });
+  return { base, home, tmp };
+}
 
 /** The child's whole environment, built from nothing. */
 export function buildSandboxEnv(
-  parent: NodeJS.ProcessEnv = process.env,
-  extra: Record<string, string> = {},
-  home: string = defaultSandboxHome(),
+  parent: NodeJS.ProcessEnv,
+  extra: Record<string, string>,
+  directories: RunDirectories,
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of INHERITED) {
@@ -155,8 +175,8 @@ export function buildSandboxEnv(
     if (value !== undefined) env[name] = value;
   }
   Object.assign(env, {
-    HOME: home,
-    TMPDIR: tmpdir(),
+    HOME: directories.home,
+    TMPDIR: directories.tmp,
     CI: '1',
     NO_COLOR: '1',
     FORCE_COLOR: '0',
@@ -269,8 +289,25 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
       : ['unshare', '--user', '--map-root-user', '--net', '--', ...command];
   }
 
-  const home = options.home ?? defaultSandboxHome();
-  await fsp.mkdir(home, { recursive: true });
+  const runDirectories = await createRunDirectories();
+  try {
+    return await runInSandbox(argv, command, allowedBy, cwd.absolute, options, {
+      home: options.home ?? runDirectories.home,
+      tmp: runDirectories.tmp,
+    });
+  } finally {
+    await fsp.rm(runDirectories.base, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+async function runInSandbox(
+  argv: readonly string[],
+  command: string[],
+  allowedBy: string,
+  cwd: string,
+  options: RunCommandOptions,
+  directories: RunDirectories,
+): Promise<CommandResult> {
   const timeoutMs = options.timeoutMs ?? SANDBOX_DEFAULTS.timeoutMs;
   const killGraceMs = options.killGraceMs ?? SANDBOX_DEFAULTS.killGraceMs;
   const limit = options.maxOutputBytes ?? SANDBOX_DEFAULTS.maxOutputBytes;
@@ -283,8 +320,8 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
     (resolvePromise) => {
       // detached: the child leads a new process group, so a timeout can kill its children too.
       const child = spawn(file, args, {
-        cwd: cwd.absolute,
-        env: buildSandboxEnv(process.env, options.env, home),
+        cwd,
+        env: buildSandboxEnv(process.env, options.env ?? {}, directories),
         detached: true,
         shell: false,
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,7 +6,6 @@ import {
   CommandNotAllowedError,
   PathOutsideWorkspaceError,
   buildSandboxEnv,
-  defaultSandboxHome,
   isSecretEnvName,
   matchAllowedCommand,
   isolatedLoopbackAvailable,
@@ -199,13 +198,37 @@ describe('environment', () => {
   });
 
   it('drops caller-supplied variables that look like secrets and keeps the rest', () => {
-    const env = buildSandboxEnv({ PATH: '/bin', HOME: '/home/x', AWS_REGION: 'eu-west-1' }, { SERVICE_SECRET: 's', API_KEY: 'k', NODE_ENV: 'test' });
-    expect(env).toMatchObject({ PATH: '/bin', NODE_ENV: 'test', CI: '1' });
+    const env = buildSandboxEnv(
+      { PATH: '/bin', HOME: '/home/x', AWS_REGION: 'eu-west-1' },
+      { SERVICE_SECRET: 's', API_KEY: 'k', NODE_ENV: 'test' },
+      { home: '/run/home', tmp: '/run/tmp' },
+    );
+    expect(env).toMatchObject({ PATH: '/bin', NODE_ENV: 'test', CI: '1', TMPDIR: '/run/tmp' });
     // Not the parent's HOME, whose dotfiles hold credentials.
-    expect(env.HOME).toBe(defaultSandboxHome());
+    expect(env.HOME).toBe('/run/home');
     expect(env.SERVICE_SECRET).toBeUndefined();
     expect(env.API_KEY).toBeUndefined();
     expect(env.AWS_REGION).toBeUndefined();
+  });
+
+  it('gives every run a private HOME of its own, removed after the run', async () => {
+    const script = [
+      "const fs = require('fs');",
+      'const home = process.env.HOME;',
+      'const mode = (fs.statSync(home).mode & 0o777).toString(8);',
+      'console.log(JSON.stringify({ home, tmp: process.env.TMPDIR, mode, entries: fs.readdirSync(home) }));',
+      // What a hostile test would plant for the next project's `npm test`.
+      "fs.writeFileSync(home + '/.npmrc', 'script-shell=/bin/false');",
+    ].join('\n');
+    type Seen = { home: string; tmp: string; mode: string; entries: string[] };
+    const first = JSON.parse((await runCommand(['node', '-e', script], opts())).stdout) as Seen;
+    const second = JSON.parse((await runCommand(['node', '-e', script], opts())).stdout) as Seen;
+    expect(first.mode).toBe('700');
+    expect(second.home).not.toBe(first.home);
+    expect(second.entries).toEqual([]);
+    expect(second.tmp).not.toBe(first.tmp);
+    expect(existsSync(first.home)).toBe(false);
+    expect(existsSync(first.tmp)).toBe(false);
   });
 
   it.each(['AWS_REGION', 'GITHUB_TOKEN', 'GH_TOKEN', 'NPM_TOKEN', 'OPENAI_API_KEY', 'X_SECRET', 'SSH_AUTH_SOCK', '_X_AMZN_TRACE_ID', 'PASSWORD', 'CAHOOTS_MODEL'])(
