@@ -1,18 +1,23 @@
 // The sandboxed command runner: runs an allow-listed argv (no shell) in a working copy with a
-// timeout that kills the whole process group, capped output and a scrubbed environment.
+// timeout, capped output, a scrubbed environment and a private HOME, and kills everything the
+// command started when it ends: in a PID namespace of its own where user namespaces work,
+// otherwise by tracking its descendants (process-tree.ts).
 //
 // What it does NOT isolate (see docs/workspace.md): the network (unless `network: 'none'` is asked
 // for and `unshare` works), the file system outside the working copy (a command can write wherever
-// the process user can), CPU and memory, and /proc: on Linux a child running as the same user can
-// read its parent's /proc/<pid>/environ, which in Lambda holds the function's credentials. The
-// real boundaries are a least-privilege role for the agent function and a VPC without egress.
+// the process user can), CPU and memory, and — without a PID namespace — /proc: on Linux a child
+// running as the same user can read its parent's /proc/<pid>/environ, which in Lambda holds the
+// function's credentials. The real boundaries are a least-privilege role for the agent function
+// and a VPC without egress.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { logger } from '../powertools';
 import { CommandNotAllowedError, NetworkIsolationUnavailableError, NotADirectoryError } from './errors';
 import { resolveInside } from './paths';
+import { RUN_MARKER_VARIABLE, signalRunProcesses } from './process-tree';
 
 export interface CommandResult {
   argv: string[];
@@ -50,6 +55,12 @@ export interface RunCommandOptions {
   home?: string;
   /** 'none' runs the command in a new network namespace with `unshare`, or refuses to run. */
   network?: 'inherit' | 'none';
+  /**
+   * Run the command as the first process of a new PID namespace, so that ending it ends every
+   * process it started (setsid or not). Default: wherever `unshare` permits it. false, or where
+   * it is not permitted: the runner tracks and kills the command's processes itself.
+   */
+  pidNamespace?: boolean;
 }
 
 export const SANDBOX_DEFAULTS = {
@@ -228,6 +239,60 @@ export function isolatedLoopbackAvailable(): boolean {
   return networkIsolationAvailable() && networkIsolation?.ipPath !== undefined;
 }
 
+interface PidIsolation {
+  available: boolean;
+  /** /proc remounted inside, so the command sees only its own processes (not the runner's environ). */
+  ownProc: boolean;
+}
+let pidIsolation: PidIsolation | undefined;
+
+const PID_NAMESPACE_FLAGS = ['--pid', '--fork', '--kill-child'];
+
+function probePidIsolation(): PidIsolation {
+  const attempt = (flags: string[]) =>
+    spawnSync('unshare', ['--user', '--map-root-user', ...flags, '--', 'true'], { stdio: 'ignore', timeout: 5_000 }).status === 0;
+  if (attempt([...PID_NAMESPACE_FLAGS, '--mount-proc'])) return { available: true, ownProc: true };
+  if (attempt(PID_NAMESPACE_FLAGS)) return { available: true, ownProc: false };
+  return { available: false, ownProc: false };
+}
+
+/** Whether commands can run in a PID namespace of their own (tried once). */
+export function pidIsolationAvailable(): boolean {
+  pidIsolation ??= probePidIsolation();
+  return pidIsolation.available;
+}
+
+/**
+ * The argv that runs `argv` in the namespaces asked for, or argv itself when none are. Inside,
+ * a small shell stays the namespace's first process and runs the command as its child: the first
+ * process of a PID namespace ignores signals it has no handler for, so the command itself must not
+ * be it, or a timeout's SIGTERM would be lost. When that shell exits, the kernel kills whatever is
+ * left in the namespace; when the runner kills `unshare`, --kill-child takes the shell with it.
+ */
+function isolatedArgv(argv: string[], network: 'inherit' | 'none', pidNamespace: boolean): { command: string[]; wrapped: boolean } {
+  const flags: string[] = [];
+  const script: string[] = [];
+  if (network === 'none') {
+    flags.push('--net');
+    const ipPath = networkIsolation?.ipPath;
+    if (ipPath) script.push(`${ipPath} link set lo up || exit 125`);
+  }
+  if (pidNamespace) {
+    flags.push(...PID_NAMESPACE_FLAGS);
+    if (pidIsolation?.ownProc) flags.push('--mount-proc');
+  }
+  if (flags.length === 0) return { command: argv, wrapped: false };
+  script.push('command -v "$1" >/dev/null 2>&1 || { echo "command not found: $1" >&2; exit 127; }', '"$@"', 'exit $?');
+  return { command: ['unshare', '--user', '--map-root-user', ...flags, '--', '/bin/sh', '-c', script.join('\n'), 'sandbox', ...argv], wrapped: true };
+}
+
+/** A shell reports a command killed by signal N as exit status 128 + N; give the signal back its name. */
+function unwrapExitStatus(exitCode: number | null, signal: string | null): { exitCode: number | null; signal: string | null } {
+  if (exitCode === null || exitCode <= 128) return { exitCode, signal };
+  const name = Object.entries(osConstants.signals).find(([, number]) => number === exitCode - 128)?.[0];
+  return name ? { exitCode: null, signal: name } : { exitCode, signal };
+}
+
 /**
  * Keeps the first and last halves of a stream once it outgrows the cap, so both the command line
  * echo and the final summary (where test runners put failures) survive.
@@ -278,20 +343,16 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
   const cwd = await resolveInside(options.root, options.cwd ?? '.');
   if (!cwd.exists || !(await fsp.stat(cwd.absolute)).isDirectory()) throw new NotADirectoryError(cwd.relative);
 
-  let command = [...argv];
-  if (options.network === 'none') {
-    if (!networkIsolationAvailable()) {
-      throw new NetworkIsolationUnavailableError('`unshare --user --net` is not permitted for this user (user namespaces disabled?)');
-    }
-    const ipPath = networkIsolation?.ipPath;
-    command = ipPath
-      ? ['unshare', '--user', '--map-root-user', '--net', '--', '/bin/sh', '-c', `${ipPath} link set lo up && exec "$@"`, 'sandbox', ...command]
-      : ['unshare', '--user', '--map-root-user', '--net', '--', ...command];
+  const network = options.network ?? 'inherit';
+  if (network === 'none' && !networkIsolationAvailable()) {
+    throw new NetworkIsolationUnavailableError('`unshare --user --net` is not permitted for this user (user namespaces disabled?)');
   }
+  const pidNamespace = options.pidNamespace !== false && pidIsolationAvailable();
+  const isolated = isolatedArgv([...argv], network, pidNamespace);
 
   const runDirectories = await createRunDirectories();
   try {
-    return await runInSandbox(argv, command, allowedBy, cwd.absolute, options, {
+    return await runInSandbox(argv, isolated, allowedBy, cwd.absolute, options, {
       home: options.home ?? runDirectories.home,
       tmp: runDirectories.tmp,
     });
@@ -302,7 +363,7 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
 
 async function runInSandbox(
   argv: readonly string[],
-  command: string[],
+  isolated: { command: string[]; wrapped: boolean },
   allowedBy: string,
   cwd: string,
   options: RunCommandOptions,
@@ -314,14 +375,16 @@ async function runInSandbox(
   const stdout = new CappedOutput(limit);
   const stderr = new CappedOutput(limit);
   const started = performance.now();
-  const [file, ...args] = command as [string, ...string[]];
+  const [file, ...args] = isolated.command as [string, ...string[]];
+  // Marks every process of this run, for the runs that have no PID namespace to end them all.
+  const runId = randomUUID();
 
   const outcome = await new Promise<{ exitCode: number | null; signal: string | null; timedOut: boolean; spawnError?: string }>(
     (resolvePromise) => {
       // detached: the child leads a new process group, so a timeout can kill its children too.
       const child = spawn(file, args, {
         cwd,
-        env: buildSandboxEnv(process.env, options.env ?? {}, directories),
+        env: { ...buildSandboxEnv(process.env, options.env ?? {}, directories), [RUN_MARKER_VARIABLE]: runId },
         detached: true,
         shell: false,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -329,18 +392,21 @@ async function runInSandbox(
       });
       let timedOut = false;
       let settled = false;
-      const killGroup = (signal: NodeJS.Signals): void => {
+      // The group holds the command and whatever it started without leaving it; processes that
+      // left it (setsid) end with the PID namespace or are found by signalRunProcesses.
+      const killAll = async (signal: NodeJS.Signals): Promise<void> => {
         if (child.pid === undefined) return;
         try {
           process.kill(-child.pid, signal);
         } catch {
           // The group is already gone.
         }
+        await signalRunProcesses(child.pid, runId, signal);
       };
       const timer = setTimeout(() => {
         timedOut = true;
-        killGroup('SIGTERM');
-        killTimer = setTimeout(() => killGroup('SIGKILL'), killGraceMs);
+        void killAll('SIGTERM');
+        killTimer = setTimeout(() => void killAll('SIGKILL'), killGraceMs);
       }, timeoutMs);
       let killTimer: NodeJS.Timeout | undefined;
       const finish = (result: { exitCode: number | null; signal: string | null; spawnError?: string }): void => {
@@ -349,8 +415,7 @@ async function runInSandbox(
         clearTimeout(timer);
         if (killTimer) clearTimeout(killTimer);
         // Nothing the command started may outlive it (servers, watchers, stray test workers).
-        killGroup('SIGKILL');
-        resolvePromise({ ...result, timedOut });
+        void killAll('SIGKILL').finally(() => resolvePromise({ ...result, timedOut }));
       };
       child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
       child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
@@ -369,10 +434,11 @@ async function runInSandbox(
     },
   );
 
+  const status = isolated.wrapped ? unwrapExitStatus(outcome.exitCode, outcome.signal) : outcome;
   const result: CommandResult = {
     argv: [...argv],
-    exitCode: outcome.exitCode,
-    signal: outcome.signal,
+    exitCode: status.exitCode,
+    signal: status.signal,
     stdout: stdout.text('stdout'),
     stderr: outcome.spawnError ? `${outcome.spawnError}\n${stderr.text('stderr')}` : stderr.text('stderr'),
     timedOut: outcome.timedOut,

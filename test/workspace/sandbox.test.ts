@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import {
   matchAllowedCommand,
   isolatedLoopbackAvailable,
   networkIsolationAvailable,
+  pidIsolationAvailable,
   runCommand,
   type RunCommandOptions,
 } from '../../lib/workspace';
@@ -18,20 +20,37 @@ let root: string;
 const allowed = ['node -e', 'npm test', 'definitely-not-a-program-xyz'];
 const opts = (extra: Partial<RunCommandOptions> = {}): RunCommandOptions => ({ root, allowedCommands: allowed, ...extra });
 
-/** Dead means gone or a zombie: in a container, PID 1 may never reap the orphans it inherits. */
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
+/**
+ * Live processes whose command line holds `token`, by host PID. A command in a PID namespace
+ * reports PIDs of its own namespace, so processes are found by a word in their arguments instead.
+ * Dead means gone or a zombie: in a container, PID 1 may never reap the orphans it inherits.
+ */
+function processesWith(token: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     try {
-      process.kill(pid, 0);
-      return true;
+      if (!readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(token)) continue;
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z') found.push(Number(name));
     } catch {
-      return false;
+      // Gone meanwhile.
     }
   }
+  return found;
 }
+
+/** The script of a command that starts a grandchild in a session of its own (setsid) and returns. */
+const setsidGrandchild = (token: string): string => `
+  const { spawn } = require('node:child_process');
+  spawn('setsid', [process.execPath, '-e', 'setInterval(() => {}, 1000) // ${token}'], { stdio: 'ignore' }).unref();
+  setTimeout(() => {}, 300);`;
+
+const leftovers: string[] = [];
+afterAll(() => {
+  // Whatever a failing test left running must not outlive the suite.
+  for (const token of leftovers) for (const pid of processesWith(token)) process.kill(pid, 'SIGKILL');
+});
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'cahoots-sandbox-'));
@@ -129,14 +148,13 @@ describe('running commands', () => {
   });
 
   it('kills the whole process group on timeout, even children that ignore SIGTERM', async () => {
-    const pidFile = join(root, 'grandchild.pid');
+    const token = `grandchild-${randomUUID()}`;
+    leftovers.push(token);
     // The command starts a grandchild in its process group; both ignore SIGTERM.
     const script = `
       const { spawn } = require('node:child_process');
-      const fs = require('node:fs');
       process.on('SIGTERM', () => {});
-      const g = spawn(process.execPath, ['-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-      fs.writeFileSync(${JSON.stringify(pidFile)}, String(g.pid));
+      spawn(process.execPath, ['-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000) // ${token}'], { stdio: 'ignore' });
       setInterval(() => {}, 1000);`;
     const started = Date.now();
     const result = await runCommand(['node', '-e', script], opts({ timeoutMs: 2500, killGraceMs: 300 }));
@@ -144,9 +162,19 @@ describe('running commands', () => {
     expect(result.exitCode).toBeNull();
     expect(result.signal).toBe('SIGKILL');
     expect(Date.now() - started).toBeLessThan(10_000);
-    const grandchild = Number(readFileSync(pidFile, 'utf8'));
-    await new Promise((r) => setTimeout(r, 100));
-    expect(isRunning(grandchild)).toBe(false);
+    expect(processesWith(token)).toEqual([]);
+  });
+
+  it.each([
+    ['in a PID namespace', true],
+    ['by tracking its processes', false],
+  ])('ends a grandchild that left the process group with setsid (%s)', async (_how, pidNamespace) => {
+    if (pidNamespace && !pidIsolationAvailable()) return;
+    const token = `setsid-${randomUUID()}`;
+    leftovers.push(token);
+    const result = await runCommand(['node', '-e', setsidGrandchild(token)], opts({ pidNamespace }));
+    expect(result.exitCode).toBe(0);
+    expect(processesWith(token)).toEqual([]);
   });
 
   it('stops a well-behaved command with SIGTERM on timeout', async () => {
