@@ -11,9 +11,9 @@
 // and a VPC without egress.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { logger } from '../powertools';
 import { CommandNotAllowedError, NetworkIsolationUnavailableError, NotADirectoryError } from './errors';
 import { resolveInside } from './paths';
@@ -197,6 +197,9 @@ export function buildSandboxEnv(
     npm_config_audit: 'false',
   });
   for (const [name, value] of Object.entries(extra)) env[name] = value;
+  // npm and npx never fetch: with the private, empty HOME there is no cache either, so an `npx x`
+  // inside a test script fails instead of installing and running third-party code.
+  env.npm_config_offline = 'true';
   for (const name of Object.keys(env)) {
     if (isSecretEnvName(name)) {
       logger.warn('sandbox dropped a variable that looks like a secret', { name });
@@ -333,6 +336,35 @@ class CappedOutput {
 }
 
 /**
+ * Where `npx <name>` finds its program without installing anything: node_modules/.bin/<name> in
+ * the cwd or a directory above it, up to the working copy root. npx itself would ask the registry
+ * for any name it does not find locally (even with --no-install) and run what it downloads — for
+ * `npx tsc` in a repository without TypeScript, the unrelated `tsc` package.
+ */
+async function localBinary(root: string, cwd: string, name: string): Promise<{ path: string } | { problem: string }> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+    return { problem: `npx runs only a program installed in the working copy, named by its first argument; ${JSON.stringify(name)} is not such a name` };
+  }
+  const rootReal = await fsp.realpath(root);
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', '.bin', name);
+    if (await fsp.access(candidate, fsConstants.X_OK).then(() => true, () => false)) return { path: candidate };
+    if (dir === rootReal || dir === dirname(dir) || !dir.startsWith(rootReal)) break;
+  }
+  return {
+    problem:
+      `npx: ${name} is not installed in the working copy (no node_modules/.bin/${name}). ` +
+      'The sandbox never installs packages; add it to the devDependencies and install the dependencies first',
+  };
+}
+
+/** The result of a command that was allowed but could not start, shaped like a missing program. */
+function refusedRun(argv: readonly string[], allowedBy: string, reason: string): CommandResult {
+  logger.info('sandbox command did not start', { argv, allowedBy, reason });
+  return { argv: [...argv], exitCode: 127, signal: null, stdout: '', stderr: `${reason}\n`, timedOut: false, truncated: false, durationMs: 0 };
+}
+
+/**
  * Run `argv` under the sandbox rules. A command that runs and fails is a result (non-zero
  * exitCode, or timedOut); only a refused command (CommandNotAllowedError) or a bad cwd throws.
  */
@@ -343,12 +375,19 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
   const cwd = await resolveInside(options.root, options.cwd ?? '.');
   if (!cwd.exists || !(await fsp.stat(cwd.absolute)).isDirectory()) throw new NotADirectoryError(cwd.relative);
 
+  let program = [...argv];
+  if (argv[0] === 'npx') {
+    const local = await localBinary(options.root, cwd.absolute, argv[1] ?? '');
+    if ('problem' in local) return refusedRun(argv, allowedBy, local.problem);
+    program = [local.path, ...argv.slice(2)];
+  }
+
   const network = options.network ?? 'inherit';
   if (network === 'none' && !networkIsolationAvailable()) {
     throw new NetworkIsolationUnavailableError('`unshare --user --net` is not permitted for this user (user namespaces disabled?)');
   }
   const pidNamespace = options.pidNamespace !== false && pidIsolationAvailable();
-  const isolated = isolatedArgv([...argv], network, pidNamespace);
+  const isolated = isolatedArgv(program, network, pidNamespace);
 
   const runDirectories = await createRunDirectories();
   try {

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -193,6 +195,68 @@ describe('running commands', () => {
     expect(result.stdout).toMatch(/\[\.\.\. 99008 bytes of stdout cut by the sandbox; 100008 bytes in all \.\.\.\]/);
     expect(result.stdout.length).toBeLessThan(1200);
     expect(result.stderr).toBe('short');
+  });
+});
+
+describe('never installing packages', () => {
+  let registry: Server;
+  let registryUrl: string;
+  const requests: string[] = [];
+  beforeAll(async () => {
+    // A package registry of our own on loopback: any request to it is an attempted install.
+    registry = createServer((request, response) => {
+      requests.push(request.url ?? '');
+      response.statusCode = 404;
+      response.end('{}');
+    });
+    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+    registryUrl = `http://127.0.0.1:${(registry.address() as AddressInfo).port}/`;
+  });
+  afterAll(() => registry.close());
+
+  const npxOptions = (dir: string): RunCommandOptions => ({
+    root: dir,
+    allowedCommands: ['npx tsc --noEmit', 'npx hello', 'npm test'],
+    env: { npm_config_registry: registryUrl },
+  });
+
+  it('npx of a program the working copy does not have fails at once, asking nobody', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cahoots-npx-'));
+    try {
+      requests.length = 0;
+      const result = await runCommand(['npx', 'tsc', '--noEmit'], npxOptions(dir));
+      expect(result.exitCode).toBe(127);
+      expect(result.stderr).toMatch(/tsc is not installed in the working copy.*never installs packages/);
+      expect(requests).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('npx runs a program from node_modules/.bin, found from a subdirectory too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cahoots-npx-'));
+    try {
+      mkdirSync(join(dir, 'node_modules/.bin'), { recursive: true });
+      mkdirSync(join(dir, 'pkg'));
+      writeFileSync(join(dir, 'node_modules/.bin/hello'), '#!/bin/sh\necho "hello $1"\n', { mode: 0o755 });
+      const result = await runCommand(['npx', 'hello', 'world'], { ...npxOptions(dir), cwd: 'pkg' });
+      expect(result).toMatchObject({ exitCode: 0, stdout: 'hello world\n' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an npx inside a test script installs nothing either', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cahoots-npx-'));
+    try {
+      requests.length = 0;
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'p', version: '1.0.0', scripts: { test: 'npx some-tool-nobody-installed' } }));
+      const result = await runCommand(['npm', 'test'], npxOptions(dir));
+      expect(result.exitCode).not.toBe(0);
+      expect(requests).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
