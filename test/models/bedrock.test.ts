@@ -257,16 +257,26 @@ describe('bedrock provider over the Converse protocol', () => {
     expect(events[0]).toMatchObject({ type: 'Model.Retrying', data: { kind: 'timeout' } });
   });
 
-  it('reports a malformed reply as a provider error with what the SDK could read', async () => {
-    fake.reply({ type: 'raw', status: 200, body: '{"output": {"message": oops' });
+  it('retries a reply cut off mid-body like a 5xx, and succeeds', async () => {
+    fake.reply({ type: 'raw', status: 200, body: '{"output": {"message": {"role": "assistant", "content": [{"text": "hal' }, bedrockText('whole'));
+    const { gw, events } = gateway([`bedrock:${HAIKU}`]);
+    const result = await gw.converse(request());
+    expect(result.content).toEqual([{ type: 'text', text: 'whole' }]);
+    expect(fake.requests).toHaveLength(2);
+    expect(events[0]).toMatchObject({ type: 'Model.Retrying', data: { kind: 'malformed_reply', attempt: 1 } });
+  });
+
+  it('reports a reply that stays unreadable as a provider error with what the SDK could read', async () => {
+    const broken = { type: 'raw' as const, status: 200, body: '{"output": {"message": oops' };
+    fake.reply(broken, broken, broken);
     const { gw } = gateway([`bedrock:${HAIKU}`]);
     const error = (await gw.converse(request()).catch((e: unknown) => e)) as ModelUnavailableError;
     expect(error).toBeInstanceOf(ModelUnavailableError);
     const cause = error.failures[0]!.error as ModelProviderError;
     expect(cause).toBeInstanceOf(ModelProviderError);
     expect(cause.kind).toBe('malformed_reply');
-    expect(cause.message).toMatch(/could not be read: .*JSON/);
-    expect(fake.requests).toHaveLength(1);
+    expect(cause.message).toMatch(/could not be read \(cut off\?\): .*JSON/);
+    expect(fake.requests).toHaveLength(3);
   });
 
   it('reports a well-formed reply of the wrong shape with the zod issue', async () => {

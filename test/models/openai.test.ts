@@ -182,23 +182,37 @@ describe('openai provider over Chat Completions', () => {
     expect(events).toEqual([]);
   });
 
-  it('reports a reply that is not JSON with the raw text, without retrying', async () => {
-    fake.reply({ type: 'raw', status: 200, body: 'Internal proxy says: upstream exploded' });
+  it('retries a reply cut off mid-body like a 5xx, and succeeds', async () => {
+    const whole = JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'the whole answer' }, finish_reason: 'stop' }] });
+    fake.reply({ type: 'raw', status: 200, body: whole.slice(0, 40) }, openaiText('the whole answer'));
+    const { gw, events } = gateway([local]);
+    const result = await gw.converse(request());
+    expect(result.content).toEqual([{ type: 'text', text: 'the whole answer' }]);
+    expect(fake.requests).toHaveLength(2);
+    expect(events[0]).toMatchObject({ type: 'Model.Retrying', data: { kind: 'malformed_reply', attempt: 1 } });
+  });
+
+  it('reports a reply that stays unreadable with the raw text, after the retries', async () => {
+    const garbage = { type: 'raw' as const, status: 200, body: 'Internal proxy says: upstream exploded' };
+    fake.reply(garbage, garbage, garbage);
     const error = (await gateway([local]).gw.converse(request()).catch((e: unknown) => e)) as ModelUnavailableError;
     const cause = error.failures[0]!.error as ModelProviderError;
     expect(cause.kind).toBe('malformed_reply');
-    expect(cause.message).toContain('not JSON: Internal proxy says: upstream exploded');
-    expect(fake.requests).toHaveLength(1);
+    expect(cause.message).toContain('not JSON (cut off?): Internal proxy says: upstream exploded');
+    expect(error.failures[0]!.attempts).toBe(3);
+    expect(fake.requests).toHaveLength(3);
   });
 
-  it('reports unparseable tool-call arguments with the raw text instead of crashing', async () => {
-    fake.reply(openaiToolCalls([{ id: 'c9', name: 'search', arguments: '{"query": "login' }]));
+  it('retries cut-off tool-call arguments, then reports them with the raw text instead of crashing', async () => {
+    const cut = openaiToolCalls([{ id: 'c9', name: 'search', arguments: '{"query": "login' }]);
+    fake.reply(cut, cut, cut);
     const error = (await gateway([local]).gw.converse(request({ tools: [searchTool] })).catch((e: unknown) => e)) as ModelUnavailableError;
     expect(error).toBeInstanceOf(ModelUnavailableError);
     const cause = error.failures[0]!.error as ModelProviderError;
     expect(cause).toBeInstanceOf(ModelProviderError);
     expect(cause.kind).toBe('malformed_reply');
     expect(cause.message).toContain('called tool search with arguments that are not JSON: {"query": "login');
+    expect(fake.requests).toHaveLength(3);
   });
 
   it('accepts the quirks of compatible servers: empty arguments, missing ids, "stop" with tool calls, no usage', async () => {

@@ -273,11 +273,12 @@ export function toProviderError(spec: string, error: unknown): ModelProviderErro
     });
   }
   // The SDK could not read a successful reply (not JSON): its message quotes what it choked on.
+  // Usually the body was cut off on the way, so it is transient, like a 5xx.
   if (name === 'SyntaxError' || /deserializ/i.test(message)) {
-    return new ModelProviderError(`${spec} sent a reply that could not be read: ${message}`, {
+    return new ModelProviderError(`${spec} sent a reply that could not be read (cut off?): ${message}`, {
       spec,
       kind: 'malformed_reply',
-      retryable: false,
+      retryable: true,
       status,
       cause: error,
     });

@@ -171,10 +171,11 @@ export function fromChatCompletion(spec: string, text: string, request: Converse
   try {
     json = JSON.parse(text);
   } catch {
-    throw new ModelProviderError(`${spec} sent a reply that is not JSON: ${quote(text)}`, {
+    // Usually a reply cut off on the way (a proxy, a dropped stream): transient, like a 5xx.
+    throw new ModelProviderError(`${spec} sent a reply that is not JSON (cut off?): ${quote(text)}`, {
       spec,
       kind: 'malformed_reply',
-      retryable: false,
+      retryable: true,
     });
   }
   const parsed = ChatCompletionSchema.safeParse(json);
@@ -236,10 +237,11 @@ function parseArguments(spec: string, name: string, args: string | Record<string
   try {
     value = JSON.parse(args);
   } catch {
+    // Cut-off arguments come from a truncated reply or a sampling slip; asking again usually works.
     throw new ModelProviderError(`${spec} called tool ${name} with arguments that are not JSON: ${quote(args)}`, {
       spec,
       kind: 'malformed_reply',
-      retryable: false,
+      retryable: true,
     });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
