@@ -165,9 +165,92 @@ const RULES: Rule[] = [
   },
 ];
 
-/** Replaces every secret the rules recognise and counts them by kind. */
+// ---------------------------------------------------------------- encodings
+
+// Terminal control sequences and invisible characters: a secret printed in colour, or split by a
+// colour code or a zero-width space, must still read as one token. CSI (ESC [ … final byte, or
+// the one-byte 0x9b form), OSC (ESC ] … BEL or ST), DCS/SOS/PM/APC strings, two-byte escapes,
+// the other C0 controls except tab, newline and carriage return, DEL, and zero-width characters.
+const TERMINAL_CONTROL =
+  /\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[@-Z\\-_]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|[\u200b-\u200d\u2060\ufeff]/g;
+
+/** The text without terminal control sequences and invisible characters. */
+export function stripTerminalControls(text: string): string {
+  return text.replace(TERMINAL_CONTROL, '');
+}
+
+// Tokens are maximal runs, matched without backtracking, so a long minified line stays linear.
+// A URL, a query string, a form body: whatever lies between spaces, quotes and brackets.
+const URL_TOKEN = /[^\s"'<>`()[\]{}]+/g;
+const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
+
+/** Decodes %XX escapes (several rounds, for text encoded twice); invalid UTF-8 is left as it is. */
+export function decodePercentEncoding(token: string): string {
+  let current = token;
+  for (let round = 0; round < 3; round += 1) {
+    const next = current.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+      try {
+        return decodeURIComponent(run);
+      } catch {
+        return run;
+      }
+    });
+    if (next === current) break;
+    current = next;
+  }
+  return current;
+}
+
+// Base64 (standard or URL-safe) long enough to hide a credential.
+const BASE64_TOKEN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
+
+/** The text a base64 token stands for, when it decodes to printable UTF-8; otherwise undefined. */
+export function decodeBase64Text(token: string): string | undefined {
+  const bytes = Buffer.from(token.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (bytes.length < 12) return undefined;
+  const text = bytes.toString('utf8');
+  if (text.includes('\ufffd') || /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(text)) return undefined;
+  return text;
+}
+
+/**
+ * Secrets hidden by an encoding: each percent-encoded or base64 token is decoded and checked with
+ * the rules. A percent-encoded token with a secret is replaced by its decoded, redacted text; a
+ * base64 token with a secret by a marker (its decoded text may be binary around the secret).
+ */
+function redactEncodedSecrets(text: string, counts: Record<string, number>): string {
+  const percentDecoded = text.replace(URL_TOKEN, (token) => {
+    if (!PERCENT_ESCAPE.test(token)) return token;
+    const decoded = decodePercentEncoding(token);
+    if (decoded === token) return token;
+    const found = applyRules(decoded, {});
+    if (found.text === decoded) return token;
+    return applyRules(decoded, counts).text;
+  });
+  return percentDecoded.replace(BASE64_TOKEN, (token) => {
+    const decoded = decodeBase64Text(token);
+    if (decoded === undefined) return token;
+    const inner: Record<string, number> = {};
+    applyRules(decoded, inner);
+    const kinds = Object.keys(inner);
+    if (kinds.length === 0) return token;
+    for (const kind of kinds) counts[kind] = (counts[kind] ?? 0) + (inner[kind] ?? 0);
+    return redactionMarker(kinds[0]!);
+  });
+}
+
+/**
+ * Replaces every secret the rules recognise and counts them by kind. Terminal control sequences
+ * are removed first and percent-encoded and base64 text is decoded before matching, so colour
+ * codes or an encoding cannot split a secret into pieces no rule recognises.
+ */
 export function redactSecrets(text: string): RedactionResult {
   const counts: Record<string, number> = {};
+  const decoded = redactEncodedSecrets(stripTerminalControls(text), counts);
+  return { text: applyRules(decoded, counts).text, counts };
+}
+
+function applyRules(text: string, counts: Record<string, number>): { text: string } {
   let out = text;
   for (const rule of RULES) {
     rule.pattern.lastIndex = 0;
@@ -179,7 +262,7 @@ export function redactSecrets(text: string): RedactionResult {
       return replaced;
     });
   }
-  return { text: out, counts };
+  return { text: out };
 }
 
 export function redact(text: string): string {

@@ -157,3 +157,39 @@ describe('nothing secret reaches the model (OpenAI-compatible fake over HTTP)', 
     }
   });
 });
+
+describe('secrets hidden by terminal codes and encodings', () => {
+  const RED = '\u001b[31m';
+  const RESET = '\u001b[0m';
+  it.each([
+    ['split by colour codes', `token ${GITHUB_TOKEN.slice(0, 10)}${RED}${GITHUB_TOKEN.slice(10)}${RESET}`, 'github-token'],
+    ['split by a bold code and an OSC title', `\u001b]0;build\u0007key ${AWS_KEY_ID.slice(0, 6)}\u001b[1m${AWS_KEY_ID.slice(6)}`, 'aws-access-key-id'],
+    ['split by a zero-width space', `token ${GITHUB_TOKEN.slice(0, 12)}\u200b${GITHUB_TOKEN.slice(12)}`, 'github-token'],
+    ['URL-encoded', `aws_secret_access_key=${encodeURIComponent(AWS_SECRET)}`, 'aws-secret-key'],
+    ['URL-encoded in a query string', `GET /callback?x=1&env=${encodeURIComponent('DB_PASSWORD=hunter2hunter2')}`, 'secret-assignment'],
+    ['URL-encoded twice', `https://example.test/?s=${encodeURIComponent(encodeURIComponent(`AWS_SECRET_ACCESS_KEY=${AWS_SECRET}`))}`, 'aws-secret-key'],
+    ['base64', `data: ${Buffer.from(`GITHUB_TOKEN=${GITHUB_TOKEN}`).toString('base64')}`, 'github-token'],
+    ['base64url', `blob ${Buffer.from(`aws_secret_access_key = ${AWS_SECRET}\n`).toString('base64url')}`, 'aws-secret-key'],
+  ])('%s', (_form, text, kind) => {
+    const { text: out, counts } = redactSecrets(text);
+    expect(counts[kind]).toBeGreaterThanOrEqual(1);
+    // No piece of the secret longer than a few characters survives, in any form.
+    const secret = { 'github-token': GITHUB_TOKEN, 'aws-access-key-id': AWS_KEY_ID, 'aws-secret-key': AWS_SECRET, 'secret-assignment': 'hunter2hunter2' }[kind]!;
+    for (let at = 0; at + 8 <= secret.length; at += 1) {
+      expect(out).not.toContain(secret.slice(at, at + 8));
+      expect(out).not.toContain(encodeURIComponent(secret.slice(at, at + 8)));
+    }
+    expect(out).not.toContain('\u001b');
+  });
+
+  it('leaves ordinary encoded text and colours-free output as it was', () => {
+    const text = 'see https://example.test/search?q=hello%20world and id aGVsbG8gd29ybGQhIQ==';
+    expect(redact(text)).toBe(text);
+    expect(redact(`${RED}FAIL${RESET} test/a.test.ts`)).toBe('FAIL test/a.test.ts');
+  });
+
+  it('handles a 400 000-character minified line', () => {
+    const line = `${'a'.repeat(200_000)}%2F${'b1'.repeat(100_000)}`;
+    expect(redact(line)).toContain('%2F');
+  });
+});
