@@ -38,6 +38,7 @@ export async function devCommand(flags: DevFlags, output = new Output()): Promis
   const { queueUrls: _fromEnv, ...runtimeConfig } = config;
   let local: LocalRuntime | undefined;
   let server: Awaited<ReturnType<typeof startLocalHttpServer>> | undefined;
+  let serving = false;
   try {
     local = await startLocalRuntime({
       dataDir,
@@ -64,6 +65,7 @@ export async function devCommand(flags: DevFlags, output = new Output()): Promis
           : `✖ ended ${goal.goalId} "${goal.title}" FAILED: ${goal.cause ?? 'cannot be resumed'}`,
       );
     }
+    serving = true;
     writeDevServerInfo(dataDir, { url: server.url, pid: process.pid });
     output.info(`Try: curl -sS ${server.url}/openapi.json · cahoots status · cahoots events <goalId> --follow`);
     output.info(`Stop with Ctrl-C; state stays in ${dataDir} and unfinished goals resume at the next start.`);
@@ -74,7 +76,9 @@ export async function devCommand(flags: DevFlags, output = new Output()): Promis
     removeDevServerInfo(dataDir);
     await server?.close();
     await local?.stop();
-    lock.release();
+    // A start that failed (a busy port …) leaves no new data directory behind.
+    if (serving) lock.release();
+    else lock.discard();
   }
 }
 

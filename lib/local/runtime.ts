@@ -3,7 +3,7 @@
 // with SQS semantics feed the agent worker, an in-process bus takes the events. The handlers are
 // the very ones deployed to Lambda, called in-process.
 import { join, resolve } from 'node:path';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { AGENT_ROLES, type AgentRole } from '../domain/settings';
 import { localFunctionArn } from './lambda-context';
@@ -80,6 +80,8 @@ async function loadHandlers(): Promise<Handlers> {
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
   const dynamo = await startDynalite({ tableName: LOCAL_TABLE_NAME, ...(dataDir ? { path: join(dataDir, 'dynamodb') } : {}) });
+  // Without a data directory the artifacts go to a scratch directory that stop() removes.
+  let removeScratch: (() => Promise<void>) | undefined;
   try {
     const store = createStore(dynamo.store);
     const queues = new LocalQueues();
@@ -125,7 +127,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     const bus = new LocalEventBus();
     // Without a data directory nothing outlives the process, checkpoints included.
-    const artifactsDir = dataDir ? join(dataDir, 'artifacts') : await mkdtemp(join(tmpdir(), 'cahoots-artifacts-'));
+    const scratchArtifacts = dataDir ? undefined : await mkdtemp(join(tmpdir(), 'cahoots-artifacts-'));
+    removeScratch = scratchArtifacts ? () => rm(scratchArtifacts, { recursive: true, force: true }) : undefined;
+    const artifactsDir = scratchArtifacts ?? join(dataDir!, 'artifacts');
     const ports = createLocalPorts({ runner, queues, bus, artifactsDir, workspaceRoot });
     const runtime: Runtime = { store, ports, config };
     setRuntime(runtime);
@@ -168,12 +172,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           await bus.idle();
           setRuntime(undefined);
           await dynamo.stop();
+          await removeScratch?.();
         })();
         return stopped;
       },
     };
   } catch (error) {
     await dynamo.stop();
+    await removeScratch?.();
     throw error;
   }
 }

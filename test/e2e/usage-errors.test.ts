@@ -107,3 +107,58 @@ describe('cahoots run refuses bad input with exit 2', () => {
     expect(repo.git('branch', '--list').trim()).toBe('* main');
   });
 });
+
+describe('an unusable data directory is a usage error that names the path and the reason', () => {
+  let repo: TempRepo;
+  let scratch: string;
+  const results = new Map<string, { result: CliResult; dataDir: string }>();
+  const file = () => join(scratch, 'a-file');
+  const DATA_DIR_CASES: Array<{ name: string; dataDir: () => string; message: RegExp }> = [
+    { name: 'a file', dataDir: () => file(), message: /--data-dir .*a-file cannot be used: it is a file, not a directory/ },
+    { name: 'under a file', dataDir: () => join(file(), 'data'), message: /--data-dir .*a-file\/data cannot be used: .*a-file is a file, not a directory/ },
+    { name: 'under /proc', dataDir: () => '/proc/cahoots-data', message: /--data-dir \/proc\/cahoots-data cannot be used: \/proc is on proc, a file system the kernel makes up/ },
+    { name: 'under /sys', dataDir: () => '/sys/cahoots-data', message: /--data-dir \/sys\/cahoots-data cannot be used: \/sys is on sysfs/ },
+  ];
+
+  beforeAll(async () => {
+    repo = exampleRepo();
+    scratch = repo.scratch;
+    writeFileSync(file(), 'not a directory\n');
+    const queue = [...DATA_DIR_CASES];
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const dataDir = next.dataDir();
+        // A hang (as /proc once caused) fails here rather than at the suite's timeout.
+        const result = await runCli(['run', '--repo', repo.dir, ...GOAL, '--model', `replay:${EXAMPLE_REPLAY}`, '--data-dir', dataDir], { env: cliEnv(), timeoutMs: 45_000 });
+        results.set(next.name, { result, dataDir });
+      }
+    };
+    await Promise.all([worker(), worker()]);
+  }, 120_000);
+
+  afterAll(() => repo?.cleanup());
+
+  it.each(DATA_DIR_CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const { result } = results.get(c.name)!;
+    expect(result.code, result.stderr).toBe(2);
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines, result.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(c.message);
+    expect(lines[0]).not.toMatch(/unexpected failure|EEXIST|ENOTDIR|EPERM/);
+  });
+
+  it('cahoots dev on a busy port leaves no new data directory behind', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (busy.address() as { port: number }).port;
+      const dataDir = join(scratch, 'dev-data', 'nested');
+      const result = await runCli(['dev', '--port', String(port), '--data-dir', dataDir], { env: cliEnv() });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(new RegExp(`--port ${port} is already in use`));
+      expect(existsSync(join(scratch, 'dev-data'))).toBe(false);
+    } finally {
+      busy.close();
+    }
+  }, 60_000);
+});
