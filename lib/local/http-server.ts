@@ -62,7 +62,31 @@ export interface LocalHttpServer {
 
 export class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
+  constructor(
+    message: string,
+    /** Whether the whole body was read, so the client is ready for the answer. */
+    readonly drained: boolean,
+  ) {
+    super(message);
+  }
 }
+
+/** The client closed the connection before its request body was complete. */
+export class RequestAbortedError extends Error {
+  override readonly name = 'RequestAbortedError';
+}
+
+/**
+ * An oversized body is still read, and thrown away, up to this many bytes before the 413: a client
+ * that is still sending when the server answers and closes gets a connection reset (EPIPE,
+ * ECONNRESET) instead of the answer, as Node's fetch does for most bodies just over the limit.
+ * Beyond this the server answers at once and drops the connection.
+ */
+export const MAX_DISCARDED_BODY_BYTES = 8 * 1024 * 1024;
+
+// The server's own logger: the shared one carries the Lambda context of whichever handler ran
+// last in this process, which would put a handler's function name on the server's lines.
+export const localServerLogger = logger.createChild({ persistentKeys: { component: 'local-http-server' } });
 
 export async function startLocalHttpServer(options: LocalHttpServerOptions = {}): Promise<LocalHttpServer> {
   const host = options.host ?? '127.0.0.1';
@@ -73,11 +97,11 @@ export async function startLocalHttpServer(options: LocalHttpServerOptions = {})
   const server = createServer((req, res) => {
     const work: Promise<void> = handle(req, res, principal)
       .catch((error: unknown) => {
-        logger.error('local API server failed to answer', { error: error as Error });
+        localServerLogger.error('local API server failed to answer', { error: error as Error });
         if (!res.headersSent) writeResult(res, jsonResponse(500, { error: { code: 'InternalError', message: 'the local server failed; see its log' } }));
         else res.destroy();
       })
-      .catch((error: unknown) => logger.error('local API server could not send its error answer', { error: error as Error }))
+      .catch((error: unknown) => localServerLogger.error('local API server could not send its error answer', { error: error as Error }))
       .finally(() => inFlight.delete(work));
     inFlight.add(work);
   });
@@ -111,12 +135,23 @@ export async function startLocalHttpServer(options: LocalHttpServerOptions = {})
 async function handle(req: IncomingMessage, res: ServerResponse, principal: string): Promise<void> {
   let body: Buffer;
   try {
-    body = await readBody(req, MAX_BODY_BYTES);
+    body = await readBody(req, MAX_BODY_BYTES, MAX_DISCARDED_BODY_BYTES);
   } catch (error) {
+    if (error instanceof RequestAbortedError) {
+      // The client went away; there is nobody to answer and nothing failed here.
+      localServerLogger.info('client closed the connection before the request body was complete', {
+        method: req.method,
+        path: req.url,
+        reason: error.message,
+      });
+      return;
+    }
     if (!(error instanceof BodyTooLargeError)) throw error;
     const failure = errorResult(new PayloadTooLargeError(MAX_BODY_BYTES));
-    // The rest of the body is not read, so this connection cannot carry another request.
+    // Connection: close either way; a body that was not read to its end cannot be followed by
+    // another request on this connection.
     writeResult(res, jsonResponse(failure.status, failure.body, { ...failure.headers, Connection: 'close' }));
+    if (!error.drained) res.once('finish', () => req.socket.destroy());
     return;
   }
   const url = new URL(req.url ?? '/', 'http://local');
@@ -137,27 +172,39 @@ async function handle(req: IncomingMessage, res: ServerResponse, principal: stri
   writeResult(res, result);
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * The request body, up to `limit` bytes. A longer one is read to its end and thrown away (up to
+ * `discardLimit`) and then refused with BodyTooLargeError; a body the client stops sending midway
+ * is a RequestAbortedError.
+ */
+function readBody(req: IncomingMessage, limit: number, discardLimit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
-      reject(new BodyTooLargeError(`body of ${declared} bytes`));
+    if (Number.isFinite(declared) && declared > discardLimit) {
+      reject(new BodyTooLargeError(`body of ${declared} bytes`, false));
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge = Number.isFinite(declared) && declared > limit;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
+      if (size > discardLimit) {
         req.pause();
-        reject(new BodyTooLargeError(`body over ${limit} bytes`));
+        reject(new BodyTooLargeError(`body over ${discardLimit} bytes`, false));
         return;
       }
-      chunks.push(chunk);
+      if (size > limit) {
+        tooLarge = true;
+        chunks.length = 0;
+      }
+      if (!tooLarge) chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('end', () => (tooLarge ? reject(new BodyTooLargeError(`body of ${size} bytes`, true)) : resolve(Buffer.concat(chunks))));
+    req.on('error', (error) => reject(new RequestAbortedError(`${error.message} after ${size} bytes`)));
+    req.on('close', () => {
+      if (!req.complete) reject(new RequestAbortedError(`connection closed after ${size} bytes`));
+    });
   });
 }
 
