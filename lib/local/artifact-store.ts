@@ -70,7 +70,7 @@ export class DirectoryArtifactStore implements ArtifactStore {
     const path = resolve(this.root, ...segments);
     // Belt and braces: whatever the platform's path rules, the result must stay under the root.
     const inside = relative(this.root, path);
-    if (inside.startsWith('..') || inside.startsWith(sep) || resolve(this.root, inside) !== path) {
+    if (inside === '..' || inside.startsWith(`..${sep}`) || inside.startsWith(sep) || resolve(this.root, inside) !== path) {
       throw new InvalidArtifactKeyError(key, 'resolves outside the artifact directory');
     }
     return path;

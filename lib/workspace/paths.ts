@@ -50,7 +50,8 @@ export async function resolveInside(root: string, requested: string): Promise<Re
     }
   }
   const inside = relative(rootReal, real);
-  if (inside.startsWith('..') || isAbsolute(inside)) {
+  // By segment: "..hidden" is an ordinary name inside the working copy, ".." or "../x" is outside.
+  if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
     throw new PathOutsideWorkspaceError(requested, 'it resolves through a symbolic link to a location outside the working copy');
   }
   if (inside !== '' && inside.split(sep).some(isGitDirName)) {

@@ -26,6 +26,12 @@ describe('DirectoryArtifactStore', () => {
     expect((await readdir(join(dir, 'artifacts', 'goals', 'g1'))).sort()).toEqual(['checkpoint.json', 'diff.bin']);
   });
 
+  it('takes a key whose segment starts with two dots as an ordinary name', async () => {
+    const store = new DirectoryArtifactStore(join(dir, 'artifacts'));
+    await store.put('..cache/x.json', '{}');
+    expect(Buffer.from((await store.get('..cache/x.json')) ?? []).toString()).toBe('{}');
+  });
+
   it.each(['../escape', 'a/../../b', '/etc/passwd', 'a\\..\\b', 'a//b', './a', 'a/.', '', 'nul\u0000byte'])(
     'refuses key %j',
     async (key) => {

@@ -171,6 +171,23 @@ describe('write_file and edit_file', () => {
   });
 });
 
+describe('names that start with two dots', () => {
+  it('are ordinary files and directories inside the working copy', async () => {
+    mkdirSync(join(root, '..hidden'));
+    writeFileSync(join(root, '..hidden/notes.txt'), 'kept\n');
+    try {
+      expect((await run(readFileTool, { path: '..hidden/notes.txt' })).content).toBe('kept\n');
+      await run(writeFileTool, { path: '..hidden/new.txt', content: 'new\n' });
+      expect(readFileSync(join(root, '..hidden/new.txt'), 'utf8')).toBe('new\n');
+      expect((await run(listFilesTool, { path: '..hidden' })).entries.map((e) => e.path)).toEqual(['..hidden/new.txt', '..hidden/notes.txt']);
+      expect((await resolveInside(root, '..hidden')).relative).toBe('..hidden');
+      await expect(run(readFileTool, { path: '../..hidden/notes.txt' })).rejects.toBeInstanceOf(PathOutsideWorkspaceError);
+    } finally {
+      rmSync(join(root, '..hidden'), { recursive: true, force: true });
+    }
+  });
+});
+
 describe('search_files', () => {
   it('finds substrings with line numbers, skipping .git, node_modules and binary files', async () => {
     const result = await run(searchFilesTool, { query: 'needle', caseSensitive: false }, { ...ctx, limits: { searchMaxResults: 1000 } });
