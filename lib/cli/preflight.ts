@@ -19,6 +19,11 @@ export interface RepoInfo {
   /** The checked-out branch: the base of the goal branch. */
   branch: string;
   head: string;
+  /**
+   * Paths with changes that are not committed (modified, staged, deleted, untracked and not
+   * ignored). The run starts from the commit `head`, so none of them is part of it.
+   */
+  uncommitted: string[];
 }
 
 export async function checkRepository(path: string | undefined, cwd = process.cwd()): Promise<RepoInfo> {
@@ -42,7 +47,26 @@ export async function checkRepository(path: string | undefined, cwd = process.cw
   } catch {
     throw new UsageError(`--repo: ${dir} has no commits on ${branch} yet; commit your code first (git add -A && git commit -m "Initial commit")`, '--repo');
   }
-  return { dir, branch, head };
+  return { dir, branch, head, uncommitted: await uncommittedPaths(dir) };
+}
+
+/** Paths whose working-tree or staged state differs from HEAD (git status, ignored files left out). */
+export async function uncommittedPaths(dir: string): Promise<string[]> {
+  const matrix = await git.statusMatrix({ fs, dir });
+  // [path, HEAD, workdir, stage]: 1/1/1 is unchanged; anything else is a change of some kind.
+  return matrix.filter(([, head, workdir, stage]) => !(head === 1 && workdir === 1 && stage === 1)).map(([path]) => path);
+}
+
+/** The line that tells the person their uncommitted changes stay out of the run, if there are any. */
+export function uncommittedChangesNote(repo: RepoInfo): string | undefined {
+  const count = repo.uncommitted.length;
+  if (count === 0) return undefined;
+  const shown = repo.uncommitted.slice(0, 3).join(', ') + (count > 3 ? ', …' : '');
+  return (
+    `note: ${count} uncommitted change${count === 1 ? '' : 's'} in ${repo.dir} (${shown}) ` +
+    `${count === 1 ? 'is' : 'are'} not part of this run: the agents start from ${repo.branch} at ${repo.head.slice(0, 7)}. ` +
+    'Commit them first to include them.'
+  );
 }
 
 /** A repository on a git host: the pipeline clones it into the workspace and pushes the goal branch back. */

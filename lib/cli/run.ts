@@ -20,7 +20,7 @@ import { lockDataDir, readDevServerInfo, resolveDataDir, type DataDirLock } from
 import { ApiRequestError, EXIT, UsageError, type ExitCode } from './errors';
 import { EventFollower, sleep } from './follow';
 import { Output } from './output';
-import { checkModels, checkRemoteRepository, checkRepository, type RemoteRepoInfo, type RepoInfo } from './preflight';
+import { checkModels, checkRemoteRepository, checkRepository, uncommittedChangesNote, type RemoteRepoInfo, type RepoInfo } from './preflight';
 import { GoalProgress } from './progress';
 import {
   DELIVER_FLAG_VALUES,
@@ -209,6 +209,8 @@ async function driveGoal(local: LocalRuntime, plan: RunPlan, flags: RunFlags, io
   process.on('SIGTERM', onSignal);
   try {
     output.info(`cahoots run · ${repoName(plan.repo)} (from ${plan.repo.branch} at ${plan.repo.head.slice(0, 7)}) · delivers ${plan.delivery === 'pull-request' ? 'a pull request' : 'a branch'}`);
+    const uncommitted = 'url' in plan.repo ? undefined : uncommittedChangesNote(plan.repo);
+    if (uncommitted) output.error(uncommitted);
     output.info(`models ${plan.models.map((m) => m.spec).join(' → ')} · approvals ${plan.approve}${plan.dataDir ? ` · data ${plan.dataDir}` : ''}`);
     const project = await findOrCreateProject(client, plan);
     const goal = await client.createGoal(project.id, {
