@@ -11,6 +11,7 @@ import {
 } from '../../lib/models/index';
 import {
   accessDenied,
+  bedrockError,
   bedrockText,
   bedrockToolUse,
   internalServerError,
@@ -234,6 +235,19 @@ describe('bedrock provider over the Converse protocol', () => {
     });
   });
 
+  it.each([
+    ['access denied', () => accessDenied(), /Bedrock refused access to amazon\.nova-lite-v1:0 \(AccessDeniedException: You don't have access .*\)\. Enable access to this model in the Bedrock console/],
+    ['an unknown model id', () => validationError('The provided model identifier is invalid.'), /Bedrock does not know the model amazon\.nova-lite-v1:0 in this region .*Check the model id/],
+    ['a model that needs an inference profile', () => validationError("Invocation of model ID amazon.nova-lite-v1:0 with on-demand throughput isn't supported. Retry your request with the ID or ARN of an inference profile that contains this model."), /Use its inference profile instead, e\.g\. --model bedrock:us\.amazon\.nova-lite-v1:0/],
+    ['expired credentials', () => bedrockError(403, 'ExpiredTokenException', 'The security token included in the request is expired'), /the AWS credentials in use have expired .*Sign in again/],
+  ])('explains %s as what happened and what to do', async (_name, reply, message) => {
+    fake.reply(reply());
+    const error = (await gateway(['bedrock:amazon.nova-lite-v1:0']).gw.converse(request()).catch((e: unknown) => e)) as ModelUnavailableError;
+    expect(error).toBeInstanceOf(ModelUnavailableError);
+    expect(error.message).toMatch(message);
+    expect(error.failures[0]!.attempts).toBe(1);
+  });
+
   it('throws ModelUnavailableError naming every model and its last error when all fail', async () => {
     fake.replyFor(HAIKU, accessDenied());
     fake.replyFor(SONNET, throttling('Rate exceeded'), throttling('Rate exceeded'), throttling('Rate exceeded'));
@@ -305,6 +319,24 @@ describe('bedrock error sorting', () => {
     });
     const error = toProviderError('bedrock:amazon.nova-lite-v1:0', wrapped);
     expect(error).toMatchObject({ retryable: true, kind: 'unavailable', code: 'ECONNREFUSED' });
+  });
+
+  it('says what happened and what to do, without the SDK\'s own words for developers', () => {
+    const missing = toProviderError('bedrock:x', Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    expect(missing).toMatchObject({ kind: 'access_denied', retryable: false });
+    expect(missing.message).toMatch(/^bedrock:x: no AWS credentials were found \(CredentialsProviderError: .*\)\. Set AWS_PROFILE, sign in with `aws sso login`/);
+    const region = toProviderError('bedrock:x', new Error('Region is missing'));
+    expect(region).toMatchObject({ kind: 'invalid_request', retryable: false });
+    expect(region.message).toContain('Set AWS_REGION');
+    const garbled = toProviderError(
+      'bedrock:x',
+      Object.assign(new Error('Unexpected token < in JSON at position 0\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'), {
+        name: 'SyntaxError',
+        $metadata: { httpStatusCode: 200 },
+      }),
+    );
+    expect(garbled.message).not.toMatch(/\$response|hidden field/);
+    expect(garbled.message).toContain('Unexpected token < in JSON at position 0');
   });
 
   it('keeps an unknown client-side error final', () => {

@@ -241,11 +241,85 @@ function networkErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+interface BedrockAdvice {
+  /** What happened, in the user's words. */
+  what: string;
+  /** What to do about it. */
+  todo: string;
+  /** For failures the SDK raises before any answer from Bedrock (no AWS error name to sort by). */
+  kind?: ModelErrorKind;
+}
+
+/**
+ * What a Bedrock failure means for the person running Cahoots and what they can do, by the AWS
+ * error name (and, where one name covers several causes, its message). Undefined for failures that
+ * are retried and rarely reach a person, or that the AWS message already explains.
+ */
+export function bedrockAdvice(spec: string, name: string, message: string): BedrockAdvice | undefined {
+  const model = spec.replace(/^bedrock:/, '');
+  if (name === 'AccessDeniedException') {
+    return {
+      what: `Bedrock refused access to ${model}`,
+      todo:
+        'Enable access to this model in the Bedrock console (Model access) for this region, and make sure the AWS identity ' +
+        'in use may call bedrock:InvokeModel on it (the AWS message names what is missing), or choose another model',
+    };
+  }
+  if (name === 'UnrecognizedClientException' || name === 'InvalidSignatureException') {
+    return { what: 'AWS did not accept the credentials in use', todo: 'Check AWS_PROFILE or the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY pair, or sign in again' };
+  }
+  if (name === 'ExpiredTokenException' || /expired/i.test(message) && /token|credential/i.test(message)) {
+    return { what: 'the AWS credentials in use have expired', todo: 'Sign in again (for example `aws sso login`) or refresh the session credentials, then rerun' };
+  }
+  if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
+    return { what: 'no AWS credentials were found', todo: 'Set AWS_PROFILE, sign in with `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' };
+  }
+  if (/region is missing/i.test(message)) {
+    return { what: 'no AWS region is set', todo: 'Set AWS_REGION to a region where the model is available (for example us-east-1)', kind: 'invalid_request' };
+  }
+  if (name === 'ResourceNotFoundException' || (name === 'ValidationException' && /model identifier is invalid/i.test(message))) {
+    return {
+      what: `Bedrock does not know the model ${model} in this region`,
+      todo: 'Check the model id (`aws bedrock list-foundation-models`) and AWS_REGION, or use an inference profile id such as us.<model id>',
+    };
+  }
+  if (name === 'ValidationException' && /on-demand throughput/i.test(message)) {
+    return { what: `${model} cannot be called by its model id on demand`, todo: `Use its inference profile instead, e.g. --model bedrock:us.${model}` };
+  }
+  if (name === 'ServiceQuotaExceededException') {
+    return { what: `the Bedrock token quota for ${model} is used up`, todo: 'Wait for the quota to reset, request an increase in Service Quotas, or add a fallback model' };
+  }
+  if (name === 'ThrottlingException' || name === 'TooManyRequestsException') {
+    return { what: `Bedrock is throttling requests to ${model}`, todo: 'Lower --parallel, add a fallback model, or request a higher quota in Service Quotas' };
+  }
+  return undefined;
+}
+
+// Text the SDK appends for developers, not for the person reading the failure.
+const SDK_BOILERPLATE = /\s*Deserialization error: to see the raw response, inspect the hidden field \{error\}\.\$response on this object\.?/gi;
+
+/** The AWS message without SDK boilerplate, on one line and of a readable length. */
+function awsMessage(message: string): string {
+  const text = message.replace(SDK_BOILERPLATE, '').replace(/\s+/g, ' ').trim();
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
+
 export function toProviderError(spec: string, error: unknown): ModelProviderError {
   if (error instanceof ModelProviderError) return error;
   const e = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
   const name = e.name ?? 'Error';
-  const message = e.message ?? String(error);
+  const message = awsMessage(e.message ?? String(error));
+  const advice = bedrockAdvice(spec, name, message);
+  if (advice) {
+    const known = ERROR_KINDS[name] ?? { kind: advice.kind ?? 'access_denied', retryable: false };
+    return new ModelProviderError(`${spec}: ${advice.what} (${name}: ${message}). ${advice.todo}.`, {
+      spec,
+      ...known,
+      status: e.$metadata?.httpStatusCode ?? e.$response?.statusCode,
+      code: name,
+      cause: error,
+    });
+  }
   const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
   const known = ERROR_KINDS[name];
   if (known) {
@@ -285,13 +359,17 @@ export function toProviderError(spec: string, error: unknown): ModelProviderErro
   }
   const networkCode = networkErrorCode(error);
   if (name === 'TimeoutError' || networkCode !== undefined) {
-    return new ModelProviderError(`${spec}: network error: ${message}`, {
-      spec,
-      kind: name === 'TimeoutError' ? 'timeout' : 'unavailable',
-      retryable: true,
-      code: networkCode ?? name,
-      cause: error,
-    });
+    return new ModelProviderError(
+      `${spec}: Bedrock could not be reached (${networkCode ?? name}: ${message}). ` +
+        'Check the network connection and AWS_REGION (and AWS_ENDPOINT_URL_BEDROCK_RUNTIME, if set).',
+      {
+        spec,
+        kind: name === 'TimeoutError' ? 'timeout' : 'unavailable',
+        retryable: true,
+        code: networkCode ?? name,
+        cause: error,
+      },
+    );
   }
   return new ModelProviderError(`${spec}: ${name}${status ? ` (HTTP ${status})` : ''}: ${message}`, {
     spec,
