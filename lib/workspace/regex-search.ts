@@ -3,6 +3,7 @@
 // runs it. search_files therefore matches in a worker thread under a deadline: the event loop (the
 // API, every other goal) stays free, and a search that overruns is ended by terminating the worker.
 import { Worker } from 'node:worker_threads';
+import { logger } from '../powertools';
 import { SearchTimeoutError } from './errors';
 
 // Plain JavaScript evaluated as the worker's script, so it runs the same from TypeScript sources,
@@ -82,7 +83,7 @@ export class RegexLineMatcher {
       const remaining = Math.max(0, this.deadline - Date.now());
       const timer = setTimeout(() => {
         this.fail(new SearchTimeoutError(this.pattern.source, this.options.timeoutMs));
-        void this.worker.terminate();
+        this.worker.terminate().catch((error: unknown) => logger.warn('search worker could not be stopped', { error: error as Error }));
       }, remaining);
       this.pending.set(id, { resolve, reject, timer });
       this.worker.postMessage({ id, text, limit });

@@ -442,10 +442,13 @@ async function runInSandbox(
         }
         await signalRunProcesses(child.pid, runId, signal);
       };
+      const reportKillFailure = (error: unknown): void => logger.warn("sandbox could not signal the command's processes", { error: error as Error });
       const timer = setTimeout(() => {
         timedOut = true;
-        void killAll('SIGTERM');
-        killTimer = setTimeout(() => void killAll('SIGKILL'), killGraceMs);
+        killAll('SIGTERM').catch(reportKillFailure);
+        killTimer = setTimeout(() => {
+          killAll('SIGKILL').catch(reportKillFailure);
+        }, killGraceMs);
       }, timeoutMs);
       let killTimer: NodeJS.Timeout | undefined;
       const finish = (result: { exitCode: number | null; signal: string | null; spawnError?: string }): void => {
@@ -454,7 +457,13 @@ async function runInSandbox(
         clearTimeout(timer);
         if (killTimer) clearTimeout(killTimer);
         // Nothing the command started may outlive it (servers, watchers, stray test workers).
-        void killAll('SIGKILL').finally(() => resolvePromise({ ...result, timedOut }));
+        killAll('SIGKILL').then(
+          () => resolvePromise({ ...result, timedOut }),
+          (error: unknown) => {
+            reportKillFailure(error);
+            resolvePromise({ ...result, timedOut });
+          },
+        );
       };
       child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
       child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
