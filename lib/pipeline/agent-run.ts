@@ -28,8 +28,8 @@ export interface ClaimedWork {
   project: Project;
   task: Task;
   runId: string;
-  /** Whether this run already worked on the task before (keep its working copy). */
-  resumed: boolean;
+  /** Whether this run continues from a checkpoint (keep its working copy); otherwise it starts fresh. */
+  continuesCheckpoint: boolean;
   /** Milliseconds this invocation has left. */
   remainingMs: () => number;
 }
@@ -46,7 +46,7 @@ export async function runClaimedTask(runtime: Runtime, work: ClaimedWork): Promi
   const { goal, project, task } = work;
   const workspace = await openProjectWorkspace(runtime, project, goal);
   await workspace.createGoalBranch(goal.id, project.repo.defaultBranch);
-  const copy = await workingCopyFor(workspace, task, work.resumed);
+  const copy = await workingCopyFor(workspace, task, work.continuesCheckpoint);
 
   const policy = project.modelPolicy[task.role] ?? config.defaultModels;
   if (policy.length === 0) throw new NoModelConfiguredError(task.role);
@@ -143,13 +143,14 @@ function sandboxNetwork(wanted: 'none' | 'inherit'): 'none' | 'inherit' {
 /**
  * The working copy a task works in. A conflict-resolution task continues in the working copy of
  * the task whose merge conflicted, with the goal's newer work merged in (conflict markers left for
- * the agent). A new attempt starts from the goal tip again rather than from a failed attempt's edits.
+ * the agent). Every other run that does not continue a checkpoint starts from the goal tip again
+ * rather than from an earlier attempt's edits.
  */
-async function workingCopyFor(workspace: GitWorkspace, task: Task, resumed: boolean): Promise<TaskWorkingCopy> {
+async function workingCopyFor(workspace: GitWorkspace, task: Task, continuesCheckpoint: boolean): Promise<TaskWorkingCopy> {
   if (task.kind === 'conflict' && task.reworkOf) {
     const copy = await workspace.createTaskWorkingCopy(task.goalId, branchTaskIdOf(task));
     await workspace.syncTaskWithGoal(copy, { author: cahootsIdentity(task.role) });
     return copy;
   }
-  return workspace.createTaskWorkingCopy(task.goalId, task.id, { fresh: task.attempts > 1 && !resumed });
+  return workspace.createTaskWorkingCopy(task.goalId, task.id, { fresh: !continuesCheckpoint });
 }

@@ -64,8 +64,11 @@ export async function workAgentMessage(runtime: Runtime, message: AgentMessage, 
   }
 
   const runId = runIdFor(message, options);
-  // The same run taking the task up again: a redelivery after a crash, or a continuation.
-  const resumed = (task.status === 'RUNNING' && task.runId === runId) || message.checkpointKey !== undefined;
+  // Only a continuation carries on from recorded state (its checkpoint, taken with the working copy
+  // as it was). Any other run — a first attempt, a retry, a redelivery after a crash, a task
+  // requeued by a restart — starts from the goal branch, so a killed attempt's unrecorded edits
+  // never reach a commit.
+  const continuesCheckpoint = message.checkpointKey !== undefined;
   const claim = await store.tasks.claim(goal.id, task.id, runId, dispatchOf(message.taskToken));
   if (!claim.claimed) {
     logger.info('task is held by another run; duplicate delivery ignored', { taskId: task.id, runId, holder: claim.task.runId });
@@ -83,7 +86,7 @@ export async function workAgentMessage(runtime: Runtime, message: AgentMessage, 
   });
 
   try {
-    return await runClaimedTask(runtime, { message, goal, project, task: claimed, runId, resumed, remainingMs: options.remainingMs });
+    return await runClaimedTask(runtime, { message, goal, project, task: claimed, runId, continuesCheckpoint, remainingMs: options.remainingMs });
   } catch (error) {
     if (error instanceof AgentError) return await releaseAfterFailure(runtime, { message, goal, task: claimed, runId, error });
     if (isPermanent(error)) {
