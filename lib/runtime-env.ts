@@ -12,7 +12,26 @@ export const RUNTIME_ENV = {
   maxOutputTokens: 'MAX_OUTPUT_TOKENS',
   maxAgentTurns: 'MAX_AGENT_TURNS',
   sandboxNetwork: 'CAHOOTS_SANDBOX_NETWORK',
+  deployment: 'CAHOOTS_DEPLOYMENT',
+  egress: 'CAHOOTS_EGRESS',
 } as const;
+
+/**
+ * The secrets each kind of function reads through the secrets port, by purpose. In a cell each is
+ * the Secrets Manager secret `cahoots/<customerId>/<name>`; locally `CAHOOTS_SECRET_<NAME>` or the
+ * secrets file. The credential names are the ones the repository adapters read
+ * (lib/ports/repository/credentials.ts; a test keeps the two lists equal).
+ */
+export const SECRET_NAMES = {
+  /** Git host credentials, created by the customer: a GitHub App, a GitHub token, or a plain git token. */
+  gitHostCredentials: ['github/app', 'github/token', 'git/token', 'git/username'],
+  /** The shared secret GitHub signs webhook deliveries with (X-Hub-Signature-256); created by the cell. */
+  githubWebhookSecret: ['github/webhook-secret'],
+} as const;
+export type SecretPurpose = keyof typeof SECRET_NAMES;
+
+/** The webhook secret's name. */
+export const GITHUB_WEBHOOK_SECRET = SECRET_NAMES.githubWebhookSecret[0];
 
 /** The table the store uses (lib/store/config.ts reads it). */
 export const TABLE_NAME_ENV = 'TABLE_NAME';

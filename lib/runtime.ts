@@ -40,6 +40,16 @@ export const RuntimeConfigSchema = z.object({
    * not available, the cell's VPC egress setting is what limits them.
    */
   sandboxNetwork: z.enum(['none', 'inherit']).default('none'),
+  /**
+   * `cell` in a deployed cell (infra sets it), `local` for the local runtime. A cell refuses what
+   * it cannot do, e.g. a project with `repo.path`: every Lambda environment has its own disk.
+   */
+  deployment: z.enum(['local', 'cell']).default('local'),
+  /**
+   * The cell's network egress (`nat`: the internet through a NAT gateway, `none`: no route out).
+   * Unset locally, where the machine's network applies.
+   */
+  egress: z.enum(['nat', 'none']).optional(),
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 export type RuntimeConfigInput = z.input<typeof RuntimeConfigSchema>;
@@ -76,6 +86,8 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     maxOutputTokens: env[RUNTIME_ENV.maxOutputTokens] || undefined,
     maxAgentTurns: env[RUNTIME_ENV.maxAgentTurns] || undefined,
     sandboxNetwork: env[RUNTIME_ENV.sandboxNetwork] || undefined,
+    deployment: env[RUNTIME_ENV.deployment] || undefined,
+    egress: env[RUNTIME_ENV.egress] || undefined,
   };
   return parseRuntimeConfig(raw);
 }

@@ -5,7 +5,7 @@ import { Duration, type Size, Validations } from 'aws-cdk-lib';
 import type { IGrantable, IPrincipal } from 'aws-cdk-lib/aws-iam';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type FileSystem, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -55,8 +55,13 @@ export interface AgentFunctionProps {
    * failure queue and no Lambda retries, because the schedule already is the retry.
    */
   readonly scheduledRetry?: { readonly redoneWithin: Duration };
-  /** /tmp size; Lambda's default is 512 MiB. Git checkouts need more. */
+  /** /tmp size; Lambda's default is 512 MiB. */
   readonly ephemeralStorageSize?: Size;
+  /**
+   * A file system to mount (the cell workspace, see CellWorkspace.lambdaFileSystem). The
+   * placement must then carry the security group the file system admits.
+   */
+  readonly filesystem?: FileSystem;
   readonly description?: string;
 }
 
@@ -115,6 +120,7 @@ export class AgentFunction extends Construct implements IGrantable {
       deadLetterQueue: props.asyncFailureQueue,
       retryAttempts: props.scheduledRetry ? 0 : undefined,
       ephemeralStorageSize: props.ephemeralStorageSize,
+      filesystem: props.filesystem,
       description: props.description,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
@@ -156,10 +162,16 @@ export class AgentFunction extends Construct implements IGrantable {
   }
 
   private acknowledgeFindings(props: AgentFunctionProps): void {
+    const wildcardStatements = [
+      'the EC2 network-interface actions Lambda uses to attach the function to its VPC (Describe* calls have no resource-level permissions)',
+      'X-Ray PutTraceSegments/PutTelemetryRecords for active tracing, which support no resource ARN',
+      ...(props.filesystem
+        ? ['elasticfilesystem:ClientMount, which Lambda\'s EFS mount grants on "*" with a condition binding it to the one access point (elasticfilesystem:AccessPointArn)']
+        : []),
+    ];
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Two statements need Resource "*": the EC2 network-interface actions Lambda uses to attach the function to its VPC (Describe* calls have no resource-level permissions), and X-Ray PutTraceSegments/PutTelemetryRecords for active tracing, which support no resource ARN.',
+      reason: `${wildcardStatements.length === 2 ? 'Two' : 'Three'} statements need Resource "*": ${wildcardStatements.join('; ')}.`,
     });
     for (const ruleId of ['AwsSolutions::AwsSolutions-L1', 'Serverless::Serverless-LambdaLatestVersion']) {
       Validations.of(this.function).acknowledge({

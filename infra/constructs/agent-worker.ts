@@ -1,7 +1,7 @@
 // One agent role's worker: the agent Lambda (functions/agents/agent-worker.ts with AGENT_ROLE set)
 // consuming that role's queue, and everything an agent run touches — the table, the bus, its task
-// token, its own queue for continuations, its checkpoints, the cell's secrets and Bedrock.
-import { Size } from 'aws-cdk-lib';
+// token, its own queue for continuations, its checkpoints, the workspace, the git host credentials
+// and Bedrock.
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -13,8 +13,8 @@ import { cellResourceName } from '../naming';
 import {
   AGENT_ROLE_ENV,
   AWS_PORTS_ENV,
+  CELL_WORKSPACE_ROOT,
   CHECKPOINTS_PREFIX,
-  LAMBDA_WORKSPACE_ROOT,
   queueUrlEnvironment,
   RUNTIME_ENV,
   TABLE_NAME_ENV,
@@ -22,8 +22,8 @@ import {
 import { AgentFunction, MAX_FUNCTION_TIMEOUT } from './agent-function';
 import type { AgentQueue } from './agent-queue';
 import { grantArtifactsPrefixAccess } from './artifacts-bucket';
-import type { AgentPlacement } from './cell-network';
-import { cellSecretsPrefix, grantCellSecretsRead } from './cell-secrets';
+import { type CellSecretReferences, cellSecretsPrefix, grantSecretsRead } from './cell-secrets';
+import type { CellWorkspace } from './cell-workspace';
 import type { CellEventBus } from './event-bus';
 import { grantModelInvocation, type ModelResources } from './model-access';
 import type { PipelineStateMachine } from './pipeline-state-machine';
@@ -34,13 +34,12 @@ export const AGENT_WORKER_ENTRY = 'agents/agent-worker.ts';
 
 /**
  * A run gets Lambda's maximum; one that would need longer checkpoints and re-enqueues itself.
- * Memory buys CPU for git and the sandboxed commands (tests, linters) an agent runs; /tmp holds a
- * full checkout of the project repository.
+ * Memory buys CPU for git and the sandboxed commands (tests, linters) an agent runs. Checkouts live
+ * on the workspace (EFS), so /tmp keeps Lambda's default size.
  */
 export const AGENT_WORKER_SIZING = {
   timeout: MAX_FUNCTION_TIMEOUT,
   memorySize: 2048,
-  ephemeralStorageSize: Size.gibibytes(2),
 } as const;
 
 export interface AgentWorkerProps {
@@ -48,7 +47,10 @@ export interface AgentWorkerProps {
   readonly role: AgentRole;
   readonly queue: AgentQueue;
   readonly encryptionKey: IKey;
-  readonly placement: AgentPlacement;
+  /** Mounted at CELL_WORKSPACE_ROOT; the worker runs in its placement. */
+  readonly workspace: CellWorkspace;
+  /** The cell's secrets; the worker reads the git host credentials. */
+  readonly secrets: CellSecretReferences;
   readonly table: ITable;
   readonly eventBus: CellEventBus;
   readonly artifactsBucket: IBucket;
@@ -78,7 +80,8 @@ export class AgentWorker extends Construct {
       serviceName: cellResourceName(props.customerId, 'agent', props.role),
       description: `Cahoots ${props.customerId}: ${props.role} agent`,
       encryptionKey: props.encryptionKey,
-      placement: props.placement,
+      placement: props.workspace.placement,
+      filesystem: props.workspace.lambdaFileSystem,
       ...AGENT_WORKER_SIZING,
       logRetention: props.logRetention,
       reservedConcurrentExecutions: props.reserveConcurrency ? props.maxConcurrency : undefined,
@@ -91,7 +94,7 @@ export class AgentWorker extends Construct {
         [AWS_PORTS_ENV.secretsPrefix]: cellSecretsPrefix(props.customerId),
         // Its own queue only: a run that must continue re-enqueues itself there.
         ...queueUrlEnvironment({ [props.role]: props.queue.queue.queueUrl }),
-        [RUNTIME_ENV.workspaceRoot]: LAMBDA_WORKSPACE_ROOT,
+        [RUNTIME_ENV.workspaceRoot]: CELL_WORKSPACE_ROOT,
         // The agent heartbeats more often than the pipeline's heartbeat timeout, and stops in time.
         [RUNTIME_ENV.taskTimeoutSeconds]: String(props.timeouts.taskTimeoutSeconds),
         [RUNTIME_ENV.heartbeatSeconds]: String(props.timeouts.heartbeatSeconds),
@@ -111,7 +114,7 @@ export class AgentWorker extends Construct {
       encryptionKey: props.encryptionKey,
       prefix: CHECKPOINTS_PREFIX,
     });
-    grantCellSecretsRead(this.agent, this.agent.role, { customerId: props.customerId, encryptionKey: props.encryptionKey });
+    grantSecretsRead(this.agent, props.secrets, ['gitHostCredentials']);
     grantModelInvocation(this.agent, this.agent.role, props.models);
   }
 }

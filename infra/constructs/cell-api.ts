@@ -1,6 +1,7 @@
-// The cell's REST API: API Gateway with AWS_IAM on every route, one Lambda per route of the API's
-// route table (lib/api/routes.ts) granted only what that route touches, a JSON-object body check
-// at the edge, stage throttling and a usage plan, JSON access logs in a log group encrypted with
+// The cell's REST API: API Gateway with AWS_IAM on every route but the GitHub webhook (which the
+// handler authenticates by its HMAC signature), one Lambda per route of the API's route table
+// (lib/api/routes.ts) granted only what that route touches, a JSON-object body check at the edge,
+// stage and per-route throttling and a usage plan, JSON access logs in a log group encrypted with
 // the customer key, X-Ray tracing, and error responses in the API's own error shape.
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import {
@@ -13,6 +14,7 @@ import {
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
+  type MethodDeploymentOptions,
   type Model,
   Period,
   type RequestValidator,
@@ -26,9 +28,12 @@ import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { API_ROUTES, type RouteDefinition, type TableAccess } from '../../lib/api/routes';
+import type { EgressMode } from '../config/customer-config';
 import { cellResourceName } from '../naming';
+import { AWS_PORTS_ENV, cellDeploymentEnvironment } from '../runtime-environment';
 import { AgentFunction } from './agent-function';
 import type { AgentPlacement } from './cell-network';
+import { type CellSecretReferences, cellSecretsPrefix, grantSecretsRead } from './cell-secrets';
 import { createEncryptedLogGroup } from './encrypted-log-group';
 import type { PipelineStateMachine } from './pipeline-state-machine';
 
@@ -54,6 +59,10 @@ export interface CellApiProps {
   readonly grantTableAccess: (grantee: IGrantable, access: Exclude<TableAccess, 'none'>) => Grant;
   /** The goal pipeline: started, stopped and answered (approvals) by the API. */
   readonly pipeline: PipelineStateMachine;
+  /** The cell's secrets; each route's function may read those its `touches.secrets` names. */
+  readonly secrets: CellSecretReferences;
+  /** The cell's egress setting, which the API checks repository hosts against. */
+  readonly egress: EgressMode;
   /** Stage-wide throttling, and the usage plan's. Defaults to DEFAULT_API_THROTTLE. */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
   /** Optional request quota on the usage plan. */
@@ -110,6 +119,7 @@ export class CellApi extends Construct {
         throttlingBurstLimit: throttle.burstLimit,
         accessLogDestination: new LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: accessLogFormat(),
+        methodOptions: methodThrottling(routes),
       },
     });
 
@@ -123,6 +133,8 @@ export class CellApi extends Construct {
       const requiresBody = route.body?.required === true;
       this.api.root.resourceForPath(route.path).addMethod(route.method, new LambdaIntegration(fn.function, { allowTestInvoke: false }), {
         operationName: route.operationId,
+        // GitHub cannot sign with AWS credentials; the handler verifies its HMAC signature instead.
+        ...(route.auth === 'github-signature' ? { authorizationType: AuthorizationType.NONE } : {}),
         ...(requiresBody ? { requestValidator: bodyCheck.validator, requestModels: { 'application/json': bodyCheck.model } } : {}),
       });
     }
@@ -157,10 +169,11 @@ export class CellApi extends Construct {
   }
 
   private addRouteFunction(route: RouteDefinition, props: CellApiProps): AgentFunction {
-    const { table, pipeline } = route.touches;
-    const environment: Record<string, string> = {};
+    const { table, pipeline, secrets = [] } = route.touches;
+    const environment: Record<string, string> = cellDeploymentEnvironment(props.egress);
     if (table !== 'none') environment.TABLE_NAME = props.tableName;
     if (pipeline.length > 0) environment.STATE_MACHINE_ARN = props.pipeline.stateMachineArn;
+    if (secrets.length > 0) environment[AWS_PORTS_ENV.secretsPrefix] = cellSecretsPrefix(props.customerId);
 
     const fn = new AgentFunction(this, pascalCase(route.operationId), {
       entry: `api/${route.handler}.ts`,
@@ -176,6 +189,7 @@ export class CellApi extends Construct {
     });
 
     if (table !== 'none') props.grantTableAccess(fn, table);
+    grantSecretsRead(fn, props.secrets, secrets);
     if (pipeline.includes('start')) props.pipeline.grantStartExecution(fn);
     if (pipeline.includes('answer')) props.pipeline.grantTaskResponse(fn);
     // Starting asks DescribeExecution when the goal's execution name is already taken (a retry);
@@ -260,13 +274,33 @@ export class CellApi extends Construct {
           'Access logs (JSON, every request) are on. Execution logs need the account-wide API Gateway CloudWatch role, which a cell must not create or replace for the whole account; enable them with executionLogging where the account has that role.',
       });
     }
+    const signedByGitHub = new Set(
+      (props.routes ?? API_ROUTES).filter((route) => route.auth === 'github-signature').map((route) => `${route.method} ${route.path}`),
+    );
     for (const method of this.api.methods) {
+      if (signedByGitHub.has(`${method.httpMethod} ${method.resource.path}`)) {
+        const reason =
+          'Called by GitHub, which cannot sign requests with AWS credentials: the handler verifies the X-Hub-Signature-256 HMAC of the body against the webhook secret before reading anything and answers 401 otherwise; the method is throttled on its own, below the stage limit.';
+        Validations.of(method).acknowledge({ id: 'AwsSolutions::AwsSolutions-APIG4', reason });
+        Validations.of(method).acknowledge({ id: 'AwsSolutions::AwsSolutions-COG4', reason });
+        continue;
+      }
       Validations.of(method).acknowledge({
         id: 'AwsSolutions::AwsSolutions-COG4',
         reason: 'Authorized with AWS_IAM (SigV4): callers are IAM principals of the customer account, not Cognito users.',
       });
     }
   }
+}
+
+/** Stage method settings for routes with a limit of their own, keyed `<resource path>/<METHOD>`. */
+function methodThrottling(routes: readonly RouteDefinition[]): Record<string, MethodDeploymentOptions> {
+  const options: Record<string, MethodDeploymentOptions> = {};
+  for (const route of routes) {
+    if (!route.throttle) continue;
+    options[`${route.path}/${route.method}`] = { throttlingRateLimit: route.throttle.rateLimit, throttlingBurstLimit: route.throttle.burstLimit };
+  }
+  return options;
 }
 
 /** One JSON line per request: who called what, the outcome, and the ids to find it in traces and logs. */

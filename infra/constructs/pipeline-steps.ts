@@ -1,7 +1,8 @@
 // The Lambda steps of the goal pipeline: one function per entry of PIPELINE_STEPS, each running its
 // thin handler in functions/pipeline/, configured the way lib/runtime.ts reads its environment and
-// granted only the table and the bus — the state machine, not the steps, talks to the queues.
-import { Duration, Size } from 'aws-cdk-lib';
+// granted the table and the bus — the state machine, not the steps, talks to the queues. Steps
+// that touch git mount the workspace; Deliver also reads the git host credentials.
+import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -12,13 +13,15 @@ import type { PipelineTimeouts } from '../config/customer-config';
 import { cellResourceName } from '../naming';
 import {
   AWS_PORTS_ENV,
-  LAMBDA_WORKSPACE_ROOT,
+  CELL_WORKSPACE_ROOT,
   queueUrlEnvironment,
   RUNTIME_ENV,
   TABLE_NAME_ENV,
 } from '../runtime-environment';
 import { AgentFunction } from './agent-function';
 import type { AgentPlacement } from './cell-network';
+import { type CellSecretReferences, cellSecretsPrefix, grantSecretsRead, type SecretPurpose } from './cell-secrets';
+import type { CellWorkspace } from './cell-workspace';
 import type { CellEventBus } from './event-bus';
 import { grantStateTableAccess } from './state-table';
 
@@ -30,15 +33,28 @@ import { grantStateTableAccess } from './state-table';
 export const PIPELINE_STEP_TIMEOUT = Duration.seconds(60);
 
 /** Steps that do more than a few table reads and writes. */
-const STEP_SIZING: Partial<Record<PipelineStepName, { timeout: Duration; memorySize: number; ephemeralStorageSize?: Size }>> = {
-  // Merges every task branch into the goal branch on a git checkout under /tmp.
-  Deliver: { timeout: Duration.seconds(110), memorySize: 2048, ephemeralStorageSize: Size.gibibytes(2) },
+const STEP_SIZING: Partial<Record<PipelineStepName, { timeout: Duration; memorySize: number }>> = {
+  // Merges every task branch into the goal branch, pushes it and opens the pull request.
+  Deliver: { timeout: Duration.seconds(110), memorySize: 2048 },
+};
+
+/**
+ * Steps that work on the project's git repository and so mount the workspace, with the secrets
+ * each reads: Deliver merges, pushes and opens the pull request; AssessGoal removes a finished
+ * goal's working copies.
+ */
+export const WORKSPACE_STEPS: Partial<Record<PipelineStepName, readonly SecretPurpose[]>> = {
+  Deliver: ['gitHostCredentials'],
+  AssessGoal: [],
 };
 
 export interface PipelineStepsProps {
   readonly customerId: string;
   readonly encryptionKey: IKey;
   readonly placement: AgentPlacement;
+  /** Mounted by WORKSPACE_STEPS, which run in its placement instead of `placement`. */
+  readonly workspace: CellWorkspace;
+  readonly secrets: CellSecretReferences;
   readonly table: ITable;
   readonly eventBus: CellEventBus;
   /** Every role's queue URL: steps address dispatched tasks to them (the state machine sends). */
@@ -66,25 +82,27 @@ export class PipelineSteps extends Construct {
     const functions = {} as Record<PipelineStepName, AgentFunction>;
     for (const [step, file] of Object.entries(PIPELINE_STEPS) as [PipelineStepName, string][]) {
       const sizing = STEP_SIZING[step];
+      const secrets = WORKSPACE_STEPS[step];
+      const mountsWorkspace = secrets !== undefined;
       const fn = new AgentFunction(this, step, {
         entry: `pipeline/${file}.ts`,
         serviceName: cellResourceName(props.customerId, 'pipeline', file),
         description: `Cahoots ${props.customerId}: goal pipeline step ${step}`,
         encryptionKey: props.encryptionKey,
-        placement: props.placement,
+        placement: mountsWorkspace ? props.workspace.placement : props.placement,
+        filesystem: mountsWorkspace ? props.workspace.lambdaFileSystem : undefined,
         timeout: sizing?.timeout ?? PIPELINE_STEP_TIMEOUT,
         memorySize: sizing?.memorySize ?? 512,
-        ephemeralStorageSize: sizing?.ephemeralStorageSize,
         logRetention: props.logRetention,
         environment: {
           ...environment,
-          ...(sizing?.ephemeralStorageSize ? { [RUNTIME_ENV.workspaceRoot]: LAMBDA_WORKSPACE_ROOT } : {}),
+          ...(mountsWorkspace ? { [RUNTIME_ENV.workspaceRoot]: CELL_WORKSPACE_ROOT } : {}),
+          ...(secrets && secrets.length > 0 ? { [AWS_PORTS_ENV.secretsPrefix]: cellSecretsPrefix(props.customerId) } : {}),
         },
       });
       grantStateTableAccess(fn, { table: props.table, encryptionKey: props.encryptionKey, access: 'readWrite' });
       props.eventBus.grantPutEvents(fn);
-      // Deliver will also need the git host (push, pull request) once a hosting adapter exists:
-      // then it gets the cell secrets (grantCellSecretsRead) for the host token, and egress.
+      if (secrets) grantSecretsRead(fn, props.secrets, secrets);
       functions[step] = fn;
     }
     this.functions = functions;

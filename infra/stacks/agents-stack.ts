@@ -27,7 +27,7 @@ export class AgentsStack extends Stack {
       description: `Cahoots cell ${props.config.id}: agent Lambdas, one per role`,
     });
     const { config, service } = props;
-    const { key, table, artifactsBucket } = props.stateful.importInto(this);
+    const { key, table, artifactsBucket, secrets } = props.stateful.importInto(this);
     // Every worker may call any model the customer file names for any role: projects can assign
     // the cell's models to roles differently from the defaults.
     const models = bedrockModelResources(this, Object.values(config.projectDefaults.modelPolicy).flat());
@@ -40,7 +40,8 @@ export class AgentsStack extends Stack {
         role,
         queue: service.queues[role],
         encryptionKey: key,
-        placement: props.network.network.agentPlacement,
+        workspace: service.workspace,
+        secrets,
         table,
         eventBus: service.eventBus,
         artifactsBucket,

@@ -22,9 +22,9 @@ export class ApiStack extends Stack {
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, {
       ...props,
-      description: `Cahoots cell ${props.config.id}: REST API (AWS_IAM), one Lambda per route`,
+      description: `Cahoots cell ${props.config.id}: REST API (AWS_IAM; the GitHub webhook HMAC-signed), one Lambda per route`,
     });
-    const { key, table } = props.stateful.importInto(this);
+    const { key, table, secrets } = props.stateful.importInto(this);
 
     // The handlers append domain events to the table's event log and leave publishing them to the
     // outbox sweeper, so they get neither EVENT_BUS_NAME nor events:PutEvents.
@@ -35,6 +35,8 @@ export class ApiStack extends Stack {
       tableName: table.tableName,
       grantTableAccess: (grantee, access) => grantStateTableAccess(grantee, { table, encryptionKey: key, access }),
       pipeline: props.pipeline.pipeline,
+      secrets,
+      egress: props.config.egress,
     });
 
     new CfnOutput(this, 'ApiUrl', {

@@ -30,7 +30,7 @@ export class PipelineStack extends Stack {
       description: `Cahoots cell ${props.config.id}: goal pipeline state machine, its step functions, event outbox sweeper`,
     });
     const { config, service } = props;
-    const { key, table } = props.stateful.importInto(this);
+    const { key, table, secrets } = props.stateful.importInto(this);
     const placement = props.network.network.agentPlacement;
 
     const queueUrls = Object.fromEntries(AGENT_ROLES.map((role) => [role, service.queues[role].queue.queueUrl])) as Record<
@@ -41,6 +41,8 @@ export class PipelineStack extends Stack {
       customerId: config.id,
       encryptionKey: key,
       placement,
+      workspace: service.workspace,
+      secrets,
       table,
       eventBus: service.eventBus,
       queueUrls,

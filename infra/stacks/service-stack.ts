@@ -1,5 +1,5 @@
-// The cell's service stack: the messaging every other stack wires into — event bus, one queue (and
-// DLQ, with its alarm) per agent role, and the alarm topic.
+// The cell's service stack: what every other stack wires into — event bus, one queue (and DLQ, with
+// its alarm) per agent role, the alarm topic, and the shared workspace (EFS) agents and steps mount.
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
@@ -12,6 +12,8 @@ import { AgentQueue } from '../constructs/agent-queue';
 import { AGENT_WORKER_SIZING } from '../constructs/agent-worker';
 import { AlarmTopic } from '../constructs/alarm-topic';
 import type { AgentPlacement, CellNetwork } from '../constructs/cell-network';
+import type { CellSecretReferences } from '../constructs/cell-secrets';
+import { CellWorkspace } from '../constructs/cell-workspace';
 import { CellEventBus } from '../constructs/event-bus';
 import { grantStateTableAccess } from '../constructs/state-table';
 import type { NetworkStack } from './network-stack';
@@ -35,17 +37,19 @@ export class ServiceStack extends Stack {
   readonly key: IKey;
   readonly table: ITable;
   readonly artifactsBucket: IBucket;
+  readonly secrets: CellSecretReferences;
   readonly network: CellNetwork;
   /** Pass to AgentFunction as `placement`. */
   readonly agentPlacement: AgentPlacement;
   readonly eventBus: CellEventBus;
   readonly queues: Readonly<Record<AgentRole, AgentQueue>>;
   readonly alarmTopic: AlarmTopic;
+  readonly workspace: CellWorkspace;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, {
       ...props,
-      description: `Cahoots cell ${props.config.id}: event bus, agent queues, alarms`,
+      description: `Cahoots cell ${props.config.id}: event bus, agent queues, alarms, workspace file system`,
     });
     const { config } = props;
     this.config = config;
@@ -54,9 +58,11 @@ export class ServiceStack extends Stack {
     this.key = data.key;
     this.table = data.table;
     this.artifactsBucket = data.artifactsBucket;
+    this.secrets = data.secrets;
     this.network = props.network.network;
     this.agentPlacement = this.network.agentPlacement;
 
+    this.workspace = new CellWorkspace(this, 'Workspace', { network: this.network, encryptionKey: this.key });
     this.eventBus = new CellEventBus(this, 'EventBus', { customerId: config.id, encryptionKey: this.key });
     this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', {
       customerId: config.id,

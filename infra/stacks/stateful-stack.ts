@@ -1,5 +1,5 @@
-// The cell's stateful stack: the customer key, the state table and the artifacts bucket. Retained
-// on deletion and termination-protected, so tearing down compute never touches data.
+// The cell's stateful stack: the customer key, the state table, the artifacts bucket and the cell's
+// secrets. Retained on deletion and termination-protected, so tearing down compute never touches data.
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import { type ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { GSIS } from '../../lib/store/table-definition';
 import type { CustomerConfig } from '../config/customer-config';
 import { ArtifactsBucket } from '../constructs/artifacts-bucket';
+import { CellSecrets, type CellSecretReferences } from '../constructs/cell-secrets';
 import { CustomerKey } from '../constructs/customer-key';
 import { StateTable } from '../constructs/state-table';
 import { cellArtifactsBucketName, cellEventBusName } from '../naming';
@@ -21,6 +22,7 @@ export interface CellDataReferences {
   readonly key: IKey;
   readonly table: ITable;
   readonly artifactsBucket: IBucket;
+  readonly secrets: CellSecretReferences;
 }
 
 export class StatefulStack extends Stack {
@@ -28,12 +30,13 @@ export class StatefulStack extends Stack {
   readonly table: Table;
   readonly artifactsBucket: Bucket;
   readonly artifactsBucketName: string;
+  readonly secrets: CellSecrets;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, {
       ...props,
       terminationProtection: true,
-      description: `Cahoots cell ${props.config.id}: customer key, state table, artifacts bucket (retained)`,
+      description: `Cahoots cell ${props.config.id}: customer key, state table, artifacts bucket, secrets (retained)`,
     });
     const customerId = props.config.id;
 
@@ -44,6 +47,8 @@ export class StatefulStack extends Stack {
       encryptionKey: this.key,
       bucketName: this.artifactsBucketName,
     }).bucket;
+    // Through a reference, like every other user of the key: the key policy stays the one written in customer-key.ts.
+    this.secrets = new CellSecrets(this, 'Secrets', { customerId, encryptionKey: this.importKey(this, 'SecretsKey') });
   }
 
   /**
@@ -56,7 +61,7 @@ export class StatefulStack extends Stack {
   }
 
   /**
-   * Key, table and bucket as references for another stack of the cell. grant*() on them adds to
+   * Key, table, bucket and secrets as references for another stack of the cell. grant*() on them adds to
    * the grantee's policy only, so consumers can never make this stack depend on theirs.
    */
   importInto(scope: Construct): CellDataReferences {
@@ -74,6 +79,7 @@ export class StatefulStack extends Stack {
         bucketName: this.artifactsBucketName,
         encryptionKey: key,
       }),
+      secrets: this.secrets.importInto(references, key),
     };
   }
 }

@@ -1,8 +1,9 @@
-// What the API handlers need from outside themselves — the store and the two pipeline ports —
-// taken from the process runtime (lib/runtime.ts), so the API, the pipeline and the local runtime
+// What the API handlers need from outside themselves — the store, the two pipeline ports, the
+// repository host and secrets (projects, the GitHub webhook) — taken from the process runtime (lib/runtime.ts), so the API, the pipeline and the local runtime
 // share one seam. Tests may inject their own with setApiDependencies.
-import type { PipelineStarter, TaskCallbacks } from '../ports/index';
-import { getRuntime, setRuntime, type Runtime } from '../runtime';
+import type { PipelineStarter, Secrets, TaskCallbacks } from '../ports/index';
+import type { RepositoryHost } from '../ports/repository-host';
+import { getRuntime, setRuntime, type Runtime, type RuntimeConfig } from '../runtime';
 import type { Store } from '../store/index';
 
 export interface ApiDependencies {
@@ -13,6 +14,12 @@ export interface ApiDependencies {
   callbacks: TaskCallbacks;
   /** Time source for API-side timestamps (decisions, default cost ranges). Defaults to the wall clock. */
   clock?: () => Date;
+  /** Checks repositories of new projects, comments on issues, asks who may write (webhook). */
+  repositories?: RepositoryHost;
+  /** The webhook secret. */
+  secrets?: Secrets;
+  /** Where the API runs: a cell refuses `repo.path` and hosts its egress cannot reach. Local when absent. */
+  deployment?: Pick<RuntimeConfig, 'deployment' | 'egress'>;
 }
 
 let injected: ApiDependencies | undefined;
@@ -38,7 +45,17 @@ export async function apiDependencies(): Promise<ApiDependencies> {
   if (injected) return injected;
   const runtime = await getRuntime();
   if (derived?.runtime !== runtime) {
-    derived = { runtime, dependencies: { store: runtime.store, pipeline: runtime.ports.pipeline, callbacks: runtime.ports.callbacks } };
+    derived = {
+      runtime,
+      dependencies: {
+        store: runtime.store,
+        pipeline: runtime.ports.pipeline,
+        callbacks: runtime.ports.callbacks,
+        repositories: runtime.ports.repositories,
+        secrets: runtime.ports.secrets,
+        deployment: { deployment: runtime.config.deployment, egress: runtime.config.egress },
+      },
+    };
   }
   return derived.dependencies;
 }

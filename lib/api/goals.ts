@@ -1,6 +1,6 @@
 // Goal operations behind the API: create and start a goal's pipeline, list a project's goals, read
 // one goal with its plan, tasks and cost, read its event log, and cancel it.
-import { isTerminal, type Actor, type Goal, type Status, type Task } from '../domain/index';
+import { isTerminal, type Actor, type Goal, type GoalSource, type Status, type Task } from '../domain/index';
 import { IllegalTransitionError } from '../domain/index';
 import { logger } from '../powertools';
 import { goalStream, type Page, type ReadEventsResult } from '../store/index';
@@ -17,14 +17,26 @@ export function toPublicGoal(goal: Goal): PublicGoal {
   return { ...goal, approval: withoutToken(goal.approval) };
 }
 
+/** Where a goal came from: the API itself, or a webhook delivery with what it points at (the issue). */
+export interface GoalOrigin {
+  source: Extract<GoalSource, 'api' | 'webhook'>;
+  sourceRef?: string;
+}
+
 /**
  * Stores the goal PENDING, records Goal.Created, then starts the pipeline and records its
  * execution on the goal. When the start fails the goal is marked FAILED (so it does not sit in
  * PENDING forever) and the error propagates.
  */
-export async function createGoal(deps: ApiDependencies, projectId: string, body: CreateGoalBody, actor: Actor): Promise<PublicGoal> {
+export async function createGoal(
+  deps: ApiDependencies,
+  projectId: string,
+  body: CreateGoalBody,
+  actor: Actor,
+  origin: GoalOrigin = { source: 'api' },
+): Promise<PublicGoal> {
   const { store } = deps;
-  const goal = await store.goals.create({ ...body, projectId, source: 'api' });
+  const goal = await store.goals.create({ ...body, projectId, ...origin });
   await store.events.append(goalStream(goal.id), {
     type: 'Goal.Created',
     actor,

@@ -4,6 +4,8 @@
 // infra construct builds one function per route from it, granted only what `touches` lists.
 // Pure data over zod schemas: infra imports this file, so it must not pull in the store or SDKs.
 import type { z } from 'zod';
+import type { SecretPurpose } from '../runtime-env';
+import { GitHubWebhookBodySchema, WebhookResultSchema } from '../webhooks/github-payloads';
 import {
   ApprovalBodySchema,
   CancelGoalBodySchema,
@@ -36,6 +38,13 @@ export type TableAccess = 'none' | 'read' | 'readWrite';
 /** Pipeline calls: StartExecution, StopExecution, SendTaskSuccess/Failure. */
 export type PipelineAction = 'start' | 'stop' | 'answer';
 
+/**
+ * How a caller proves who it is: `iam` (SigV4, checked by API Gateway) for every route people and
+ * tools call, `github-signature` (HMAC over the body, checked by the handler) for the one route
+ * GitHub calls, which cannot sign with AWS credentials.
+ */
+export type RouteAuth = 'iam' | 'github-signature';
+
 export interface RouteBody<B extends z.ZodType = z.ZodType> {
   schema: B;
   /** False when an empty body is allowed and means `{}`. */
@@ -54,7 +63,11 @@ export interface RouteDefinition<
   path: string;
   /** File under functions/api (without `.ts`) exporting this route's `handler`. */
   handler: string;
-  tag: 'Projects' | 'Goals' | 'Approvals' | 'Findings' | 'Costs' | 'Meta';
+  tag: 'Projects' | 'Goals' | 'Approvals' | 'Findings' | 'Costs' | 'Webhooks' | 'Meta';
+  /** Defaults to `iam`. */
+  auth?: RouteAuth;
+  /** A limit for this route alone, below the stage's (API Gateway method throttling). */
+  throttle?: { rateLimit: number; burstLimit: number };
   summary: string;
   description: string;
   params: P;
@@ -65,7 +78,7 @@ export interface RouteDefinition<
   errors: readonly number[];
   /** Honours `Idempotency-Key`. */
   idempotent: boolean;
-  touches: { table: TableAccess; pipeline: readonly PipelineAction[] };
+  touches: { table: TableAccess; pipeline: readonly PipelineAction[]; secrets?: readonly SecretPurpose[] };
 }
 
 function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(
@@ -88,7 +101,8 @@ export const createProjectRoute = defineRoute({
   response: { status: 201, description: 'The new project.', schema: ProjectResponseSchema },
   errors: [409, 413, 415, 422],
   idempotent: true,
-  touches: { table: 'readWrite', pipeline: [] },
+  // In a cell the repository URL is checked with the git host credentials before it is stored.
+  touches: { table: 'readWrite', pipeline: [], secrets: ['gitHostCredentials'] },
 });
 
 export const getProjectRoute = defineRoute({
@@ -258,6 +272,26 @@ export const getCostsRoute = defineRoute({
   touches: { table: 'read', pipeline: [] },
 });
 
+export const githubWebhookRoute = defineRoute({
+  operationId: 'receiveGitHubWebhook',
+  method: 'POST',
+  path: '/webhooks/github',
+  handler: 'github-webhook',
+  tag: 'Webhooks',
+  summary: 'Receive a GitHub webhook delivery',
+  description:
+    'The one route without IAM authorization: GitHub signs each delivery with the webhook secret (`X-Hub-Signature-256`), checked before anything is read (401 otherwise). An issue labelled with the project\'s `issueLabel`, or an issue comment `/cahoots <instructions>` by someone with write access, becomes a goal; a Cahoots pull request closed (merged or not) is recorded as the goal\'s outcome. Repeated deliveries (same `X-GitHub-Delivery`) get the first answer and change nothing.',
+  auth: 'github-signature',
+  throttle: { rateLimit: 10, burstLimit: 20 },
+  params: NoPathSchema,
+  query: NoQuerySchema,
+  body: { schema: GitHubWebhookBodySchema, required: true },
+  response: { status: 202, description: 'The delivery was accepted; `outcome` says what it led to.', schema: WebhookResultSchema },
+  errors: [401, 413, 415, 503],
+  idempotent: false,
+  touches: { table: 'readWrite', pipeline: ['start'], secrets: ['githubWebhookSecret', 'gitHostCredentials'] },
+});
+
 export const getOpenApiRoute = defineRoute({
   operationId: 'getOpenApi',
   method: 'GET',
@@ -287,5 +321,6 @@ export const API_ROUTES: readonly RouteDefinition[] = [
   cancelGoalRoute,
   listFindingsRoute,
   getCostsRoute,
+  githubWebhookRoute,
   getOpenApiRoute,
 ];

@@ -40,9 +40,12 @@ export const EVENT_TYPES = [
   'Budget.Exceeded',
   'Budget.Raised',
   'Delivery.Created',
+  'Delivery.Merged',
+  'Delivery.Closed',
   'Lesson.Learned',
   'Finding.Detected',
   'Finding.Dismissed',
+  'Webhook.Ignored',
 ] as const;
 export const EventTypeSchema = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventTypeSchema>;

@@ -88,6 +88,23 @@ export const DeliveryModeSchema = z.enum(DELIVERY_MODES);
 export type DeliveryMode = z.infer<typeof DeliveryModeSchema>;
 export const DEFAULT_DELIVERY_MODE: DeliveryMode = 'pull-request';
 
+/**
+ * The issue label that hands an issue to the team (GitHub webhook): an issue labelled with it
+ * becomes a goal. Compared without regard to case, as GitHub treats label names.
+ */
+export const IssueLabelSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(50)
+  .regex(/^[^\x00-\x1f,]+$/, { message: 'issue label must not contain commas or control characters' });
+export const DEFAULT_ISSUE_LABEL = 'cahoots';
+
+/** The label that hands an issue to this project's team. */
+export function issueLabelOf(project: { issueLabel?: string }): string {
+  return project.issueLabel ?? DEFAULT_ISSUE_LABEL;
+}
+
 export const DEFAULT_TEAM = { planner: 1, developer: 2, ux: 0, qa: 1, reviewer: 1 } as const;
 export const DEFAULT_ALLOWED_COMMANDS = ['npm test', 'npm run lint', 'npm run build', 'npx tsc --noEmit'] as const;
 export const DEFAULT_CONTEXT_FILES = ['AGENTS.md', 'CLAUDE.md', 'CAHOOTS.md'] as const;
@@ -112,6 +129,7 @@ const settingsShape = {
    * tests. Off by default: QA runs and reads, and missing tests come back as rework.
    */
   qaMayWriteTests: z.boolean(),
+  issueLabel: IssueLabelSchema,
 };
 
 export const ProjectSchema = z.object({
@@ -122,6 +140,8 @@ export const ProjectSchema = z.object({
   delivery: DeliveryModeSchema.optional(),
   // Projects stored before the setting existed read as the default.
   qaMayWriteTests: settingsShape.qaMayWriteTests.default(false),
+  /** Absent on projects stored before the setting existed: they use DEFAULT_ISSUE_LABEL (issueLabelOf). */
+  issueLabel: IssueLabelSchema.optional(),
   createdAt: IsoTimestampSchema,
   updatedAt: IsoTimestampSchema,
   version: VersionSchema,
@@ -153,6 +173,7 @@ export const CreateProjectInputSchema = z.object({
   contextFiles: settingsShape.contextFiles.default([...DEFAULT_CONTEXT_FILES]),
   delivery: settingsShape.delivery.default(DEFAULT_DELIVERY_MODE),
   qaMayWriteTests: settingsShape.qaMayWriteTests.default(false),
+  issueLabel: settingsShape.issueLabel.default(DEFAULT_ISSUE_LABEL),
 });
 export type CreateProjectInput = z.input<typeof CreateProjectInputSchema>;
 export type CreateProjectRequest = z.output<typeof CreateProjectInputSchema>;
@@ -185,4 +206,37 @@ export function applyProjectSettings(project: Project, patch: UpdateProjectSetti
 /** Roles with at least one agent on the team; a plan may only use these. */
 export function staffedRoles(team: Project['team']): AgentRole[] {
   return AGENT_ROLES.filter((role) => (team[role] ?? 0) > 0);
+}
+
+/**
+ * A repository's identity across the ways its URL is written: `host[:port]/owner/name`, lower
+ * case (GitHub and most hosts ignore case in names), without `.git`, credentials or a trailing
+ * slash. `https://github.com/Acme/Shop.git`, `git@github.com:acme/shop` and GitHub's `html_url`
+ * all give `github.com/acme/shop`. Undefined for URLs that name no host (`file://`).
+ */
+export function repositoryAddress(url: string): string | undefined {
+  const scp = /^[A-Za-z0-9._-]+@([A-Za-z0-9.-]+):(?!\/\/)(.+)$/.exec(url);
+  let host: string;
+  let path: string;
+  if (scp) {
+    host = scp[1]!;
+    path = scp[2]!;
+  } else {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return undefined;
+    }
+    if (!parsed.host || parsed.protocol === 'file:') return undefined;
+    host = parsed.host;
+    path = parsed.pathname;
+  }
+  const segments = path
+    .replace(/\/+$/, '')
+    .replace(/\.git$/i, '')
+    .split('/')
+    .filter((segment) => segment.length > 0);
+  if (segments.length === 0) return undefined;
+  return [host, ...segments].join('/').toLowerCase();
 }

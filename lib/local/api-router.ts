@@ -28,6 +28,7 @@ export const HANDLER_MODULES: Readonly<Record<string, () => Promise<{ handler: A
   'cancel-goal': () => import('../../functions/api/cancel-goal'),
   'list-findings': () => import('../../functions/api/list-findings'),
   'get-costs': () => import('../../functions/api/get-costs'),
+  'github-webhook': () => import('../../functions/api/github-webhook'),
   'get-openapi': () => import('../../functions/api/get-openapi'),
 };
 

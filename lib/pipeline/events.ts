@@ -26,7 +26,8 @@ export const SYSTEM_ACTOR: Actor = { kind: 'system', id: 'pipeline' };
 // derives exactly the same id whenever it runs.
 const IDEMPOTENT_EVENT_EPOCH_MS = Date.UTC(2026, 0, 1);
 
-function idempotentEventId(goalId: string, idempotencyKey: string): string {
+/** The event id a goal event recorded under `idempotencyKey` gets, the same on every repeat. */
+export function idempotentEventId(goalId: string, idempotencyKey: string): string {
   return ulidFor(`${goalId}:${idempotencyKey}`, IDEMPOTENT_EVENT_EPOCH_MS);
 }
 

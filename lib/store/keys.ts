@@ -14,6 +14,7 @@
 //   lesson            PROJECT#<pid>                   LESSON#<lessonId>                 –                                                      –
 //   finding           PROJECT#<pid>                   FINDING#<fingerprint>             PROJECT#<pid>#FINDINGSTATUS#<status> / <score>#<fp>     –
 //   idempotency       IDEMPOTENCY#<scope>#<key>       IDEMPOTENCY                       –                                                      –  (TTL expiresAt)
+//   repository link   REPO#<host/owner/name>          PROJECT#<pid>                     –                                                      –
 //
 // Tasks need no index: a goal has at most a few dozen, read in one Query on its partition.
 import type { FindingStatus, Status } from '../domain/status';
@@ -53,6 +54,14 @@ export const projectIndexKeys = (p: { id: string; createdAt: string }) => ({
   GSI2PK: PROJECTS_INDEX_PK,
   GSI2SK: `${p.createdAt}#${p.id}`,
 });
+
+/**
+ * Which projects work on a repository (the GitHub webhook asks): one item per project under the
+ * repository's address (see repositoryAddress), so a Query on the partition answers without an
+ * index, and each project's link is a single-item write of its own.
+ */
+export const repositoryPk = (address: string) => `REPO#${address}`;
+export const repositoryLinkKey = (address: string, projectId: string): TableKey => ({ PK: repositoryPk(address), SK: projectPk(projectId) });
 
 // ---- goals
 export const goalPk = (goalId: string) => `GOAL#${goalId}`;

@@ -1,10 +1,12 @@
-// Projects: create, read, change settings (version-checked), list.
+// Projects: create, read, change settings (version-checked), list, and find by repository.
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { newId } from '../domain/ids';
 import {
   CreateProjectInputSchema,
   ProjectSchema,
   UpdateProjectSettingsInputSchema,
   applyProjectSettings,
+  repositoryAddress,
   type CreateProjectInput,
   type Project,
   type UpdateProjectSettingsInput,
@@ -12,7 +14,7 @@ import {
 import { now, type StoreConfig } from './config';
 import { ConcurrencyConflictError } from './errors';
 import { decodeItem, indexCursor, queryPage, VersionedItems, type Page, type PageRequest } from './items';
-import { PROJECTS_INDEX_PK, projectIndexKeys, projectKey } from './keys';
+import { PROJECTS_INDEX_PK, projectIndexKeys, projectKey, repositoryLinkKey, repositoryPk } from './keys';
 import { updateWithRetry, type RetryOptions } from './retry';
 
 export type ProjectChanges = Partial<Omit<Project, 'id' | 'createdAt' | 'updatedAt' | 'version'>>;
@@ -38,13 +40,48 @@ export class ProjectRepository {
   async create(input: CreateProjectInput, options: { id?: string } = {}): Promise<Project> {
     const request = CreateProjectInputSchema.parse(input);
     const at = now(this.store).toISOString();
-    return this.items.create({
-      ...request,
-      id: options.id ?? newId('project'),
-      createdAt: at,
-      updatedAt: at,
-      version: 1,
-    });
+    const id = options.id ?? newId('project');
+    // The link first: a crash between the two writes leaves a link to no project, which
+    // findByRepository skips, rather than a project the webhook cannot find.
+    await this.linkRepository(id, request.repo.url);
+    return this.items.create({ ...request, id, createdAt: at, updatedAt: at, version: 1 });
+  }
+
+  /**
+   * Projects whose repository has this address (repositoryAddress), oldest first. Usually one;
+   * several projects may work on one repository.
+   */
+  async findByRepository(address: string): Promise<Project[]> {
+    const projects: Project[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.store.client.send(
+        new QueryCommand({
+          TableName: this.store.tableName,
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': repositoryPk(address) },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const project = typeof item.projectId === 'string' ? await this.find(item.projectId) : undefined;
+        if (project?.repo.url !== undefined && repositoryAddress(project.repo.url) === address) projects.push(project);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return projects.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /** Writes the project's repository link; the same item every time, so repeating it is harmless. */
+  private async linkRepository(projectId: string, url: string | undefined): Promise<void> {
+    const address = url === undefined ? undefined : repositoryAddress(url);
+    if (address === undefined) return;
+    await this.store.client.send(
+      new PutCommand({
+        TableName: this.store.tableName,
+        Item: { ...repositoryLinkKey(address, projectId), entity: 'repository-link', projectId, address },
+      }),
+    );
   }
 
   find(id: string): Promise<Project | undefined> {
@@ -75,10 +112,17 @@ export class ProjectRepository {
    */
   async updateSettings(id: string, input: UpdateProjectSettingsInput): Promise<Project> {
     const patch = UpdateProjectSettingsInputSchema.parse(input);
-    if (patch.expectedVersion === undefined) return this.mutate(id, (p) => applyProjectSettings(p, patch));
-    const current = await this.get(id);
-    if (current.version !== patch.expectedVersion) throw new ConcurrencyConflictError('project', id, patch.expectedVersion, current.version);
-    return this.update(current, applyProjectSettings(current, patch));
+    let updated: Project;
+    if (patch.expectedVersion === undefined) {
+      updated = await this.mutate(id, (p) => applyProjectSettings(p, patch));
+    } else {
+      const current = await this.get(id);
+      if (current.version !== patch.expectedVersion) throw new ConcurrencyConflictError('project', id, patch.expectedVersion, current.version);
+      updated = await this.update(current, applyProjectSettings(current, patch));
+    }
+    // Projects created before repository links existed get theirs on their next change.
+    await this.linkRepository(id, updated.repo.url);
+    return updated;
   }
 
   /** Projects, newest first. */

@@ -39,7 +39,7 @@ function templatesOf(id: string): StackTemplate[] {
   return templatesByCell.get(id)!;
 }
 
-function templateOf(id: string, stack: 'stateful' | 'network' | 'service'): StackTemplate {
+function templateOf(id: string, stack: 'stateful' | 'network' | 'service' | 'pipeline' | 'agents' | 'api'): StackTemplate {
   const stackName = cell(id)[stack].stackName;
   return templatesOf(id).find((candidate) => candidate.stackName === stackName)!;
 }
@@ -95,7 +95,7 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
     expect(accountPrincipals).toEqual([`arn:aws:iam::${cell(id).config.account}:root`]);
   });
 
-  it("encrypts every table, queue, bus, archive, bucket, log group and topic with this cell's key", () => {
+  it("encrypts every table, queue, bus, archive, bucket, log group, topic, file system and secret with this cell's key", () => {
     const stateful = templateOf(id, 'stateful');
     const keyLogicalId = Object.entries(stateful.json.Resources).find(([, r]) => r.Type === 'AWS::KMS::Key')![0];
     const resources = encryptedResources(templatesOf(id), allTemplates);
@@ -111,6 +111,8 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
         'AWS::Logs::LogGroup',
         'AWS::SNS::Topic',
         'AWS::StepFunctions::StateMachine',
+        'AWS::EFS::FileSystem',
+        'AWS::SecretsManager::Secret',
       ].map((type) => [type, resources.filter((resource) => resource.type === type).length]),
     );
     // Not vacuous: the cell really has these resources. Log groups: one per Cahoots function, plus
@@ -124,6 +126,8 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
       'AWS::Logs::LogGroup': cahootsFunctionCount(templatesOf(id)) + 3,
       'AWS::SNS::Topic': 1,
       'AWS::StepFunctions::StateMachine': 1,
+      'AWS::EFS::FileSystem': 1,
+      'AWS::SecretsManager::Secret': 1,
     });
     expect(cahootsFunctionCount(templatesOf(id))).toBeGreaterThan(AGENT_ROLES.length);
 
@@ -273,6 +277,97 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
       const subnets = (endpoint.Properties!.SubnetIds as { Ref: string }[]).map((subnet) => subnet.Ref).sort();
       expect(subnets).toEqual(aiSubnets);
     }
+  });
+});
+
+describe.each(CUSTOMER_IDS)('workspace of cell %s', (id) => {
+  const service = () => templateOf(id, 'service');
+  const resourcesOf = (json: CfnTemplate, type: string) => Object.entries(json.Resources).filter(([, resource]) => resource.Type === type);
+  const groupId = (description: string) =>
+    resourcesOf(service().json, 'AWS::EC2::SecurityGroup').find(([, resource]) => resource.Properties!.GroupDescription === description)![0];
+  const MOUNT_TARGETS = 'Workspace mount targets: NFS in from workspace clients only';
+  const CLIENTS = 'Functions that mount the workspace: HTTPS out, NFS to the workspace';
+
+  it('is one EFS file system, encrypted, elastic, tiered to IA after 30 days, without backups', () => {
+    const { template } = service();
+    template.resourceCountIs('AWS::EFS::FileSystem', 1);
+    template.hasResourceProperties('AWS::EFS::FileSystem', {
+      Encrypted: true,
+      KmsKeyId: Match.anyValue(),
+      ThroughputMode: 'elastic',
+      PerformanceMode: 'generalPurpose',
+      BackupPolicy: { Status: 'DISABLED' },
+      LifecyclePolicies: [{ TransitionToIA: 'AFTER_30_DAYS' }, { TransitionToPrimaryStorageClass: 'AFTER_1_ACCESS' }],
+    });
+    // Clients come through TLS and a mount target, or not at all.
+    const [[, fileSystem]] = resourcesOf(service().json, 'AWS::EFS::FileSystem') as unknown as [[string, { Properties: Record<string, any> }]];
+    expect(fileSystem.Properties.FileSystemPolicy.Statement).toEqual(
+      expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+    );
+  });
+
+  it('has a mount target in each application subnet, behind its own security group', () => {
+    const { json } = service();
+    const mountTargets = resourcesOf(json, 'AWS::EFS::MountTarget');
+    expect(mountTargets).toHaveLength(2);
+    const subnets = mountTargets.map(([, target]) => JSON.stringify(target.Properties!.SubnetId));
+    expect(subnets.every((subnet) => subnet.includes('applicationSubnet'))).toBe(true);
+    expect(new Set(subnets).size).toBe(2);
+    for (const [, target] of mountTargets) {
+      expect(target.Properties!.SecurityGroups).toEqual([{ 'Fn::GetAtt': [groupId(MOUNT_TARGETS), 'GroupId'] }]);
+    }
+  });
+
+  it('is entered through one access point as uid/gid 1000 under /cahoots (750)', () => {
+    const { template } = service();
+    template.resourceCountIs('AWS::EFS::AccessPoint', 1);
+    template.hasResourceProperties('AWS::EFS::AccessPoint', {
+      PosixUser: { Uid: '1000', Gid: '1000' },
+      RootDirectory: { Path: '/cahoots', CreationInfo: { OwnerUid: '1000', OwnerGid: '1000', Permissions: '750' } },
+    });
+  });
+
+  it('admits NFS from the workspace clients only; clients reach NFS and HTTPS, nothing else', () => {
+    const { json } = service();
+    const mountTargets = groupId(MOUNT_TARGETS);
+    const clients = groupId(CLIENTS);
+    const ingress = resourcesOf(json, 'AWS::EC2::SecurityGroupIngress').map(([, rule]) => rule.Properties!);
+    const toMountTargets = ingress.filter((rule) => JSON.stringify(rule.GroupId).includes(mountTargets));
+    expect(toMountTargets).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 2049, ToPort: 2049, SourceSecurityGroupId: { 'Fn::GetAtt': [clients, 'GroupId'] } })]);
+    const mountTargetGroup = json.Resources[mountTargets]!.Properties!;
+    expect(mountTargetGroup.SecurityGroupIngress ?? []).toEqual([]);
+
+    const egress = resourcesOf(json, 'AWS::EC2::SecurityGroupEgress')
+      .map(([, rule]) => rule.Properties!)
+      .filter((rule) => JSON.stringify(rule.GroupId).includes(clients));
+    expect(egress.map((rule) => rule.FromPort).sort()).toEqual([2049, 443]);
+    const inline = json.Resources[clients]!.Properties!.SecurityGroupEgress as Record<string, unknown>[];
+    expect(inline).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })]);
+  });
+
+  it('is mounted at /mnt/workspace by the agent workers, Deliver and AssessGoal, and by no other function', () => {
+    const mounted: string[] = [];
+    const notMounted: string[] = [];
+    for (const stack of ['pipeline', 'agents', 'api'] as const) {
+      for (const [, fn] of resourcesOf(templateOf(id, stack).json, 'AWS::Lambda::Function')) {
+        const properties = fn.Properties!;
+        const name = (properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables?.POWERTOOLS_SERVICE_NAME;
+        if (!name) continue;
+        if (properties.FileSystemConfigs) {
+          expect(properties.FileSystemConfigs, name).toEqual([{ Arn: expect.anything(), LocalMountPath: '/mnt/workspace' }]);
+          expect((properties.Environment as { Variables: Record<string, string> }).Variables.CAHOOTS_WORKSPACE_ROOT, name).toBe('/mnt/workspace');
+          const groups = JSON.stringify((properties.VpcConfig as { SecurityGroupIds: unknown }).SecurityGroupIds);
+          expect(groups, name).not.toContain('AgentSecurityGroup');
+          mounted.push(name);
+        } else {
+          notMounted.push(name);
+        }
+      }
+    }
+    expect(mounted.sort()).toEqual(
+      [...AGENT_ROLES.map((role) => `cahoots-${id}-agent-${role}`), `cahoots-${id}-pipeline-deliver`, `cahoots-${id}-pipeline-assess-goal`].sort(),
+    );
+    expect(notMounted.length).toBeGreaterThan(10);
   });
 });
 

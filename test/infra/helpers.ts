@@ -145,6 +145,8 @@ const KEY_PROPERTY: Record<string, (properties: Record<string, any>) => unknown>
   'AWS::Logs::LogGroup': (p) => p.KmsKeyId,
   'AWS::SNS::Topic': (p) => p.KmsMasterKeyId,
   'AWS::StepFunctions::StateMachine': (p) => p.EncryptionConfiguration?.KmsKeyId,
+  'AWS::EFS::FileSystem': (p) => p.KmsKeyId,
+  'AWS::SecretsManager::Secret': (p) => p.KmsKeyId,
 };
 export const ENCRYPTABLE_TYPES = Object.keys(KEY_PROPERTY);
 

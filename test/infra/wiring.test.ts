@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_ROUTES } from '../../lib/api/routes';
+import { API_ROUTES, githubWebhookRoute } from '../../lib/api/routes';
 import { AGENT_ROLES, type AgentRole } from '../../lib/domain/settings';
 import { applyDefinitionSubstitutions } from '../../lib/local/definition-substitutions';
 import { PIPELINE_STEPS, type PipelineStepName, pipelineSubstitutions, readGoalPipelineDefinition } from '../../lib/pipeline/definition';
@@ -13,6 +13,9 @@ import { buildApp, type CahootsApp } from '../../infra/app';
 import { DEFAULT_AGENT_MAX_CONCURRENCY, listCustomerIds } from '../../infra/config/customer-config';
 import { CAHOOTS_METRICS } from '../../infra/constructs/cahoots-metrics';
 import { bedrockModelResources } from '../../infra/constructs/model-access';
+import { SECRET_NAMES } from '../../infra/constructs/cell-secrets';
+import { WORKSPACE_STEPS } from '../../infra/constructs/pipeline-steps';
+import { REPOSITORY_SECRETS } from '../../lib/ports/repository/index';
 import { REPO_ROOT } from '../../infra/paths';
 import type { CustomerCell } from '../../infra/stages/customer-cell';
 import { type CfnTemplate, resolveResource, removeTempDirs, type StackTemplate, stackTemplates, tempOutdir, testContext } from './helpers';
@@ -77,6 +80,23 @@ function actionsOf(statements: Properties[]): string[] {
 function statementsWith(statements: Properties[], action: string): Properties[] {
   return statements.filter((statement) => [statement.Action].flat().includes(action));
 }
+
+/** Names under `cahoots/<id>/` of the secrets a role may read; each grant names one secret and its random suffix, never a prefix. */
+function secretsReadable(statements: Properties[], id: string): string[] {
+  return statementsWith(statements, 'secretsmanager:GetSecretValue')
+    .flatMap((statement) => [statement.Resource].flat())
+    .map((resource) => {
+      const text = typeof resource === 'string' ? resource : JSON.stringify(resource);
+      const name = new RegExp(`:secret:cahoots/${id}/([a-z/-]+)-\\?{6}$`).exec(text)?.[1];
+      if (!name) throw new Error(`not a single named secret: ${text}`);
+      return name;
+    })
+    .sort();
+}
+
+const CREDENTIAL_SECRETS = ['git/token', 'git/username', 'github/app', 'github/token'];
+const SECRET_ACTIONS = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+const WORKSPACE_ACTIONS = ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'];
 
 /** `<stack>/<logicalId>` of what a CloudFormation value points at, across the cell's stacks. */
 function target(value: unknown, stackName: string): string {
@@ -179,15 +199,20 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
       }
     });
 
-    it('grants each step the table and the bus, nothing else', () => {
+    it('grants each step the table and the bus; the workspace steps the workspace; Deliver the git host credentials', () => {
       const { stackName, json } = templateOf(id, 'pipeline');
-      for (const file of Object.values(PIPELINE_STEPS)) {
+      for (const [step, file] of Object.entries(PIPELINE_STEPS) as [PipelineStepName, string][]) {
         const statements = statementsOf(json, roleOf(functionNamed(json, `cahoots-${id}-pipeline-${file}`)));
-        expect(actionsOf(statements), file).toEqual([...BASELINE_ACTIONS, ...TABLE_ACTIONS, 'events:PutEvents'].sort());
+        const secrets = WORKSPACE_STEPS[step];
+        const extra = [...(secrets ? WORKSPACE_ACTIONS : []), ...(secrets?.length ? SECRET_ACTIONS : [])];
+        expect(actionsOf(statements), file).toEqual([...BASELINE_ACTIONS, ...TABLE_ACTIONS, 'events:PutEvents', ...extra].sort());
+        expect(secretsReadable(statements, id), file).toEqual(step === 'Deliver' ? CREDENTIAL_SECRETS : []);
         const [putEvents] = statementsWith(statements, 'events:PutEvents');
         expect(target(putEvents!.Resource, stackName)).toMatch(new RegExp(`^Cahoots-${id}-Service/EventBus`));
         for (const statement of statementsWith(statements, 'kms:Decrypt')) {
-          expect(statement.Condition).toEqual({ StringEquals: { 'kms:ViaService': `dynamodb.${config().region}.amazonaws.com` } });
+          expect([`dynamodb.${config().region}.amazonaws.com`, `secretsmanager.${config().region}.amazonaws.com`]).toContain(
+            statement.Condition?.StringEquals?.['kms:ViaService'],
+          );
         }
       }
     });
@@ -267,7 +292,6 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
           Architectures: ['arm64'],
           Timeout: 900,
           MemorySize: 2048,
-          EphemeralStorage: { Size: 2048 },
         });
         const mappings = resources(json, 'AWS::Lambda::EventSourceMapping').filter(([, p]) => p.FunctionName.Ref === worker.logicalId);
         expect(mappings, role).toHaveLength(1);
@@ -293,7 +317,7 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
           ARTIFACTS_BUCKET: cellOf(id).stateful.artifactsBucketName,
           ARTIFACTS_PREFIX: 'checkpoints/',
           SECRETS_PREFIX: `cahoots/${id}/`,
-          CAHOOTS_WORKSPACE_ROOT: '/tmp/cahoots',
+          CAHOOTS_WORKSPACE_ROOT: '/mnt/workspace',
           HEARTBEAT_SECONDS: String(config().pipelineTimeouts.heartbeatSeconds),
         });
         expect(Object.keys(variables).filter((name) => name.startsWith('QUEUE_URL_'))).toEqual([`QUEUE_URL_${role.toUpperCase()}`]);
@@ -326,7 +350,8 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
             's3:GetObject',
             's3:PutObject',
             's3:ListBucket',
-            'secretsmanager:GetSecretValue',
+            ...SECRET_ACTIONS,
+            ...WORKSPACE_ACTIONS,
             'bedrock:InvokeModel',
           ]
             .filter((action, index, all) => all.indexOf(action) === index)
@@ -338,9 +363,8 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
         expect(target(taskResponse!.Resource, stackName)).toMatch(new RegExp(`^Cahoots-${id}-Pipeline/GoalPipelineStateMachine`));
         expect(statementsWith(statements, 's3:GetObject')[0]!.Resource).toBe(`${bucketArn}/checkpoints/*`);
         expect(statementsWith(statements, 's3:ListBucket')[0]).toMatchObject({ Resource: bucketArn, Condition: { StringLike: { 's3:prefix': 'checkpoints/*' } } });
-        expect(statementsWith(statements, 'secretsmanager:GetSecretValue')[0]!.Resource).toBe(
-          `arn:aws:secretsmanager:${cell.config.region}:${cell.config.account}:secret:cahoots/${id}/*`,
-        );
+        // The git host credentials only: not the webhook secret, not the cell's whole prefix.
+        expect(secretsReadable(statements, id), role).toEqual(CREDENTIAL_SECRETS);
         const bedrock = [statementsWith(statements, 'bedrock:InvokeModel')[0]!.Resource].flat();
         const policyModels = Object.values(cell.config.projectDefaults.modelPolicy).flat();
         expect(bedrock.sort()).toEqual(bedrockModelResources(cell.agents, policyModels).resources.sort());
@@ -362,11 +386,12 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
   });
 
   describe('API', () => {
-    it('requires AWS_IAM on every method, one Lambda per route, and outputs its URL', () => {
+    it('requires AWS_IAM on every method but the GitHub webhook, one Lambda per route, and outputs its URL', () => {
       const { json } = templateOf(id, 'api');
       const methods = resources(json, 'AWS::ApiGateway::Method');
       expect(methods).toHaveLength(API_ROUTES.length);
-      for (const [logicalId, method] of methods) expect(method.AuthorizationType, logicalId).toBe('AWS_IAM');
+      const open = methods.filter(([, method]) => method.AuthorizationType !== 'AWS_IAM');
+      expect(open.map(([, method]) => [method.OperationName, method.AuthorizationType])).toEqual([[githubWebhookRoute.operationId, 'NONE']]);
       expect(resources(json, 'AWS::Lambda::Function').filter(([, p]) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'cahoots-api')).toHaveLength(
         API_ROUTES.length,
       );
@@ -386,6 +411,10 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
       expect(statementsWith(cancel, 'states:StopExecution')[0]!.Resource).toBe(executions);
       const approve = fnOf('decideApproval');
       expect(actionsOf(approve)).toEqual(expect.arrayContaining(['states:SendTaskFailure', 'states:SendTaskSuccess']));
+      // Only the webhook reads the webhook secret; project creation checks URLs with the host credentials.
+      expect(secretsReadable(fnOf(githubWebhookRoute.operationId), id)).toEqual([...CREDENTIAL_SECRETS, 'github/webhook-secret'].sort());
+      expect(secretsReadable(fnOf('createProject'), id)).toEqual(CREDENTIAL_SECRETS);
+      expect(secretsReadable(fnOf('createGoal'), id)).toEqual([]);
       // A read-only route gets reads only.
       const getGoal = actionsOf(fnOf('getGoal'));
       expect(getGoal).toContain('dynamodb:GetItem');
@@ -439,6 +468,13 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
         expect(behaviour).toContain(`"${metric}"`);
       }
     });
+  });
+});
+
+describe('secret names', () => {
+  it('grant exactly the credential secrets the repository adapters read', () => {
+    expect([...SECRET_NAMES.gitHostCredentials].sort()).toEqual(Object.values(REPOSITORY_SECRETS).sort());
+    expect(CREDENTIAL_SECRETS).toEqual([...SECRET_NAMES.gitHostCredentials].sort());
   });
 });
 
