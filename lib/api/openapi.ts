@@ -4,6 +4,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { IDEMPOTENCY_HEADER, IDEMPOTENT_REPLAY_HEADER } from './idempotency';
+import { GITHUB_HEADERS } from '../webhooks/github-payloads';
 import { API_ROUTES, type RouteDefinition } from './routes';
 import { ErrorResponseSchema, MAX_BODY_BYTES } from './schemas';
 
@@ -13,12 +14,14 @@ type OpenApiDocument = ReturnType<OpenApiGeneratorV3['generateDocument']>;
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Malformed request: invalid JSON (`InvalidJson`), a field or parameter that fails validation (`ValidationFailed`, with `details`), or a cursor this listing did not issue (`InvalidCursor`).',
+  401: 'A webhook delivery without a valid `X-Hub-Signature-256` (`InvalidSignature`); nothing was stored.',
   404: 'No such project or goal (`NotFound`).',
   409: 'Conflict with the current state: wrong status, stale `expectedVersion`, `Idempotency-Key` reused with a different request, or already in progress.',
   413: `Request body larger than ${MAX_BODY_BYTES} bytes (\`PayloadTooLarge\`).`,
   415: 'A body that is not `application/json` (`UnsupportedMediaType`).',
-  422: 'Well-formed but not applicable (`BudgetNotApplicable`, `InvalidInput`).',
+  422: 'Well-formed but not applicable (`BudgetNotApplicable`, `InvalidInput`), or a repository this deployment cannot work on (`RepositoryNotAccessible`, `RepositoryPathNotSupported`, `RepositoryHostUnreachable`).',
   500: 'Unexpected server error (`InternalError`); logged, safe to retry idempotent calls.',
+  503: 'The webhook secret is not configured, so no delivery can be verified (`WebhookNotConfigured`).',
 };
 
 const COMMON_ERRORS = [400, 404, 500] as const;
@@ -61,8 +64,11 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[] = API_RO
       };
     }
 
+    const signedByGitHub = route.auth === 'github-signature';
     registry.registerPath({
       method: route.method.toLowerCase() as 'get' | 'post' | 'patch',
+      // GitHub signs the body instead of the request; no SigV4.
+      ...(signedByGitHub ? { security: [] } : {}),
       path: route.path,
       operationId: route.operationId,
       tags: [route.tag],
@@ -80,6 +86,15 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[] = API_RO
                   .max(255)
                   .optional()
                   .meta({ description: 'Makes a retry safe: the same key with the same request returns the first response; with a different request, 409. Kept 24 hours.' }),
+              }),
+            }
+          : {}),
+        ...(signedByGitHub
+          ? {
+              headers: z.object({
+                [GITHUB_HEADERS.signature]: z.string().meta({ description: '`sha256=` and the hex HMAC-SHA256 of the raw body with the webhook secret.' }),
+                [GITHUB_HEADERS.event]: z.string().meta({ description: 'The event name: `issues`, `issue_comment`, `pull_request`, `ping` …', example: 'issues' }),
+                [GITHUB_HEADERS.delivery]: z.string().meta({ description: 'The delivery id; a repeated id gets the first answer.' }),
               }),
             }
           : {}),

@@ -3,8 +3,9 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { apiDependencies } from '../api/dependencies';
-import { errorResult } from '../api/errors';
-import { bodyText, header, jsonResponse, requireJsonContentType } from '../api/http';
+import { errorResult, RequestValidationError } from '../api/errors';
+import { bodyText, header, jsonResponse, queryParameters, requireJsonContentType } from '../api/http';
+import { githubWebhookRoute } from '../api/routes';
 import { observability } from '../middleware';
 import { logger } from '../powertools';
 import { GITHUB_HEADERS } from './github-payloads';
@@ -15,6 +16,8 @@ export async function handleGitHubWebhookEvent(event: APIGatewayProxyEvent): Pro
   const deliveryId = header(event, GITHUB_HEADERS.delivery);
   logger.appendKeys({ operation: 'receiveGitHubWebhook', deliveryId, githubEvent: header(event, GITHUB_HEADERS.event) });
   try {
+    const query = githubWebhookRoute.query.safeParse(queryParameters(event));
+    if (!query.success) throw new RequestValidationError('query', query.error.issues);
     const body = bodyText(event, WEBHOOK_MAX_BODY_BYTES);
     // GitHub's other content type (form-encoded `payload=`) would be signed differently; say which to pick.
     if (body !== undefined) requireJsonContentType(header(event, 'Content-Type'));

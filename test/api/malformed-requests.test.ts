@@ -8,6 +8,8 @@ import { routeProxyEvent } from '../../lib/local/api-router';
 import { API_ROUTES, type RouteDefinition } from '../../lib/api/routes';
 import { MAX_BODY_BYTES } from '../../lib/api/schemas';
 import { STATUSES } from '../../lib/domain/index';
+import { LocalSecrets } from '../../lib/local/secrets';
+import { WEBHOOK_MAX_BODY_BYTES } from '../../lib/webhooks/github';
 import { apiEvent, decode, newProjectBody, request, startApi, type ApiTestContext } from './support';
 
 interface MalformedRequest {
@@ -35,6 +37,8 @@ const codesSeen = new Set<string>();
 
 beforeAll(async () => {
   api = await startApi();
+  // The webhook can verify signatures, so what it refuses it refuses for the request's faults.
+  api.deps.secrets = new LocalSecrets({ env: { CAHOOTS_SECRET_GITHUB_WEBHOOK_SECRET: 'fuzz-webhook-secret' } });
   projectId = (await request('POST', '/projects', { json: newProjectBody('fuzzed') })).body.id;
   const goal = (await request('POST', `/projects/${projectId}/goals`, { json: { title: 'target' } })).body;
   goalId = goal.id;
@@ -331,6 +335,22 @@ const GENERATORS: Record<string, Generator> = {
       ),
   ),
   getOpenApi: queryRoute(API_ROUTES.find((r) => r.operationId === 'getOpenApi')!, () => '', () => malformedQuery({})),
+  receiveGitHubWebhook: () => {
+    const path = '/webhooks/github';
+    const headers = { 'Content-Type': 'application/json', 'X-GitHub-Event': 'issues', 'X-GitHub-Delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958' };
+    const post = (rest: Omit<MalformedRequest, 'method' | 'path'>): MalformedRequest => ({ method: 'POST', path, ...rest });
+    return fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }).map((value) => post({ rawBody: JSON.stringify(value), headers, defect: 'unsigned' })),
+      fc
+        .tuple(fc.jsonValue({ maxDepth: 2 }), fc.oneof(fc.string({ maxLength: 80 }), fc.array(fc.constantFrom(...'0123456789abcdef'), { minLength: 64, maxLength: 64 }).map((hex) => `sha256=${hex.join('')}`)))
+        .map(([value, signature]) => post({ rawBody: JSON.stringify(value), headers: { ...headers, 'X-Hub-Signature-256': signature }, defect: `signature ${signature}` })),
+      badJsonText.map((rawBody) => post({ rawBody, headers: { ...headers, 'X-Hub-Signature-256': `sha256=${'0'.repeat(64)}` }, defect: 'bad JSON, forged signature' })),
+      fc.constantFrom(...MEDIA_TYPES_REFUSED).map((contentType) => post({ rawBody: '{}', headers: { ...headers, 'Content-Type': contentType }, defect: `media type ${contentType}` })),
+      fc.integer({ min: 1, max: 4096 }).map((extra) => post({ rawBody: `{"p":"${'p'.repeat(WEBHOOK_MAX_BODY_BYTES + extra)}"}`, headers, defect: 'oversized body' })),
+      malformedQuery({}).map(({ query, defect }) => post({ query, rawBody: '{}', headers, defect })),
+      methodDefect(path, ['POST']),
+    );
+  },
 };
 
 async function send(malformed: MalformedRequest) {
@@ -391,9 +411,9 @@ describe('malformed requests', () => {
   it('sent at least 500 malformed requests and changed nothing', async () => {
     expect(requestsSent).toBeGreaterThanOrEqual(500);
     // The generators reach every kind of refusal, not just the first check in line.
-    expect([...statusesSeen.keys()].sort()).toEqual([400, 404, 405, 413, 415]);
+    expect([...statusesSeen.keys()].sort()).toEqual([400, 401, 404, 405, 413, 415]);
     expect([...codesSeen].sort()).toEqual(
-      ['InvalidCursor', 'InvalidJson', 'MethodNotAllowed', 'NotFound', 'PayloadTooLarge', 'RouteNotFound', 'UnsupportedMediaType', 'ValidationFailed'].sort(),
+      ['InvalidCursor', 'InvalidJson', 'InvalidSignature', 'MethodNotAllowed', 'NotFound', 'PayloadTooLarge', 'RouteNotFound', 'UnsupportedMediaType', 'ValidationFailed'].sort(),
     );
     expect(api.pipeline.starts).toEqual([]);
     expect(api.pipeline.stops).toEqual([]);

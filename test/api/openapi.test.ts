@@ -23,7 +23,10 @@ describe('OpenAPI document', () => {
       expect(documented).toEqual(pathParameters);
       expect(operation?.requestBody !== undefined).toBe(route.body !== undefined);
       const headers = (operation?.parameters ?? []).filter((p) => 'in' in p && p.in === 'header').map((p) => ('name' in p ? p.name : ''));
-      expect(headers).toEqual(route.idempotent ? ['Idempotency-Key'] : []);
+      const signed = route.auth === 'github-signature';
+      expect(headers).toEqual(route.idempotent ? ['Idempotency-Key'] : signed ? ['X-Hub-Signature-256', 'X-GitHub-Event', 'X-GitHub-Delivery'] : []);
+      // The webhook is the one operation that opts out of SigV4.
+      expect(operation?.security).toEqual(signed ? [] : undefined);
     }
     expect(Object.values(document.paths ?? {}).flatMap((item) => Object.keys(item)).length).toBe(API_ROUTES.length);
   });
