@@ -2,6 +2,7 @@
 // the same routes and error envelope as the deployed API, its body limit, the local principal,
 // and the local-only project listing the CLI uses.
 import { connect } from 'node:net';
+import { sign } from '@octokit/webhooks-methods';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { localServerLogger, startLocalHttpServer, type LocalHttpServer } from '../../lib/local/http-server';
 import { startLocalRuntime, type LocalRuntime } from '../../lib/local/runtime';
@@ -45,6 +46,23 @@ describe('the local HTTP server', () => {
     expect(events[0]).toMatchObject({ type: 'Goal.Created', actor: { kind: 'user', id: 'local-user' } });
     const listed = (await (await send('GET', '/_local/projects')).json()) as { items: Array<{ id: string }> };
     expect(listed.items.map((p) => p.id)).toEqual([project.id]);
+  });
+
+  it('serves the GitHub webhook as a cell does: a signed delivery is taken, an unsigned one is 401', async () => {
+    // Locally the webhook secret is an environment variable (or the secrets file).
+    process.env.CAHOOTS_SECRET_GITHUB_WEBHOOK_SECRET = 'local-webhook-secret';
+    try {
+      const body = JSON.stringify({ zen: 'Design for failure.', hook_id: 1 });
+      const headers = { 'x-github-event': 'ping', 'x-github-delivery': 'local-ping-1' };
+      const signed = await send('POST', '/webhooks/github', body, { ...headers, 'x-hub-signature-256': await sign('local-webhook-secret', body) });
+      expect(signed.status).toBe(202);
+      expect(await signed.json()).toMatchObject({ outcome: 'ignored', deliveryId: 'local-ping-1' });
+      const unsigned = await send('POST', '/webhooks/github', body, { ...headers, 'x-github-delivery': 'local-ping-2' });
+      expect(unsigned.status).toBe(401);
+      expect(await unsigned.json()).toMatchObject({ error: { code: 'InvalidSignature' } });
+    } finally {
+      delete process.env.CAHOOTS_SECRET_GITHUB_WEBHOOK_SECRET;
+    }
   });
 
   it('answers bad requests with the API error envelope', async () => {
