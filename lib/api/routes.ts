@@ -287,7 +287,7 @@ export const githubWebhookRoute = defineRoute({
   query: NoQuerySchema,
   body: { schema: GitHubWebhookBodySchema, required: true },
   response: { status: 202, description: 'The delivery was accepted; `outcome` says what it led to.', schema: WebhookResultSchema },
-  errors: [401, 413, 415, 503],
+  errors: [401, 409, 413, 415, 503],
   idempotent: false,
   touches: { table: 'readWrite', pipeline: ['start'], secrets: ['githubWebhookSecret', 'gitHostCredentials'] },
 });
