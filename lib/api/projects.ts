@@ -1,10 +1,61 @@
-// Project operations behind the API: create (recording Project.Created), read, and change
-// settings (recording Project.SettingsChanged with the names of the fields that changed).
-import type { Actor, CreateProjectInput, Project, UpdateProjectSettingsInput } from '../domain/index';
+// Project operations behind the API: create (recording Project.Created) after checking that the
+// repository can be worked on from here, read, and change settings (recording
+// Project.SettingsChanged with the names of the fields that changed).
+import { CreateProjectInputSchema, type Actor, type CreateProjectInput, type Project, type UpdateProjectSettingsInput } from '../domain/index';
 import { projectStream } from '../store/index';
 import type { ApiDependencies } from './dependencies';
+import { ApiError } from './errors';
+
+/** A repository the deployment cannot work on; the message says why and what to do instead. */
+export class RepositoryNotUsableError extends ApiError {
+  constructor(code: string, field: 'path' | 'url', message: string) {
+    super(422, code, message, [{ path: `body.repo.${field}`, message }]);
+  }
+}
+
+/**
+ * Refuses, before anything is stored, a repository this deployment cannot work on. In a cell: a
+ * `repo.path` (each Lambda environment has its own disk, so no step would see it) and any URL when
+ * the cell has no egress. Everywhere: a URL the configured credentials cannot reach.
+ */
+export async function checkRepositoryUsable(deps: ApiDependencies, input: CreateProjectInput): Promise<void> {
+  const request = CreateProjectInputSchema.parse(input);
+  const inCell = deps.deployment?.deployment === 'cell';
+  if (request.repo.path !== undefined) {
+    if (inCell) {
+      throw new RepositoryNotUsableError(
+        'RepositoryPathNotSupported',
+        'path',
+        'repo.path names a directory on one machine; a cell runs every step in a different Lambda environment, so give repo.url (the https:// URL of the repository) instead',
+      );
+    }
+    return;
+  }
+  const url = request.repo.url;
+  if (url === undefined) return;
+  if (inCell && deps.deployment?.egress === 'none') {
+    let host = url;
+    try {
+      host = new URL(url).host;
+    } catch {
+      // scp-style and other URLs: name the whole URL
+    }
+    throw new RepositoryNotUsableError(
+      'RepositoryHostUnreachable',
+      'url',
+      `this cell is deployed with egress "none": it has no route out of its VPC and cannot reach ${host}; deploy the cell with egress "nat" to work on repositories outside AWS`,
+    );
+  }
+  if (!deps.repositories) return;
+  const at = new Date(0).toISOString();
+  // Not stored: only the repository settings matter to the check.
+  const candidate: Project = { ...request, id: 'prj_00000000000000000000000000', createdAt: at, updatedAt: at, version: 1 };
+  const access = await deps.repositories.checkAccess(candidate);
+  if (!access.ok) throw new RepositoryNotUsableError('RepositoryNotAccessible', 'url', `repo.url cannot be used (${access.reason}): ${access.message}`);
+}
 
 export async function createProject(deps: ApiDependencies, input: CreateProjectInput, actor: Actor): Promise<Project> {
+  await checkRepositoryUsable(deps, input);
   const project = await deps.store.projects.create(input);
   await deps.store.events.append(projectStream(project.id), {
     type: 'Project.Created',
