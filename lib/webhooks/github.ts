@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import { verify } from '@octokit/webhooks-methods';
 import type { z } from 'zod';
-import { redact } from '../agents/redaction';
 import { idempotentEventId } from '../pipeline/events';
 import { GoalIdSchema, goalBranch, issueLabelOf, LIMITS, repositoryAddress, ulidFor, type Actor, type Goal, type Project } from '../domain/index';
 import { logger } from '../powertools';
@@ -319,11 +318,10 @@ export async function recordPullRequestOutcome(deps: ApiDependencies, goal: Goal
     projectId: goal.projectId,
     sourceGoalId: goal.id,
     outcome: outcome.merged ? 'succeeded' : 'failed',
-    text: redact(
-      outcome.merged
-        ? `People merged pull request #${outcome.number} of "${goal.title}": work planned and built this way is what this project accepts.${plan}`
-        : `People closed pull request #${outcome.number} of "${goal.title}" without merging it: this approach was not accepted.${plan} Before similar work, read the pull request's discussion for why, and prefer a smaller, more conservative change.`,
-    ),
+    // Built from the goal's title and plan summary only, which the API already shows as they are.
+    text: outcome.merged
+      ? `People merged pull request #${outcome.number} of "${goal.title}": work planned and built this way is what this project accepts.${plan}`
+      : `People closed pull request #${outcome.number} of "${goal.title}" without merging it: this approach was not accepted.${plan} Before similar work, read the pull request's discussion for why, and prefer a smaller, more conservative change.`,
     tags: outcome.merged ? ['pull-request', 'merged', 'accepted'] : ['pull-request', 'closed', 'rejected'],
   });
 
