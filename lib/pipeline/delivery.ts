@@ -4,6 +4,7 @@
 // wants one and its host can, a pull request against the default branch is opened — or, when the
 // goal is delivered again after rework, the same pull request is updated.
 import type { Goal, GoalDelivery } from '../domain/goal';
+import { logger } from '../powertools';
 import { DEFAULT_DELIVERY_MODE, type Project } from '../domain/project';
 import type { Task } from '../domain/task';
 import type { Runtime } from '../runtime';
@@ -57,6 +58,7 @@ export async function deliverGoal(runtime: Runtime, input: GoalStepInput): Promi
     filesChanged: files.length,
     ...(pullRequest ? { url: pullRequest.url, number: pullRequest.number } : {}),
   };
+  if (pullRequest?.created) await tellTheRequestingIssue(runtime, project, goal, pullRequest.url);
   const { filesChanged: _count, ...record } = delivery;
   await runtime.store.goals.mutate(goal.id, () => ({ delivery: { ...record, deliveredAt: new Date().toISOString() } }));
   await recordGoalEvent(runtime, {
@@ -73,6 +75,26 @@ export async function deliverGoal(runtime: Runtime, input: GoalStepInput): Promi
     idempotencyKey: `delivered:${published.sha}`,
   });
   return delivery;
+}
+
+/**
+ * A goal that came from a GitHub issue (webhook) says on that issue where its work is, once, when
+ * its pull request is opened. Best effort: the delivery stands even if the comment fails.
+ */
+async function tellTheRequestingIssue(runtime: Runtime, project: Project, goal: Goal, pullRequestUrl: string): Promise<void> {
+  const issueNumber = goal.source === 'webhook' ? requestingIssueNumber(goal.sourceRef) : undefined;
+  if (issueNumber === undefined) return;
+  try {
+    await runtime.ports.repositories.commentOnIssue(project, issueNumber, `The work for this issue is ready for review: ${pullRequestUrl} (goal \`${goal.id}\`).`);
+  } catch (error) {
+    logger.warn('could not comment the pull request on the requesting issue', { goalId: goal.id, issueNumber, error: error as Error });
+  }
+}
+
+/** The issue number in a webhook goal's source: the issue's or the comment's URL (`…/issues/12#issuecomment-…`). */
+export function requestingIssueNumber(sourceRef: string | undefined): number | undefined {
+  const match = sourceRef?.match(/\/issues\/(\d{1,9})(?:#[\w-]*)?$/);
+  return match ? Number(match[1]) : undefined;
 }
 
 async function hasBranch(workspace: GitWorkspace, branch: string): Promise<boolean> {

@@ -55,7 +55,12 @@ describe('delivering a goal to GitHub', () => {
         ],
       }),
     });
-    const started = await h.startGoal(GOAL, { description: 'Callers need a - b. Ping @octocat and fixes #1 <b>now</b>.' });
+    // The goal came from a GitHub issue, so its pull request is announced there.
+    const started = await h.startGoal(GOAL, {
+      description: 'Callers need a - b. Ping @octocat and fixes #1 <b>now</b>.',
+      source: 'webhook',
+      sourceRef: 'https://github.com/acme/shop/issues/7#issuecomment-42',
+    });
     goalId = started.goal.id;
     outcome = await h.wait(started.executionId);
   }, 120_000);
@@ -102,6 +107,13 @@ describe('delivering a goal to GitHub', () => {
     expect(delivered[0]!.data).toMatchObject({ kind: 'pull-request', url: goal.delivery!.url, number: 1, sha, pullRequestCreated: true, pushed: true });
   });
 
+  it('tells the issue the goal came from where its pull request is, once', async () => {
+    const goal = await h.local.store.goals.get(goalId);
+    expect(github.comments).toHaveLength(1);
+    expect(github.comments[0]).toMatchObject({ owner: 'acme', repo: 'shop', issueNumber: 7 });
+    expect(github.comments[0]!.body).toContain(goal.delivery!.url!);
+  });
+
   it('updates the same pull request when the goal is delivered again after more work', async () => {
     const project = h.project;
     const mirror = mirrorDir(h.repo.scratch, project.id);
@@ -123,6 +135,8 @@ describe('delivering a goal to GitHub', () => {
     // The same delivery once more (a retried step) records nothing new.
     await deliverGoal(h.local.runtime, { goalId, projectId: project.id });
     expect((await h.events(goalId)).filter((e) => e.type === 'Delivery.Created')).toHaveLength(2);
+    // Rework updates the pull request without announcing it on the issue again.
+    expect(github.comments).toHaveLength(1);
   }, 60_000);
 
   it('pushes the branch only when the project delivers branches', async () => {

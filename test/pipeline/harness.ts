@@ -35,7 +35,10 @@ export interface Harness {
   project: Project;
   /** Writes a replay script and returns its model spec. */
   replay(name: string, conversations: ReplayConversation[]): string;
-  startGoal(title: string, options?: { description?: string; autonomyOverride?: number; budgetOverrideUsd?: number }): Promise<{ goal: Goal; executionId: string }>;
+  startGoal(
+    title: string,
+    options?: { description?: string; autonomyOverride?: number; budgetOverrideUsd?: number; source?: Goal['source']; sourceRef?: string },
+  ): Promise<{ goal: Goal; executionId: string }>;
   wait(executionId: string): Promise<ExecutionOutcome>;
   events(goalId: string): Promise<EventEnvelope[]>;
   stop(): Promise<void>;
