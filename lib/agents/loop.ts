@@ -22,6 +22,7 @@ import {
 } from '../models/index';
 import { logger, metrics } from '../powertools';
 import { isToolError, type WorkspaceToolContext } from '../workspace/index';
+import { startHeartbeatTimer } from './heartbeat-timer';
 import { checkpointOf, newRunState, recordModelCall, recordToolCall, restoreRunState, runRecordOf, type RunState } from './run-state';
 import {
   AgentCancelledError,
@@ -176,6 +177,8 @@ export class AgentSession<R extends AgentRole> {
     const resumed = !!this.options.resume?.checkpoint;
     logger.info('Agent run starting', { ...this.tags, resumed, turns: this.state.turns });
     await this.emit('Agent.Started', { resumed, startTier: this.state.startTier, turns: this.state.turns, tools: this.toolSpecs.map((t) => t.name) });
+    const { heartbeat, heartbeatIntervalMs } = this.options.hooks ?? {};
+    const timer = heartbeat && heartbeatIntervalMs ? startHeartbeatTimer(heartbeat, heartbeatIntervalMs) : undefined;
     try {
       for (;;) {
         const finished = await this.step();
@@ -184,6 +187,8 @@ export class AgentSession<R extends AgentRole> {
     } catch (error) {
       if (!(error instanceof AgentSuspendedError)) await this.fail(error);
       throw error;
+    } finally {
+      await timer?.stop();
     }
   }
 
@@ -201,12 +206,7 @@ export class AgentSession<R extends AgentRole> {
     if (hooks.signal?.aborted) throw new AgentCancelledError({ cause: hooks.signal.reason });
     // Only between turns, and never before this invocation made progress: a continuation that
     // suspended at once would re-enqueue itself forever.
-    if (this.turnsThisInvocation > 0 && hooks.shouldSuspend && (await hooks.shouldSuspend())) {
-      const checkpoint = checkpointOf(state, this.elapsed());
-      const run = this.runRecord('continued');
-      await this.emit('Agent.Suspended', { turns: state.turns, costUsd: state.usage.costUsd });
-      throw new AgentSuspendedError(checkpoint, run);
-    }
+    if (this.turnsThisInvocation > 0 && hooks.shouldSuspend && (await hooks.shouldSuspend())) await this.suspend();
     if (state.turns >= limits.maxTurns) {
       throw new AgentFailedError('turn-limit', `the agent used all ${limits.maxTurns} turns without a valid finish`);
     }
@@ -217,7 +217,11 @@ export class AgentSession<R extends AgentRole> {
     if (hooks.heartbeat) await hooks.heartbeat();
 
     elideOldToolResults(state.messages, this.system, this.toolSpecs, limits.maxContextTokens);
-    const deadline = AbortSignal.timeout(Math.max(1, limits.maxWallMs - spentMs));
+    const wallDeadline = AbortSignal.timeout(Math.max(1, limits.maxWallMs - spentMs));
+    // A call may not outlive the invocation either: cut off there, the run suspends instead.
+    const invocationLeftMs = hooks.timeLeftMs?.();
+    const invocationDeadline = invocationLeftMs === undefined ? undefined : AbortSignal.timeout(Math.max(1, invocationLeftMs));
+    const deadline = invocationDeadline ? AbortSignal.any([wallDeadline, invocationDeadline]) : wallDeadline;
     const request: ConverseRequest = {
       system: this.system,
       cacheSystem: true,
@@ -236,6 +240,7 @@ export class AgentSession<R extends AgentRole> {
     } catch (error) {
       if (error instanceof ModelCallAbortedError) {
         if (hooks.signal?.aborted) throw new AgentCancelledError({ cause: error });
+        if (invocationDeadline?.aborted && !wallDeadline.aborted && this.turnsThisInvocation > 0) await this.suspend();
         throw new AgentFailedError('wall-time', `the model call was cut off at the ${Math.round(limits.maxWallMs / 1000)} s wall-time limit`, { cause: error });
       }
       if (error instanceof ModelUnavailableError) throw new AgentFailedError('model-unavailable', error.message, { cause: error });
@@ -255,6 +260,14 @@ export class AgentSession<R extends AgentRole> {
       throw new AgentFailedError('context-overflow', 'the conversation no longer fits the model\'s context window');
     }
     return reply;
+  }
+
+  /** Stops this invocation with a checkpoint the continuation resumes from. */
+  private async suspend(): Promise<never> {
+    const checkpoint = checkpointOf(this.state, this.elapsed());
+    const run = this.runRecord('continued');
+    await this.emit('Agent.Suspended', { turns: this.state.turns, costUsd: this.state.usage.costUsd });
+    throw new AgentSuspendedError(checkpoint, run);
   }
 
   /** Asks the budget about the dearest model the call could end up on: the start tier or any fallback after it. */
@@ -337,11 +350,13 @@ export class AgentSession<R extends AgentRole> {
     let outcome: ToolOutcome;
     try {
       if (!tool) throw new ToolNotAvailableError(use.name, options.role, this.toolSpecs.map((t) => t.name));
-      const remainingMs = Math.max(1_000, limits.maxWallMs - this.elapsed());
+      const invocationLeftMs = options.hooks?.timeLeftMs?.() ?? Number.POSITIVE_INFINITY;
+      const remainingMs = Math.max(1_000, Math.min(limits.maxWallMs - this.elapsed(), invocationLeftMs));
       const context: WorkspaceToolContext = {
         root: options.settings.workingDir,
         allowedCommands: this.settings.allowedCommands,
         commandTimeoutMs: Math.min(options.settings.commandTimeoutMs ?? 120_000, remainingMs),
+        ...(options.settings.commands ? { commands: options.settings.commands } : {}),
         network: options.settings.network,
       };
       const result = await tool.run(context, use.input);

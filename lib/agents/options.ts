@@ -1,6 +1,7 @@
 // What runAgent takes and gives back: the options in groups (role, task, settings, context, model,
 // limits, hooks, resume), the limits and their defaults, the events it emits and its result.
 import type { AgentRole, AgentRun, FailureCause, GoalSource, ReworkFeedback, TaskKind, TeamComposition } from '../domain/index';
+import type { CommandRunner } from '../ports/command-runner';
 import type { ConverseOptions, ConverseRequest, ModelCallResult, PriceBook, RequestTags } from '../models/index';
 import type { BudgetGuard } from './budget';
 import type { AgentCheckpoint } from './checkpoint';
@@ -81,8 +82,10 @@ export interface AgentSettings {
   qaMayWriteTests?: boolean;
   /** Project context files to include (default AGENTS.md, CLAUDE.md, CAHOOTS.md). */
   contextFiles?: readonly string[];
-  /** Upper bound of one run_command (also bounded by the remaining wall time). */
+  /** Upper bound of one run_command (also bounded by the remaining wall time and hooks.timeLeftMs). */
   commandTimeoutMs?: number;
+  /** Where run_command runs (the runtime's CommandRunner); without one, in this process's sandbox runner. */
+  commands?: CommandRunner;
   network?: 'inherit' | 'none';
 }
 
@@ -115,8 +118,15 @@ export interface AgentRunLimits extends Partial<AgentLimits> {
 export interface AgentHooks {
   /** Agent-level events; awaited, and its errors propagate (usage records must not be lost). */
   onEvent?: (event: AgentEvent) => void | Promise<void>;
-  /** Called at least once per turn (Step Functions SendTaskHeartbeat). */
+  /** Called at least once per turn (Step Functions SendTaskHeartbeat), and every heartbeatIntervalMs during one. */
   heartbeat?: () => void | Promise<void>;
+  /** With a heartbeat: also beat from a timer this often, so a long command or model call keeps the task alive. */
+  heartbeatIntervalMs?: number;
+  /**
+   * Time this invocation may still spend on one model call or command before it must stop to
+   * suspend (the Lambda's remaining time less the suspend margin). Caps every command's timeout.
+   */
+  timeLeftMs?: () => number;
   /** Asked between turns; true stops the run with AgentSuspendedError carrying a checkpoint. */
   shouldSuspend?: () => boolean | Promise<boolean>;
   /** Aborting it ends the run with AgentCancelledError. */

@@ -2,6 +2,7 @@
 // runtime's parts, the counterpart of createAwsPorts. Handlers get the same Ports interface.
 import type { Ports } from '../ports/index';
 import { createRepositoryHost } from '../ports/repository/index';
+import { effectiveSandboxNetwork, SandboxCommandRunner } from '../workspace/sandbox-runner';
 import { DirectoryArtifactStore } from './artifact-store';
 import { type LocalEventBus, LocalEventPublisher } from './event-bus';
 import { LocalPipelineStarter } from './pipeline-starter';
@@ -20,6 +21,8 @@ export interface LocalPortsParts {
   secrets?: LocalSecretsOptions;
   /** Root of repository mirrors and working copies (RuntimeConfig.workspaceRoot). */
   workspaceRoot: string;
+  /** Network of agents' commands (RuntimeConfig.sandboxNetwork); `none` falls back where namespaces are unavailable. */
+  sandboxNetwork?: 'none' | 'inherit';
 }
 
 export function createLocalPorts(parts: LocalPortsParts): Ports {
@@ -32,5 +35,6 @@ export function createLocalPorts(parts: LocalPortsParts): Ports {
     artifacts: new DirectoryArtifactStore(parts.artifactsDir),
     secrets,
     repositories: createRepositoryHost({ secrets, workspaceRoot: parts.workspaceRoot }),
+    commands: new SandboxCommandRunner(parts.workspaceRoot, { network: effectiveSandboxNetwork(parts.sandboxNetwork ?? 'none') }),
   };
 }

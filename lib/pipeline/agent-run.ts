@@ -10,9 +10,8 @@ import { isTerminal } from '../domain/status';
 import type { Task } from '../domain/task';
 import { createModelGateway } from '../models/index';
 import { chooseStartTier } from '../models/routing';
-import { logger } from '../powertools';
 import type { Runtime } from '../runtime';
-import { cahootsIdentity, networkIsolationAvailable, type GitWorkspace, type TaskWorkingCopy } from '../workspace/index';
+import { cahootsIdentity, type GitWorkspace, type TaskWorkingCopy } from '../workspace/index';
 import { answer } from './agent-callbacks';
 import { continueLater, loadCheckpoint, SUSPEND_MARGIN_MS } from './agent-continuation';
 import { completeTask, type FinishedRun } from './agent-results';
@@ -103,7 +102,7 @@ async function agentOptions(runtime: Runtime, work: ClaimedWork, copy: TaskWorki
       allowedCommands: project.allowedCommands,
       qaMayWriteTests: project.qaMayWriteTests,
       contextFiles: project.contextFiles,
-      network: sandboxNetwork(config.sandboxNetwork),
+      commands: ports.commands,
     },
     context: {
       goal: { title: goal.title, description: goal.description, source: goal.source },
@@ -122,22 +121,13 @@ async function agentOptions(runtime: Runtime, work: ClaimedWork, copy: TaskWorki
         if (isTerminal((await store.goals.get(goal.id)).status)) cancellation.abort();
         else await answer(() => ports.callbacks.heartbeat(message.taskToken));
       },
+      heartbeatIntervalMs: heartbeatEveryMs / 2,
+      // Commands and model calls end in time to suspend; their time is the agent's time.
+      timeLeftMs: () => work.remainingMs() - SUSPEND_MARGIN_MS,
       shouldSuspend: () => work.remainingMs() < SUSPEND_MARGIN_MS,
     },
     resume: { runId, ...(checkpoint ? { checkpoint } : {}) },
   };
-}
-
-let warnedNoIsolation = false;
-
-/** `none` where this machine can isolate commands from the network, else the host's network. */
-function sandboxNetwork(wanted: 'none' | 'inherit'): 'none' | 'inherit' {
-  if (wanted === 'inherit' || networkIsolationAvailable()) return wanted;
-  if (!warnedNoIsolation) {
-    warnedNoIsolation = true;
-    logger.warn('commands run with the host network: network namespaces are not available here');
-  }
-  return 'inherit';
 }
 
 /**

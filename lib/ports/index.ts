@@ -2,6 +2,7 @@
 // here, with an AWS adapter (aws/*) and a local adapter (lib/local/*); the service limits both
 // adapters apply live beside them (service-rules.ts, event-entries.ts). Code that uses a port is
 // handed one and never asks which it got.
+import type { CommandRunner } from './command-runner';
 import type { RepositoryHost } from './repository-host';
 
 export type * from './repository-host';
@@ -64,6 +65,8 @@ export interface Ports {
   secrets: Secrets;
   /** Where project repositories live: local path, HTTPS git or GitHub (lib/ports/repository). */
   repositories: RepositoryHost;
+  /** Where agents' commands run: the sandbox runner locally, the sandbox function in a cell. */
+  commands: CommandRunner;
 }
 
 /**

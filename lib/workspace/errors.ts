@@ -83,6 +83,14 @@ export class UnresolvedConflictError extends WorkspaceError {
   }
 }
 
+/** A working copy outside the command runner's workspace root: the runner could not reach it. */
+export class WorkingCopyOutsideWorkspaceError extends WorkspaceError {
+  override name = 'WorkingCopyOutsideWorkspaceError';
+  constructor(readonly workingCopy: string, readonly workspaceRoot: string) {
+    super(`the working copy ${workingCopy} is not under the command runner's workspace root ${workspaceRoot}`);
+  }
+}
+
 // ---------------------------------------------------------------- tools
 
 /** A failure caused by the tool call itself; the message is meant to be shown to the model. */

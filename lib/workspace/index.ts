@@ -6,4 +6,5 @@ export { gitFs, writeFileAtomic } from './git-fs';
 export * from './paths';
 export * from './repo-map';
 export * from './sandbox';
+export * from './sandbox-runner';
 export * from './tools';

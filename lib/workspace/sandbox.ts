@@ -90,6 +90,17 @@ export function extraArgumentProblem(argument: string): string | undefined {
   return undefined;
 }
 
+/**
+ * No shell runs argv, but tools such as npm hand their arguments on to one (`npm test -- x` becomes
+ * a line for sh), so operands may not hold characters a shell gives meaning to. The one exception
+ * is the value of an option the allow-list entry ends with ("node -e", "python3 -c"): whoever
+ * allowed that allowed code.
+ */
+export function shellMetacharacterProblem(argument: string): string | undefined {
+  if (/[;&|`$<>(){}*?[\]!'"\\\n\r]/.test(argument)) return 'shell metacharacters (; & | ` $ < > ( ) { } * ? [ ] ! quotes, backslash, newline) are not allowed';
+  return undefined;
+}
+
 export type AllowListMatch = { allowedBy: string } | { allowedBy?: undefined; problem: string };
 
 /**
@@ -109,7 +120,13 @@ export function judgeCommand(argv: readonly string[], allowed: readonly string[]
   for (const { entry, words } of entries) {
     const extras = argv.slice(words.length);
     const operands = extras[0] === '--' ? extras.slice(1) : extras;
-    const refused = operands.map((argument) => ({ argument, why: extraArgumentProblem(argument) })).find(({ why }) => why);
+    const takesValue = words[words.length - 1]!.startsWith('-') && words.length > 1;
+    const refused = operands
+      .map((argument, index) => ({
+        argument,
+        why: extraArgumentProblem(argument) ?? (takesValue && index === 0 ? undefined : shellMetacharacterProblem(argument)),
+      }))
+      .find(({ why }) => why);
     if (!refused) return { allowedBy: entry };
     problem = `argument ${JSON.stringify(refused.argument)} is refused: ${refused.why}`;
   }

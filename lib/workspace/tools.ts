@@ -2,7 +2,7 @@
 // allow-listed command. Each tool is a name, a description, a zod input schema, a read-only flag
 // and a function; the agent loop turns the schema into the provider's tool format.
 import { promises as fsp } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { z } from 'zod';
 import {
   BinaryFileError,
@@ -14,11 +14,14 @@ import {
   NotAFileError,
   ToolError,
   ToolInputError,
+  WorkingCopyOutsideWorkspaceError,
 } from './errors';
 import { looksBinary } from './git';
 import { resolveInside } from './paths';
 import { RegexLineMatcher } from './regex-search';
-import { runCommand, SANDBOX_DEFAULTS, type CommandResult } from './sandbox';
+import type { CommandRunner } from '../ports/command-runner';
+import { SANDBOX_DEFAULTS, type CommandResult } from './sandbox';
+import { SandboxCommandRunner } from './sandbox-runner';
 
 export interface ToolLimits {
   /** Largest text read_file returns at once. */
@@ -55,6 +58,12 @@ export interface WorkspaceToolContext {
   /** Upper bound for run_command; the model may ask for less. */
   commandTimeoutMs?: number;
   maxOutputBytes?: number;
+  /**
+   * Where run_command runs: the runtime's CommandRunner (the sandbox function in a cell). The
+   * working copy must lie under its workspace root. Without one, commands run here, in the
+   * sandbox runner, with `network`.
+   */
+  commands?: CommandRunner;
   network?: 'inherit' | 'none';
 }
 
@@ -453,16 +462,25 @@ export const runCommandTool: WorkspaceTool<typeof RunCommandInput, CommandResult
   readOnly: false,
   async run(context, input) {
     const ceiling = context.commandTimeoutMs ?? SANDBOX_DEFAULTS.timeoutMs;
-    return runCommand(input.argv, {
-      root: context.root,
+    const runner = context.commands ?? new SandboxCommandRunner(context.root, context.network ? { network: context.network } : {});
+    return runner.run({
+      workingCopy: await workingCopyUnder(runner.workspaceRoot, context.root),
       cwd: input.cwd,
-      allowedCommands: context.allowedCommands ?? [],
+      argv: input.argv,
+      allowedCommands: [...(context.allowedCommands ?? [])],
       timeoutMs: input.timeoutSeconds ? Math.min(input.timeoutSeconds * 1000, ceiling) : ceiling,
-      maxOutputBytes: context.maxOutputBytes,
-      network: context.network,
+      ...(context.maxOutputBytes ? { maxOutputBytes: context.maxOutputBytes } : {}),
     });
   },
 };
+
+/** The working copy as the runner names it: relative to its workspace root ("." when it is the root). */
+async function workingCopyUnder(workspaceRoot: string, workingCopy: string): Promise<string> {
+  const [root, copy] = await Promise.all([fsp.realpath(workspaceRoot), fsp.realpath(workingCopy)]);
+  const inside = relative(root, copy);
+  if (inside.startsWith('..') || isAbsolute(inside)) throw new WorkingCopyOutsideWorkspaceError(workingCopy, workspaceRoot);
+  return inside === '' ? '.' : inside.split(sep).join('/');
+}
 
 // ---------------------------------------------------------------- registries
 

@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommandRefusedError } from '../../lib/ports/command-runner';
 import { z } from 'zod';
 import {
   BinaryFileError,
-  CommandNotAllowedError,
   EditMatchError,
   FileNotFoundError,
   FileTooLargeError,
@@ -286,8 +286,12 @@ describe('registry', () => {
   it('run_command goes through the allow-list and the path rules', async () => {
     const result = await run(runCommandTool, { argv: ['node', '-e', 'console.log(require("fs").readdirSync(".").length > 0)'], cwd: 'src' });
     expect(result).toMatchObject({ exitCode: 0, stdout: 'true\n' });
-    await expect(run(runCommandTool, { argv: ['bash', '-c', 'id'] })).rejects.toBeInstanceOf(CommandNotAllowedError);
-    await expect(run(runCommandTool, { argv: ['node', '-e', '1'], cwd: 'link-out' })).rejects.toBeInstanceOf(PathOutsideWorkspaceError);
+    // Refusals come back through the CommandRunner port, the same way from every adapter.
+    const notAllowed = await run(runCommandTool, { argv: ['bash', '-c', 'id'] }).catch((e: unknown) => e);
+    expect(notAllowed).toBeInstanceOf(CommandRefusedError);
+    expect(notAllowed).toBeInstanceOf(ToolError);
+    expect(notAllowed).toMatchObject({ reason: 'CommandNotAllowed' });
+    await expect(run(runCommandTool, { argv: ['node', '-e', '1'], cwd: 'link-out' })).rejects.toMatchObject({ reason: 'PathOutsideWorkspace' });
     await expect(run(runCommandTool, { argv: [] })).rejects.toBeInstanceOf(ToolInputError);
   });
 });

@@ -1,6 +1,7 @@
 // The AWS SDK clients the adapters share: one per service per process, created on first use and
 // traced. No endpoint or region is set here, so AWS_REGION and AWS_ENDPOINT_URL_<SERVICE> work.
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -12,6 +13,7 @@ let sqs: SQSClient | undefined;
 let eventBridge: EventBridgeClient | undefined;
 let s3: S3Client | undefined;
 let secretsManager: SecretsManagerClient | undefined;
+let lambda: LambdaClient | undefined;
 
 export function sfnClient(): SFNClient {
   sfn ??= traceAwsClient(new SFNClient({}));
@@ -36,4 +38,9 @@ export function s3Client(): S3Client {
 export function secretsManagerClient(): SecretsManagerClient {
   secretsManager ??= traceAwsClient(new SecretsManagerClient({}));
   return secretsManager;
+}
+
+export function lambdaClient(): LambdaClient {
+  lambda ??= traceAwsClient(new LambdaClient({}));
+  return lambda;
 }

@@ -11,6 +11,7 @@ export const AWS_PORTS_ENV = {
   artifactsPrefix: 'ARTIFACTS_PREFIX',
   secretsPrefix: 'SECRETS_PREFIX',
   secretsCacheTtlSeconds: 'SECRETS_CACHE_TTL_SECONDS',
+  sandboxFunctionName: 'SANDBOX_FUNCTION_NAME',
 } as const;
 
 export const AwsPortsConfigSchema = z.object({
@@ -37,6 +38,13 @@ export const AwsPortsConfigSchema = z.object({
   artifactsPrefix: z.string().max(512).default(''),
   /** Prepended to every secret name, e.g. `cahoots/acme/`. */
   secretsPrefix: z.string().max(256).default(''),
+  /** The sandbox function that runs agents' commands (CommandRunner), by name or ARN. */
+  sandboxFunctionName: z
+    .string()
+    .regex(/^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}$/, {
+      message: 'must be a Lambda function name or ARN',
+    })
+    .optional(),
   /** How long a secret value is reused before Secrets Manager is asked again. */
   secretsCacheTtlSeconds: z.coerce.number().int().min(0).max(86_400).default(300),
 });

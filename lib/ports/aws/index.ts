@@ -9,6 +9,8 @@ import { S3ArtifactStore } from './artifact-store';
 import { SecretsManagerSecrets } from './secrets';
 import { AWS_PORTS_ENV, type AwsPortsConfig, readAwsPortsConfig } from './config';
 import { createRepositoryHost } from '../repository/index';
+import type { CommandRunner } from '../command-runner';
+import { LambdaCommandRunner } from './lambda-command-runner';
 import { defaultWorkspaceRoot } from '../../workspace/git';
 
 export { AWS_PORTS_ENV, AwsPortsConfigError, AwsPortsConfigSchema, parseAwsPortsConfig, readAwsPortsConfig } from './config';
@@ -19,6 +21,13 @@ export { SqsWorkQueue } from './work-queue';
 export { EventBridgePublisher, EventPublishError, type FailedEvent } from './event-publisher';
 export { S3ArtifactStore, InvalidArtifactKeyError } from './artifact-store';
 export { SecretsManagerSecrets } from './secrets';
+export {
+  LambdaCommandRunner,
+  SandboxFunctionError,
+  SandboxInvocationError,
+  SandboxThrottledError,
+  SandboxTimeoutError,
+} from './lambda-command-runner';
 
 /** A port was used in a function whose environment does not configure it. */
 export class PortNotConfiguredError extends Error {
@@ -48,6 +57,7 @@ function unconfigured<T extends object>(port: string, variable: string): T {
  * `workspaceRoot` is the runtime's (RuntimeConfig.workspaceRoot, the EFS mount in a cell).
  */
 export function createAwsPorts(config: AwsPortsConfig = readAwsPortsConfig(), options: { workspaceRoot?: string } = {}): Ports {
+  const workspaceRoot = options.workspaceRoot ?? defaultWorkspaceRoot();
   const secrets = new SecretsManagerSecrets({ prefix: config.secretsPrefix, cacheTtlSeconds: config.secretsCacheTtlSeconds });
   return {
     pipeline: config.stateMachineArn
@@ -62,6 +72,22 @@ export function createAwsPorts(config: AwsPortsConfig = readAwsPortsConfig(), op
       ? new S3ArtifactStore({ bucket: config.artifactsBucket, prefix: config.artifactsPrefix })
       : unconfigured('artifacts', AWS_PORTS_ENV.artifactsBucket),
     secrets,
-    repositories: createRepositoryHost({ secrets, workspaceRoot: options.workspaceRoot ?? defaultWorkspaceRoot() }),
+    repositories: createRepositoryHost({ secrets, workspaceRoot }),
+    commands: config.sandboxFunctionName
+      ? new LambdaCommandRunner({ functionName: config.sandboxFunctionName, workspaceRoot })
+      : unconfiguredCommands(workspaceRoot),
+  };
+}
+
+/**
+ * Without a sandbox function a cell runs no commands at all: running them in the agent's own
+ * function would hand model-written code the agent's credentials.
+ */
+function unconfiguredCommands(workspaceRoot: string): CommandRunner {
+  return {
+    workspaceRoot,
+    run: async () => {
+      throw new PortNotConfiguredError('commands', AWS_PORTS_ENV.sandboxFunctionName);
+    },
   };
 }
