@@ -11,6 +11,9 @@ function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
   return z.enum(values, { error: `expected ${values.map((value) => `"${value}"`).join(' | ')}` });
 }
 
+/** `<account>.dkr.ecr.<region>.amazonaws.com/<repository>(:<tag>|@sha256:<digest>)`, with those parts as groups. */
+export const ECR_IMAGE_URI = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([a-z0-9][a-z0-9._/-]*)(?::([\w][\w.-]{0,127})|@(sha256:[a-f0-9]{64}))$/;
+
 export const EGRESS_MODES = ['nat', 'none'] as const;
 export const ENDPOINT_PROFILES = ['full', 'minimal'] as const;
 
@@ -87,6 +90,21 @@ export const CustomerConfigSchema = z.strictObject({
   projectDefaults: ProjectDefaultsSchema,
   /** Optional; see AgentConcurrencySchema. */
   agentConcurrency: AgentConcurrencySchema.optional(),
+  /** The sandbox function that runs agents' commands; see docs/deploy.md. */
+  sandbox: z
+    .strictObject({
+      /**
+       * An image of the customer's own (an ECR URI with a tag or digest), e.g. their CI image
+       * built FROM ours; absent: ours, built by `cdk deploy` from infra/sandbox-image/Dockerfile.
+       */
+      image: z
+        .string()
+        .regex(ECR_IMAGE_URI, {
+          message: 'must be an ECR image URI: <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or @sha256:<digest>',
+        })
+        .optional(),
+    })
+    .default({}),
   /** Optional; each absent value takes its default (DEFAULT_PIPELINE_TIMEOUTS). */
   pipelineTimeouts: PipelineTimeoutsSchema.default(DEFAULT_PIPELINE_TIMEOUTS),
 });

@@ -27,6 +27,22 @@ export const MAX_FUNCTION_TIMEOUT = Duration.minutes(15);
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __cahootsCreateRequire } from 'node:module'; const require = __cahootsCreateRequire(import.meta.url);";
 
+/** What Lambda needs to attach a function to its VPC (Describe* calls have no resource-level permissions). */
+export function vpcNetworkInterfaceStatement(): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'LambdaManagesItsVpcNetworkInterfaces',
+    actions: [
+      'ec2:CreateNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeSubnets',
+      'ec2:DeleteNetworkInterface',
+      'ec2:AssignPrivateIpAddresses',
+      'ec2:UnassignPrivateIpAddresses',
+    ],
+    resources: ['*'],
+  });
+}
+
 export interface AgentFunctionProps {
   /** Handler file relative to `functions/`, e.g. `agents/planner.ts`; it must export `handler`. */
   readonly entry: string;
@@ -82,20 +98,7 @@ export class AgentFunction extends Construct implements IGrantable {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of ${props.serviceName}`,
     });
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        sid: 'LambdaManagesItsVpcNetworkInterfaces',
-        actions: [
-          'ec2:CreateNetworkInterface',
-          'ec2:DescribeNetworkInterfaces',
-          'ec2:DescribeSubnets',
-          'ec2:DeleteNetworkInterface',
-          'ec2:AssignPrivateIpAddresses',
-          'ec2:UnassignPrivateIpAddresses',
-        ],
-        resources: ['*'],
-      }),
-    );
+    this.role.addToPrincipalPolicy(vpcNetworkInterfaceStatement());
 
     this.logGroup = createEncryptedLogGroup(this, 'LogGroup', {
       encryptionKey: props.encryptionKey,

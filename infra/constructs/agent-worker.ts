@@ -24,6 +24,7 @@ import type { AgentQueue } from './agent-queue';
 import { grantArtifactsPrefixAccess } from './artifacts-bucket';
 import { type CellSecretReferences, cellSecretsPrefix, grantSecretsRead } from './cell-secrets';
 import type { CellWorkspace } from './cell-workspace';
+import type { SandboxFunction } from './sandbox-function';
 import type { CellEventBus } from './event-bus';
 import { grantModelInvocation, type ModelResources } from './model-access';
 import type { PipelineStateMachine } from './pipeline-state-machine';
@@ -49,6 +50,8 @@ export interface AgentWorkerProps {
   readonly encryptionKey: IKey;
   /** Mounted at CELL_WORKSPACE_ROOT; the worker runs in its placement. */
   readonly workspace: CellWorkspace;
+  /** Runs the worker's commands (SANDBOX_FUNCTION_NAME); the worker may invoke it and nothing else of its kind. */
+  readonly sandbox: SandboxFunction;
   /** The cell's secrets; the worker reads the git host credentials. */
   readonly secrets: CellSecretReferences;
   readonly table: ITable;
@@ -95,6 +98,7 @@ export class AgentWorker extends Construct {
         // Its own queue only: a run that must continue re-enqueues itself there.
         ...queueUrlEnvironment({ [props.role]: props.queue.queue.queueUrl }),
         [RUNTIME_ENV.workspaceRoot]: CELL_WORKSPACE_ROOT,
+        [AWS_PORTS_ENV.sandboxFunctionName]: props.sandbox.functionName,
         // The agent heartbeats more often than the pipeline's heartbeat timeout, and stops in time.
         [RUNTIME_ENV.taskTimeoutSeconds]: String(props.timeouts.taskTimeoutSeconds),
         [RUNTIME_ENV.heartbeatSeconds]: String(props.timeouts.heartbeatSeconds),
@@ -116,5 +120,6 @@ export class AgentWorker extends Construct {
     });
     grantSecretsRead(this.agent, props.secrets, ['gitHostCredentials']);
     grantModelInvocation(this.agent, this.agent.role, props.models);
+    props.sandbox.grantInvoke(this.agent);
   }
 }

@@ -26,13 +26,14 @@ import { createEncryptedLogGroup } from './encrypted-log-group';
 
 /**
  * Interface endpoints per `endpoints` setting, by the service's endpoint name
- * (`com.amazonaws.<region>.<name>`). `minimal` holds what agent Lambdas call directly at run time;
+ * (`com.amazonaws.<region>.<name>`). `minimal` holds what agent Lambdas call directly at run time
+ * (`lambda`: the sandbox function, which runs their commands);
  * `full` adds KMS, CloudWatch Logs and CloudWatch Monitoring for code that calls those APIs itself
  * (Lambda's own log and trace delivery does not go through the VPC). docs/deploy.md prices both.
  */
 export const INTERFACE_ENDPOINT_SETS = {
-  full: ['bedrock-runtime', 'sqs', 'states', 'events', 'kms', 'secretsmanager', 'logs', 'monitoring'],
-  minimal: ['bedrock-runtime', 'sqs', 'states', 'events', 'secretsmanager'],
+  full: ['bedrock-runtime', 'sqs', 'states', 'events', 'kms', 'secretsmanager', 'lambda', 'logs', 'monitoring'],
+  minimal: ['bedrock-runtime', 'sqs', 'states', 'events', 'secretsmanager', 'lambda'],
 } as const satisfies Record<EndpointProfile, readonly string[]>;
 
 export type InterfaceEndpointName = (typeof INTERFACE_ENDPOINT_SETS.full)[number];
@@ -47,6 +48,7 @@ const INTERFACE_ENDPOINT_SERVICES: Record<InterfaceEndpointName, InterfaceVpcEnd
   events: InterfaceVpcEndpointAwsService.EVENTBRIDGE,
   kms: InterfaceVpcEndpointAwsService.KMS,
   secretsmanager: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+  lambda: InterfaceVpcEndpointAwsService.LAMBDA,
   logs: InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
   monitoring: InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
 };

@@ -5,6 +5,7 @@ import { AGENT_ROLES, type AgentRole } from '../../lib/domain/settings';
 import { type CustomerConfig, DEFAULT_AGENT_MAX_CONCURRENCY } from '../config/customer-config';
 import { AgentWorker } from '../constructs/agent-worker';
 import { bedrockModelResources } from '../constructs/model-access';
+import { SandboxFunction } from '../constructs/sandbox-function';
 import type { NetworkStack } from './network-stack';
 import type { PipelineStack } from './pipeline-stack';
 import type { ServiceStack } from './service-stack';
@@ -20,17 +21,27 @@ export interface AgentsStackProps extends StackProps {
 
 export class AgentsStack extends Stack {
   readonly workers: Readonly<Record<AgentRole, AgentWorker>>;
+  readonly sandbox: SandboxFunction;
 
   constructor(scope: Construct, id: string, props: AgentsStackProps) {
     super(scope, id, {
       ...props,
-      description: `Cahoots cell ${props.config.id}: agent Lambdas, one per role`,
+      description: `Cahoots cell ${props.config.id}: agent Lambdas, one per role, and the sandbox function that runs their commands`,
     });
     const { config, service } = props;
     const { key, table, artifactsBucket, secrets } = props.stateful.importInto(this);
     // Every worker may call any model the customer file names for any role: projects can assign
     // the cell's models to roles differently from the defaults.
     const models = bedrockModelResources(this, Object.values(config.projectDefaults.modelPolicy).flat());
+
+    // Agents' commands run here, not in the workers: no credentials, no network.
+    this.sandbox = new SandboxFunction(this, 'Sandbox', {
+      customerId: config.id,
+      encryptionKey: key,
+      network: service.network,
+      workspace: service.workspace,
+      ...(config.sandbox.image ? { image: config.sandbox.image } : {}),
+    });
 
     const workers = {} as Record<AgentRole, AgentWorker>;
     for (const role of AGENT_ROLES) {
@@ -41,6 +52,7 @@ export class AgentsStack extends Stack {
         queue: service.queues[role],
         encryptionKey: key,
         workspace: service.workspace,
+        sandbox: this.sandbox,
         secrets,
         table,
         eventBus: service.eventBus,

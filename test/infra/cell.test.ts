@@ -345,7 +345,7 @@ describe.each(CUSTOMER_IDS)('workspace of cell %s', (id) => {
     expect(inline).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })]);
   });
 
-  it('is mounted at /mnt/workspace by the agent workers, Deliver and AssessGoal, and by no other function', () => {
+  it('is mounted at /mnt/workspace by the agent workers, Deliver, AssessGoal and the sandbox function, and by no other function', () => {
     const mounted: string[] = [];
     const notMounted: string[] = [];
     for (const stack of ['pipeline', 'agents', 'api'] as const) {
@@ -365,7 +365,12 @@ describe.each(CUSTOMER_IDS)('workspace of cell %s', (id) => {
       }
     }
     expect(mounted.sort()).toEqual(
-      [...AGENT_ROLES.map((role) => `cahoots-${id}-agent-${role}`), `cahoots-${id}-pipeline-deliver`, `cahoots-${id}-pipeline-assess-goal`].sort(),
+      [
+        ...AGENT_ROLES.map((role) => `cahoots-${id}-agent-${role}`),
+        `cahoots-${id}-pipeline-deliver`,
+        `cahoots-${id}-pipeline-assess-goal`,
+        `cahoots-${id}-sandbox`,
+      ].sort(),
     );
     expect(notMounted.length).toBeGreaterThan(10);
   });
