@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { type AgentRole, AgentRoleSchema, AutonomyLevelSchema, BudgetsSchema, ModelPolicySchema } from '../../lib/domain/settings';
+import { AGENT_ROLES, type AgentRole, AgentRoleSchema, AutonomyLevelSchema, BudgetsSchema, ModelPolicySchema } from '../../lib/domain/settings';
 import { CUSTOMERS_DIR, displayPath } from '../paths';
 
 /** An enum whose error message lists the allowed values the way a person reads them. */
@@ -107,6 +107,18 @@ export const CustomerConfigSchema = z.strictObject({
     .default({}),
   /** Optional; each absent value takes its default (DEFAULT_PIPELINE_TIMEOUTS). */
   pipelineTimeouts: PipelineTimeoutsSchema.default(DEFAULT_PIPELINE_TIMEOUTS),
+}).superRefine((config, context) => {
+  // Every role has an agent worker in the cell and any project may staff it; a worker with no
+  // model would only fail each task it is given, long after the deploy.
+  for (const role of AGENT_ROLES) {
+    if ((config.projectDefaults.modelPolicy[role] ?? []).length === 0) {
+      context.addIssue({
+        code: 'custom',
+        path: ['projectDefaults', 'modelPolicy', role],
+        message: `the ${role} role has agent workers in this cell but no model; name at least one`,
+      });
+    }
+  }
 });
 export type CustomerConfig = z.infer<typeof CustomerConfigSchema>;
 export type EgressMode = CustomerConfig['egress'];

@@ -108,6 +108,19 @@ describe('a malformed customer file', () => {
     expect(message).toMatch(/projectDefaults\.modelPolicy\.planner\.0: model spec must be/);
   });
 
+  it('fails synth naming each role that has workers but no model', () => {
+    const message = problemsOf(() =>
+      parseVariant((config) => {
+        delete config.projectDefaults.modelPolicy.qa;
+        delete config.projectDefaults.modelPolicy.ux;
+      }),
+    );
+    expect(message.split('\n').sort()).toEqual([
+      'infra/customers/example.json: projectDefaults.modelPolicy.qa: the qa role has agent workers in this cell but no model; name at least one',
+      'infra/customers/example.json: projectDefaults.modelPolicy.ux: the ux role has agent workers in this cell but no model; name at least one',
+    ]);
+  });
+
   it('rejects unknown fields, so a typo cannot silently fall back to a default', () => {
     expect(
       problemsOf(() =>

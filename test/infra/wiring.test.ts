@@ -353,6 +353,8 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
             ...SECRET_ACTIONS,
             ...WORKSPACE_ACTIONS,
             'bedrock:InvokeModel',
+            // Its commands run in the sandbox function (test/infra/sandbox.test.ts checks the resource).
+            'lambda:InvokeFunction',
           ]
             .filter((action, index, all) => all.indexOf(action) === index)
             .sort(),
