@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { AGENT_ROLES, type AgentRole, AgentRoleSchema, AutonomyLevelSchema, BudgetsSchema, ModelPolicySchema } from '../../lib/domain/settings';
+import { PriceOverridesSchema } from '../../lib/models/pricing';
 import { CUSTOMERS_DIR, displayPath } from '../paths';
 
 /** An enum whose error message lists the allowed values the way a person reads them. */
@@ -90,6 +91,14 @@ export const CustomerConfigSchema = z.strictObject({
   projectDefaults: ProjectDefaultsSchema,
   /** Optional; see AgentConcurrencySchema. */
   agentConcurrency: AgentConcurrencySchema.optional(),
+  /**
+   * Optional price overrides, USD per million tokens by model spec (input, output, cacheRead,
+   * cacheWrite), merged over the built-in table by every agent worker (CAHOOTS_PRICES). They decide
+   * what a run costs and so when budgets stop it. Lambda's 4 KB environment limit bounds the table.
+   */
+  prices: PriceOverridesSchema.refine((prices) => JSON.stringify(prices).length <= 2_048, {
+    message: 'is longer than 2048 characters as JSON; agent workers receive it in an environment variable',
+  }).optional(),
   /** The sandbox function that runs agents' commands; see docs/deploy.md. */
   sandbox: z
     .strictObject({

@@ -25,6 +25,7 @@ import { grantArtifactsPrefixAccess } from './artifacts-bucket';
 import { type CellSecretReferences, cellSecretsPrefix, grantSecretsRead } from './cell-secrets';
 import type { CellWorkspace } from './cell-workspace';
 import type { SandboxFunction } from './sandbox-function';
+import type { PriceOverrides } from '../../lib/models/pricing';
 import type { CellEventBus } from './event-bus';
 import { grantModelInvocation, type ModelResources } from './model-access';
 import type { PipelineStateMachine } from './pipeline-state-machine';
@@ -63,6 +64,8 @@ export interface AgentWorkerProps {
   /** CAHOOTS_MODEL: the role's models, cheapest first, for projects without a policy of their own. */
   readonly defaultModels?: readonly string[];
   readonly timeouts: PipelineTimeouts;
+  /** CAHOOTS_PRICES: the customer file's price overrides, when it has any. */
+  readonly prices?: PriceOverrides;
   /** At most this many runs at once (the queue's event source never exceeds it). */
   readonly maxConcurrency: number;
   /** Reserve `maxConcurrency` executions for this role, so it is throttled to and guaranteed that many. */
@@ -102,6 +105,7 @@ export class AgentWorker extends Construct {
         // The agent heartbeats more often than the pipeline's heartbeat timeout, and stops in time.
         [RUNTIME_ENV.taskTimeoutSeconds]: String(props.timeouts.taskTimeoutSeconds),
         [RUNTIME_ENV.heartbeatSeconds]: String(props.timeouts.heartbeatSeconds),
+        ...(props.prices ? { [RUNTIME_ENV.prices]: JSON.stringify(props.prices) } : {}),
         ...(props.defaultModels && props.defaultModels.length > 0
           ? { [RUNTIME_ENV.defaultModels]: props.defaultModels.join(',') }
           : {}),

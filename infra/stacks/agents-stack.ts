@@ -61,6 +61,7 @@ export class AgentsStack extends Stack {
         models,
         defaultModels: config.projectDefaults.modelPolicy[role],
         timeouts: config.pipelineTimeouts,
+        ...(config.prices ? { prices: config.prices } : {}),
         maxConcurrency: throttled ?? DEFAULT_AGENT_MAX_CONCURRENCY[role],
         reserveConcurrency: throttled !== undefined,
       });
