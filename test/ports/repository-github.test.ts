@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Project } from '../../lib/domain/project';
+import { DEFAULT_ISSUE_LABEL, type Project } from '../../lib/domain/project';
 import { LocalSecrets, secretEnvName } from '../../lib/local/secrets';
 import { createRepositoryHost, INSTALLATION_TOKEN_REFRESH_MS, InvalidCredentialsSecretError, RepositoryAuthError } from '../../lib/ports/repository/index';
 import { cahootsIdentity, GitWorkspace, goalBranchName } from '../../lib/workspace/index';
@@ -34,6 +34,7 @@ function project(repo: Project['repo']): Project {
     maxReworkRounds: 1,
     contextFiles: [],
     qaMayWriteTests: false,
+    issueLabel: DEFAULT_ISSUE_LABEL,
     createdAt: now,
     updatedAt: now,
     version: 1,

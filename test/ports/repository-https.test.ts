@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Project } from '../../lib/domain/project';
+import { DEFAULT_ISSUE_LABEL, type Project } from '../../lib/domain/project';
 import { LocalSecrets, secretEnvName } from '../../lib/local/secrets';
 import {
   createRepositoryHost,
@@ -44,6 +44,7 @@ function project(repo: Project['repo'], id = PROJECT_ID): Project {
     maxReworkRounds: 1,
     contextFiles: [],
     qaMayWriteTests: false,
+    issueLabel: DEFAULT_ISSUE_LABEL,
     createdAt: now,
     updatedAt: now,
     version: 1,

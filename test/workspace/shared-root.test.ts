@@ -7,7 +7,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Project } from '../../lib/domain/project';
+import { DEFAULT_ISSUE_LABEL, type Project } from '../../lib/domain/project';
 import { secretEnvName } from '../../lib/local/secrets';
 import { mirrorDir } from '../../lib/ports/repository/index';
 import { startGitHttpServer, type GitHttpServer } from '../support/git-http-server';
@@ -92,6 +92,7 @@ describe('one workspace root shared by several processes', () => {
       maxReworkRounds: 1,
       contextFiles: [],
       qaMayWriteTests: false,
+      issueLabel: DEFAULT_ISSUE_LABEL,
       createdAt: now,
       updatedAt: now,
       version: 1,
