@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { AGENT_ROLES, type AgentRole, AgentRoleSchema, AutonomyLevelSchema, BudgetsSchema, ModelPolicySchema } from '../../lib/domain/settings';
-import { PriceOverridesSchema } from '../../lib/models/pricing';
+import { PriceOverridesSchema } from '../../lib/domain/prices';
 import { CUSTOMERS_DIR, displayPath } from '../paths';
 
 /** An enum whose error message lists the allowed values the way a person reads them. */

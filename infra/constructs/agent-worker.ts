@@ -25,7 +25,7 @@ import { grantArtifactsPrefixAccess } from './artifacts-bucket';
 import { type CellSecretReferences, cellSecretsPrefix, grantSecretsRead } from './cell-secrets';
 import type { CellWorkspace } from './cell-workspace';
 import type { SandboxFunction } from './sandbox-function';
-import type { PriceOverrides } from '../../lib/models/pricing';
+import type { PriceOverrides } from '../../lib/domain/prices';
 import type { CellEventBus } from './event-bus';
 import { grantModelInvocation, type ModelResources } from './model-access';
 import type { PipelineStateMachine } from './pipeline-state-machine';

@@ -1,5 +1,6 @@
 // Named errors of the workspace: git operations, the sandbox runner and the file tools.
 // Errors extending ToolError carry a message written for the model that made the call.
+import type { CommandRefusalReason } from '../domain/commands';
 
 /** Base class so callers can tell workspace failures from bugs elsewhere. */
 export class WorkspaceError extends Error {
@@ -200,5 +201,16 @@ export class NetworkIsolationUnavailableError extends WorkspaceError {
   override name = 'NetworkIsolationUnavailableError';
   constructor(reason: string) {
     super(`network isolation was requested but is unavailable here: ${reason}`);
+  }
+}
+
+/** A CommandRunner refused the command (schema, allow-list, paths); the message is written for the model. */
+export class CommandRefusedError extends ToolError {
+  override name = 'CommandRefusedError';
+  constructor(
+    readonly reason: CommandRefusalReason,
+    message: string,
+  ) {
+    super(message);
   }
 }

@@ -6,15 +6,14 @@ import { promises as fsp } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { RUNTIME_ENV } from '../runtime-env';
 import {
-  CommandRefusedError,
   CommandRequestSchema,
   type CommandOutcome,
   type CommandRefusalReason,
   type CommandRequestInput,
   type CommandResponse,
   type CommandRunner,
-} from '../ports/command-runner';
-import { CommandNotAllowedError, NotADirectoryError, PathOutsideWorkspaceError } from './errors';
+} from '../domain/commands';
+import { CommandNotAllowedError, CommandRefusedError, NotADirectoryError, PathOutsideWorkspaceError } from './errors';
 import { resolveInside } from './paths';
 import { logger } from '../powertools';
 import { networkIsolationAvailable, runCommand } from './sandbox';

@@ -19,7 +19,7 @@ import {
 import { looksBinary } from './git';
 import { resolveInside } from './paths';
 import { RegexLineMatcher } from './regex-search';
-import type { CommandRunner } from '../ports/command-runner';
+import type { CommandRunner } from '../domain/commands';
 import { SANDBOX_DEFAULTS, type CommandResult } from './sandbox';
 import { SandboxCommandRunner } from './sandbox-runner';
 

@@ -13,8 +13,8 @@ import {
   SandboxThrottledError,
   SandboxTimeoutError,
 } from '../../lib/ports/aws/lambda-command-runner';
-import { CommandRefusedError, CommandRequestSchema } from '../../lib/ports/command-runner';
-import { ToolError } from '../../lib/workspace/errors';
+import { CommandRequestSchema } from '../../lib/ports/command-runner';
+import { CommandRefusedError, ToolError } from '../../lib/workspace/errors';
 import { serveCommandRequest } from '../../lib/workspace/sandbox-runner';
 
 const lambda = mockClient(LambdaClient);

@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandRefusedError } from '../../lib/ports/command-runner';
 import { z } from 'zod';
 import {
+  CommandRefusedError,
   BinaryFileError,
   EditMatchError,
   FileNotFoundError,

@@ -3,8 +3,8 @@
 // request and the answer are parsed with the port's schemas on both sides.
 import { InvokeCommand, type LambdaClient, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { z } from 'zod';
+import { CommandRefusedError } from '../../workspace/errors';
 import {
-  CommandRefusedError,
   CommandRequestSchema,
   CommandResponseSchema,
   type CommandOutcome,
