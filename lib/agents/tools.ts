@@ -20,7 +20,7 @@ import { containsRedactionMarker } from './redaction';
 
 /** A write would put a `[REDACTED:…]` marker on disk in place of the real secret. */
 export class RedactionMarkerWriteError extends ToolError {
-  override name = 'RedactionMarkerWriteError';
+  readonly code = 'RedactionMarkerWrite';
   constructor(readonly path: string) {
     super(
       `refusing to write a [REDACTED:…] marker into "${path}": the marker stands for a secret that is still in the file. ` +
@@ -31,7 +31,7 @@ export class RedactionMarkerWriteError extends ToolError {
 
 /** QA may only write test files when a project lets it write at all. */
 export class TestFilesOnlyError extends ToolError {
-  override name = 'TestFilesOnlyError';
+  readonly code = 'TestFilesOnly';
   constructor(readonly path: string) {
     super(
       `"${path}" is not a test file; you may only create or edit files under test/, tests/ or __tests__/, or named *.test.* or *.spec.*`,
@@ -41,7 +41,7 @@ export class TestFilesOnlyError extends ToolError {
 
 /** Refused because the role was not given the tool (e.g. write_file for the reviewer). */
 export class ToolNotAvailableError extends ToolError {
-  override name = 'ToolNotAvailableError';
+  readonly code = 'ToolNotAvailable';
   constructor(
     readonly tool: string,
     readonly role: string,

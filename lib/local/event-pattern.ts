@@ -1,6 +1,7 @@
 // EventBridge event-pattern matching for the subset Cahoots rules use: exact values, arrays as OR,
 // nested fields (e.g. inside `detail`), prefix, suffix, equals-ignore-case, anything-but, exists and
 // numeric ranges. Patterns are validated up front, as PutRule would, so a typo fails at start-up.
+import { LocalRuntimeError } from './errors';
 
 type Scalar = string | number | boolean | null;
 export type ContentFilter =
@@ -15,8 +16,8 @@ export interface EventPattern {
   [field: string]: EventPattern | PatternAlternative[];
 }
 
-export class InvalidEventPatternError extends Error {
-  override readonly name = 'InvalidEventPatternError';
+export class InvalidEventPatternError extends LocalRuntimeError {
+  readonly code = 'InvalidEventPattern';
   constructor(
     readonly path: string,
     reason: string,

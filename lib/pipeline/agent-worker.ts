@@ -19,6 +19,7 @@ import {
   type ReviewReport,
 } from '../agents/index';
 import { dayOf } from '../domain/common';
+import { CahootsError, isPermanent, stepFunctionsErrorOf } from '../domain/errors';
 import type { Goal } from '../domain/goal';
 import { ulidFor } from '../domain/ids';
 import type { Plan } from '../domain/plan';
@@ -31,8 +32,9 @@ import { chooseStartTier } from '../models/routing';
 import { TaskTokenExpiredError } from '../ports/index';
 import { logger, metrics } from '../powertools';
 import type { Runtime } from '../runtime';
-import { cahootsIdentity, MergeConflictError, networkIsolationAvailable, WorkspaceError, type GitWorkspace, type TaskWorkingCopy } from '../workspace/index';
+import { cahootsIdentity, MergeConflictError, networkIsolationAvailable, type GitWorkspace, type TaskWorkingCopy } from '../workspace/index';
 import { createStoreBudget } from './budget';
+import { CheckpointMissingError, MisroutedMessageError, NoModelConfiguredError } from './errors';
 import { recordGoalEvent } from './events';
 import type { AgentMessage } from './inputs';
 import { branchTaskIdOf, queueUrlFor } from './dispatch';
@@ -53,17 +55,6 @@ export type WorkOutcome = 'succeeded' | 'failed' | 'continued' | 'skipped';
 
 /** Time kept back before the Lambda deadline to checkpoint and re-enqueue. */
 const SUSPEND_MARGIN_MS = 90_000;
-
-export class MisroutedMessageError extends Error {
-  override readonly name = 'Pipeline.MisroutedMessage';
-}
-
-export class NoModelConfiguredError extends Error {
-  override readonly name = 'Agent.Failed';
-  constructor(role: string) {
-    super(`no model is configured for the ${role} role: set the project's modelPolicy.${role} or CAHOOTS_MODEL`);
-  }
-}
 
 /** A digest of the task token: identifies one dispatch of a task without storing the token. */
 export function dispatchOf(taskToken: string): string {
@@ -377,13 +368,6 @@ async function loadCheckpoint(runtime: Runtime, key: string): Promise<AgentCheck
   return AgentCheckpointSchema.parse(JSON.parse(Buffer.from(body).toString('utf8')));
 }
 
-export class CheckpointMissingError extends Error {
-  override readonly name = 'Agent.Failed';
-  constructor(key: string) {
-    super(`the checkpoint ${key} this continuation should resume from does not exist`);
-  }
-}
-
 interface FailedWork {
   message: AgentMessage;
   goal: Goal;
@@ -397,7 +381,7 @@ interface FailedWork {
  * dispatch it again one tier up, and answer the token with the named error.
  */
 async function releaseAfterFailure(runtime: Runtime, { message, goal, task, runId, error }: FailedWork): Promise<WorkOutcome> {
-  const stepFunctionsError = error instanceof AgentError ? error.stepFunctionsError : error.name.includes('.') ? error.name : 'Agent.Failed';
+  const stepFunctionsError = error instanceof CahootsError ? error.stepFunctionsError : 'Agent.Failed';
   const cause = { code: stepFunctionsError, message: error.message.slice(0, 2_000) };
   if (error instanceof AgentError && error.run) {
     await runtime.store.agentRuns.record(error.run);
@@ -445,7 +429,7 @@ function countRun(role: AgentRole, metric: 'AgentRunSucceeded' | 'AgentRunFailed
 }
 
 async function answerFailure(runtime: Runtime, message: AgentMessage, error: Error): Promise<void> {
-  await answer(() => runtime.ports.callbacks.fail(message.taskToken, error.name, error.message));
+  await answer(() => runtime.ports.callbacks.fail(message.taskToken, stepFunctionsErrorOf(error), error.message));
 }
 
 /** Answers a task token; one the state machine no longer waits on (timed out, stopped) is only logged. */
@@ -459,11 +443,6 @@ async function answer(call: () => Promise<void>): Promise<void> {
     }
     throw error;
   }
-}
-
-/** Errors a redelivery cannot fix: bad configuration, a repository that is not there. */
-function isPermanent(error: unknown): boolean {
-  return error instanceof WorkspaceError || error instanceof NoModelConfiguredError || error instanceof CheckpointMissingError || (error instanceof Error && ['InvalidModelSpecError', 'Repository.NotSupported', 'Repository.AuthFailed', 'Repository.InvalidCredentials', 'Repository.DefaultBranchMissing', 'ZodError'].includes(error.name));
 }
 
 async function recordModelEvent(runtime: Runtime, goal: Goal, task: Task, event: ModelGatewayEvent): Promise<void> {

@@ -10,7 +10,9 @@ import { WorkspaceError } from './errors';
 
 /** A lock file stayed held (and fresh) longer than the caller was willing to wait. */
 export class LockTimeoutError extends WorkspaceError {
-  override name = 'LockTimeoutError';
+  readonly code = 'LockTimeout';
+  /** The holder may finish; a later try can take the lock. */
+  override readonly permanent = false;
   constructor(
     readonly lockPath: string,
     waitedMs: number,
