@@ -3,6 +3,7 @@
 // (no redaction markers written to disk, QA writes confined to test files) are applied here.
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
+import { canonicalJson } from '../domain/canonical-json';
 import type { ToolSpec } from '../models/index';
 import {
   ToolError,
@@ -167,23 +168,6 @@ export function clipMiddle(text: string, maxChars: number): string {
 }
 
 // ---------------------------------------------------------------- canonical forms for stuck detection
-
-/** JSON with object keys sorted, so {a,b} and {b,a} are the same call. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
-}
 
 // Fields that differ between two otherwise identical runs of a command.
 const VOLATILE_KEYS = new Set(['durationMs']);

@@ -3,9 +3,9 @@
 // switched on here — dynalite has no UpdateTimeToLive — so code that relies on expiry checks
 // `expiresAt` itself.
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { sleep } from '../domain/backoff';
 import { logger } from '../powertools';
 import { StoreConfigError } from './errors';
-import { sleep } from './retry';
 import { GSIS, TABLE_KEYS } from './table-definition';
 
 export function createTableInput(tableName: string): CreateTableCommandInput {
