@@ -1,6 +1,7 @@
 // `Idempotency-Key` for creating calls: the first request with a key does the work and its
 // response is stored; a repeat with the same request gets that stored response (same status and
-// body), a repeat with a different request under the same key is refused with 409.
+// body), a repeat with a different request under the same key is refused with 409. The records
+// are the store's (lib/store/idempotency.ts says why they are not Powertools').
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalJson } from '../domain/canonical-json';
