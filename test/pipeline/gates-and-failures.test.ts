@@ -1,11 +1,14 @@
 // The goal pipeline's gates and failure paths on the local runtime: approvals (approve, reject,
 // time out), retries on a stronger model, a task that always fails, review rework (passing and
 // exhausted), a budget raise, duplicate and crashed deliveries, and cancellation.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { decideApproval } from '../../lib/api/approvals';
 import { apiDependencies } from '../../lib/api/dependencies';
 import { cancelGoal } from '../../lib/api/goals';
 import type { Actor } from '../../lib/domain/index';
+import { LocalQueues, type LocalReceivedMessage } from '../../lib/local/queues';
+import { runIdFor } from '../../lib/pipeline/agent-worker';
+import { AgentMessageSchema } from '../../lib/pipeline/inputs';
 import { forTask, planTurns, qaTurns, reviewTurns, seqOf, startHarness, writeAndFinish, type Harness, type ReplayConversation } from './harness';
 
 const person: Actor = { kind: 'user', id: 'alice' };
@@ -273,10 +276,21 @@ describe('budget with parallel tasks', () => {
 
 describe('at-least-once delivery', () => {
   it('works a task exactly once despite a duplicated message and a crash mid-task', async () => {
-    h = await startHarness({
-      models: (replay) => ({ all: [replay('m', oneTask('Create module alpha', 200))] }),
-      runtime: { visibilityTimeoutSeconds: 1 },
+    // The queues keep the runtime's long visibility timeout, so no healthy run, however slow the
+    // machine, is redelivered while it works. Only the crashed delivery comes back, at once, as it
+    // would when its visibility timeout ran out.
+    // The consumers start polling inside startHarness, so the deliveries are recorded on the class.
+    const developerDeliveries: LocalReceivedMessage[] = [];
+    const receive = LocalQueues.prototype.receive;
+    LocalQueues.prototype.receive = async function (this: LocalQueues, reference, options) {
+      const received = await receive.call(this, reference, options);
+      if (reference === 'developer') developerDeliveries.push(...received);
+      return received;
+    };
+    onTestFinished(() => {
+      LocalQueues.prototype.receive = receive;
     });
+    h = await startHarness({ models: (replay) => ({ all: [replay('m', oneTask('Create module alpha', 200))] }) });
     const queues = h.local.queues;
     const send = queues.send.bind(queues);
     // Every developer dispatch arrives twice, as SQS may deliver it.
@@ -295,10 +309,21 @@ describe('at-least-once delivery', () => {
       reads++;
       if (reads === 2) {
         crashed = true;
+        await expireCrashedDelivery();
         throw new Error('simulated crash');
       }
       return list(projectId);
     };
+    /** The delivery whose run holds the task is the one crashing: its message becomes visible again. */
+    async function expireCrashedDelivery(): Promise<void> {
+      for (const delivery of developerDeliveries) {
+        const message = AgentMessageSchema.parse(JSON.parse(delivery.body));
+        const task = await h!.local.store.tasks.get(message.goalId, message.taskId);
+        const runId = runIdFor(message, { messageId: delivery.messageId, sentAtMs: Number(delivery.attributes.SentTimestamp) });
+        if (task.runId === runId) return queues.changeVisibility('developer', delivery.receiptHandle, 0);
+      }
+      throw new Error('no developer delivery holds the task');
+    }
 
     const { goal, executionId } = await h.startGoal('Add alpha');
     expect(await h.wait(executionId)).toMatchObject({ status: 'SUCCEEDED' });
