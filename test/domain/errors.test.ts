@@ -9,7 +9,7 @@ import { asStepFunctionsFailure, CahootsError, isPermanent, stepFunctionsErrorOf
 import { createLambdaContext } from '../../lib/local/lambda-context';
 import { ModelProviderError } from '../../lib/models/errors';
 import { CheckpointMissingError, InvalidStepInputError, NoModelConfiguredError } from '../../lib/pipeline/errors';
-import { UnsupportedRepositoryError } from '../../lib/ports/repository/errors';
+import { RepositoryUnreachableError, UnsupportedRepositoryError } from '../../lib/ports/repository/errors';
 import { pipelineStepHandler } from '../../lib/pipeline/handler';
 import { AppendContentionError, ConcurrencyConflictError, NotFoundError } from '../../lib/store/errors';
 import { MergeConflictError, RefLockedError } from '../../lib/workspace/errors';
@@ -90,6 +90,7 @@ describe('Step Functions error names', () => {
       new AgentFailedError('invalid-finish', 'x').stepFunctionsError,
       new AgentStuckError('read_file', '{}', 3).stepFunctionsError,
       new BudgetExceededError(1, 0, 1).stepFunctionsError,
+      new RepositoryUnreachableError('the git host did not answer').stepFunctionsError,
       APPROVAL_REJECTED_ERROR,
     ]);
     expect(ours.length).toBeGreaterThan(0);
