@@ -12,6 +12,7 @@ import { createModelGateway } from '../models/index';
 import { chooseStartTier } from '../models/routing';
 import { logger } from '../powertools';
 import type { Runtime } from '../runtime';
+import { NoModelConfiguredError } from './errors';
 import { cahootsIdentity, networkIsolationAvailable, type GitWorkspace, type TaskWorkingCopy } from '../workspace/index';
 import { answer } from './agent-callbacks';
 import { continueLater, loadCheckpoint, SUSPEND_MARGIN_MS } from './agent-continuation';
@@ -34,12 +35,6 @@ export interface ClaimedWork {
   remainingMs: () => number;
 }
 
-export class NoModelConfiguredError extends Error {
-  override readonly name = 'Agent.Failed';
-  constructor(role: string) {
-    super(`no model is configured for the ${role} role: set the project's modelPolicy.${role} or CAHOOTS_MODEL`);
-  }
-}
 
 export async function runClaimedTask(runtime: Runtime, work: ClaimedWork): Promise<'succeeded' | 'continued'> {
   const { store, config } = runtime;

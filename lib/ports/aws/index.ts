@@ -10,6 +10,7 @@ import { SecretsManagerSecrets } from './secrets';
 import { AWS_PORTS_ENV, type AwsPortsConfig, readAwsPortsConfig } from './config';
 import { createRepositoryHost } from '../repository/index';
 import { defaultWorkspaceRoot } from '../../workspace/git';
+import { PortError } from '../errors';
 
 export { AWS_PORTS_ENV, AwsPortsConfigError, AwsPortsConfigSchema, parseAwsPortsConfig, readAwsPortsConfig } from './config';
 export type { AwsPortsConfig, AwsPortsConfigInput } from './config';
@@ -21,8 +22,8 @@ export { S3ArtifactStore, InvalidArtifactKeyError } from './artifact-store';
 export { SecretsManagerSecrets } from './secrets';
 
 /** A port was used in a function whose environment does not configure it. */
-export class PortNotConfiguredError extends Error {
-  override readonly name = 'PortNotConfiguredError';
+export class PortNotConfiguredError extends PortError {
+  readonly code = 'PortNotConfigured';
   constructor(
     readonly port: string,
     readonly variable: string,
