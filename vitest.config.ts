@@ -1,9 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
-// Two cores on CI: forks keep dynalite, git and child processes isolated per file.
+// Tests that only compute (schemas, the local state machine, queues and bus, model providers
+// against HTTP fakes, CDK synth) share their workers: starting a fresh worker per file costs more
+// than most of these files take. Tests with dynalite, git repositories, child processes, global
+// runtime wiring or AWS SDK client mocks keep one isolated worker per file.
+const SHARED = ['test/domain/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/local/**/*.test.ts', 'test/models/**/*.test.ts', 'test/infra/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,
@@ -16,5 +20,22 @@ export default defineConfig({
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
     },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'shared',
+          include: SHARED,
+          isolate: false,
+          // A worker runs many files: spies and stubbed variables must not outlive their test.
+          restoreMocks: true,
+          unstubEnvs: true,
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: SHARED },
+      },
+    ],
   },
 });

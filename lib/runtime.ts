@@ -2,6 +2,7 @@
 // per process. In Lambda it is built lazily from the environment; the local runtime and tests
 // install their own with setRuntime, so handlers never know which one they got.
 import { z } from 'zod';
+import { CahootsError } from './domain/errors';
 import { AGENT_ROLES, type AgentRole } from './domain/settings';
 import { parseModelPolicy, PriceOverridesSchema } from './models/index';
 import type { Ports } from './ports/index';
@@ -55,8 +56,10 @@ export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 export type RuntimeConfigInput = z.input<typeof RuntimeConfigSchema>;
 
 
-export class RuntimeConfigError extends Error {
-  override readonly name = 'RuntimeConfigError';
+export class RuntimeConfigError extends CahootsError {
+  readonly code = 'RuntimeConfig';
+  readonly stepFunctionsError = 'Pipeline.RuntimeConfig';
+  readonly permanent = true;
 }
 
 /** Reads the runtime settings from the environment; a bad value names its variable. */

@@ -1,6 +1,6 @@
 // Named errors of the agent loop, each carrying the error name the goal pipeline reports to
 // Step Functions (`fail(token, err.stepFunctionsError, err.message)`), in one place.
-import type { AgentRun } from '../domain/index';
+import { CahootsError, type AgentRun } from '../domain/index';
 import type { AgentCheckpoint } from './checkpoint';
 
 /** The Step Functions error names an agent can end with; the state machine retries and catches on these. */
@@ -16,18 +16,16 @@ export type StepFunctionsErrorName = (typeof STEP_FUNCTIONS_ERRORS)[keyof typeof
  * Base of every way an agent run can end without a result. `run` is the AgentRun record of the
  * run up to the failure, so the caller can store what it cost even though it failed.
  */
-export abstract class AgentError extends Error {
-  abstract readonly stepFunctionsError: StepFunctionsErrorName;
+export abstract class AgentError extends CahootsError {
+  abstract override readonly stepFunctionsError: StepFunctionsErrorName;
+  /** Repeating this run unchanged ends the same way; the state machine may start a new attempt. */
+  readonly permanent = true;
   run?: AgentRun;
-
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
 }
 
 /** The next model call could cost more than the budget has left; the call was not made. */
 export class BudgetExceededError extends AgentError {
+  readonly code = 'BudgetExceeded';
   readonly stepFunctionsError = STEP_FUNCTIONS_ERRORS.budgetExceeded;
 
   constructor(
@@ -46,6 +44,7 @@ export class BudgetExceededError extends AgentError {
 
 /** The agent repeated the same tool call with the same result too often: it is going in circles. */
 export class AgentStuckError extends AgentError {
+  readonly code = 'AgentStuck';
   readonly stepFunctionsError = STEP_FUNCTIONS_ERRORS.stuck;
 
   constructor(
@@ -72,6 +71,7 @@ export type AgentFailureReason = (typeof AGENT_FAILURE_REASONS)[number];
 
 /** The agent could not produce a valid result within its limits; a retry (usually one tier up) may. */
 export class AgentFailedError extends AgentError {
+  readonly code = 'AgentFailed';
   readonly stepFunctionsError = STEP_FUNCTIONS_ERRORS.failed;
 
   constructor(
@@ -85,6 +85,7 @@ export class AgentFailedError extends AgentError {
 
 /** The caller's AbortSignal fired (the goal was cancelled); nothing should retry this. */
 export class AgentCancelledError extends AgentError {
+  readonly code = 'AgentCancelled';
   readonly stepFunctionsError = STEP_FUNCTIONS_ERRORS.cancelled;
 
   constructor(options?: ErrorOptions) {
@@ -93,7 +94,9 @@ export class AgentCancelledError extends AgentError {
 }
 
 /**
- * Not a failure: `shouldSuspend()` asked the loop to stop (the Lambda is about to time out).
+ * Not a failure, so deliberately not a CahootsError: a signal the worker catches right where it
+ * calls the loop, which never reaches Step Functions, the API or a retry decision.
+ * `shouldSuspend()` asked the loop to stop (the Lambda is about to time out).
  * The checkpoint resumes the run with `runAgent({ ..., resumeFrom: checkpoint })`; `run` is the
  * record so far (outcome `continued`, same run id as the resumed run will have).
  */
@@ -109,6 +112,9 @@ export class AgentSuspendedError extends Error {
 }
 
 /** A checkpoint that does not parse or belongs to another task or role. */
-export class InvalidCheckpointError extends Error {
-  override readonly name = 'InvalidCheckpointError';
+export class InvalidCheckpointError extends CahootsError {
+  readonly code = 'InvalidCheckpoint';
+  /** A new attempt starts afresh without the checkpoint, so the state machine's retry may succeed. */
+  readonly stepFunctionsError = STEP_FUNCTIONS_ERRORS.failed;
+  readonly permanent = true;
 }

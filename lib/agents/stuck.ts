@@ -1,8 +1,8 @@
 // Stuck detection: an agent that makes the same tool call and gets the same result again and
 // again is going in circles, and every further turn only burns budget.
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../domain/canonical-json';
 import { AgentStuckError } from './errors';
-import { canonicalJson } from './tools';
 
 export const DEFAULT_STUCK_THRESHOLD = 3;
 

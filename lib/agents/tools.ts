@@ -3,6 +3,7 @@
 // (no redaction markers written to disk, QA writes confined to test files) are applied here.
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
+import { canonicalJson } from '../domain/canonical-json';
 import type { ToolSpec } from '../models/index';
 import {
   ToolError,
@@ -20,7 +21,7 @@ import { containsRedactionMarker } from './redaction';
 
 /** A write would put a `[REDACTED:…]` marker on disk in place of the real secret. */
 export class RedactionMarkerWriteError extends ToolError {
-  override name = 'RedactionMarkerWriteError';
+  readonly code = 'RedactionMarkerWrite';
   constructor(readonly path: string) {
     super(
       `refusing to write a [REDACTED:…] marker into "${path}": the marker stands for a secret that is still in the file. ` +
@@ -31,7 +32,7 @@ export class RedactionMarkerWriteError extends ToolError {
 
 /** QA may only write test files when a project lets it write at all. */
 export class TestFilesOnlyError extends ToolError {
-  override name = 'TestFilesOnlyError';
+  readonly code = 'TestFilesOnly';
   constructor(readonly path: string) {
     super(
       `"${path}" is not a test file; you may only create or edit files under test/, tests/ or __tests__/, or named *.test.* or *.spec.*`,
@@ -41,7 +42,7 @@ export class TestFilesOnlyError extends ToolError {
 
 /** Refused because the role was not given the tool (e.g. write_file for the reviewer). */
 export class ToolNotAvailableError extends ToolError {
-  override name = 'ToolNotAvailableError';
+  readonly code = 'ToolNotAvailable';
   constructor(
     readonly tool: string,
     readonly role: string,
@@ -167,23 +168,6 @@ export function clipMiddle(text: string, maxChars: number): string {
 }
 
 // ---------------------------------------------------------------- canonical forms for stuck detection
-
-/** JSON with object keys sorted, so {a,b} and {b,a} are the same call. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
-}
 
 // Fields that differ between two otherwise identical runs of a command.
 const VOLATILE_KEYS = new Set(['durationMs']);

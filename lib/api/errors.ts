@@ -2,7 +2,7 @@
 // `{"error": {"code", "message", "details"?}}` body. Bad input always lands on a 4xx; only an
 // error nobody anticipated becomes a 500, with a generic message and the error logged.
 import { ZodError, type z } from 'zod';
-import { IllegalTransitionError, PlanValidationError } from '../domain/index';
+import { CahootsError, IllegalTransitionError, PlanValidationError } from '../domain/index';
 import { TaskTokenExpiredError } from '../ports/index';
 import { GoalExecutionConflictError } from '../ports/service-rules';
 import { logger } from '../powertools';
@@ -19,7 +19,7 @@ import {
 import type { ErrorDetail, ErrorResponse } from './schemas';
 
 /** An error the API answers with a specific status and code. */
-export class ApiError extends Error {
+export class ApiError extends CahootsError {
   constructor(
     readonly status: number,
     readonly code: string,
@@ -28,7 +28,16 @@ export class ApiError extends Error {
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
-    this.name = new.target.name;
+  }
+
+  /** Never sent to Step Functions; named for completeness of the convention. */
+  get stepFunctionsError(): string {
+    return `Api.${this.code}`;
+  }
+
+  /** A 4xx: the same request fails the same way until the client changes it. */
+  get permanent(): boolean {
+    return this.status < 500;
   }
 }
 

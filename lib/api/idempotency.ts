@@ -1,8 +1,10 @@
 // `Idempotency-Key` for creating calls: the first request with a key does the work and its
 // response is stored; a repeat with the same request gets that stored response (same status and
-// body), a repeat with a different request under the same key is refused with 409.
+// body), a repeat with a different request under the same key is refused with 409. The records
+// are the store's (lib/store/idempotency.ts says why they are not Powertools').
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { canonicalJson } from '../domain/canonical-json';
 import { logger } from '../powertools';
 import type { Store } from '../store/index';
 import { InvalidIdempotencyKeyError } from './errors';
@@ -33,18 +35,6 @@ const StoredResultSchema = z.object({
  */
 export function requestFingerprint(operationId: string, params: unknown, body: unknown): string {
   return createHash('sha256').update(canonicalJson({ operationId, params, body })).digest('hex');
-}
-
-/** JSON with object keys sorted at every level, so equal values serialize identically. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 export interface IdempotentOutcome {

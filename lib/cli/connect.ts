@@ -32,8 +32,8 @@ export class InProcessTransport implements ApiTransport {
 }
 
 /** No pipeline runs in a process that only opened the data directory to read it. */
-export class NoLocalRuntimeError extends Error {
-  override readonly name = 'NoLocalRuntimeError';
+export class NoLocalRuntimeError extends CommandFailedError {
+  override readonly code = 'NoLocalRuntime';
 }
 
 const detachedPipeline: PipelineStarter = {

@@ -35,4 +35,3 @@ export class EventFollower {
   }
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,12 +1,13 @@
 // The commands that look at and steer goals through the API — status, events, approve, reject,
 // cancel, cost — against a running `cahoots dev`, the local data directory, or a deployed API.
+import { sleep } from '../domain/backoff';
 import type { PublicGoal } from '../api/schemas';
 import type { EventEnvelope } from '../domain/events';
 import type { Project } from '../domain/project';
 import { isTerminal } from '../domain/status';
 import { connect, type Connection } from './connect';
 import { CommandFailedError, EXIT, UsageError, type ExitCode } from './errors';
-import { EventFollower, sleep } from './follow';
+import { EventFollower } from './follow';
 import { count, shorten, table, usd } from './format';
 import { parseBudget, parseDay, parseGoalId, parseProjectId, parseSeq } from './options';
 import { Output } from './output';

@@ -1,5 +1,7 @@
 // Public surface of the domain layer: schemas, types and pure rules. Import from here.
 export * from './agent-run';
+export * from './backoff';
+export * from './canonical-json';
 export * from './common';
 export * from './errors';
 export * from './events';

@@ -2,7 +2,7 @@
 // validation that makes sure the graph is something the pipeline can actually execute.
 import { z } from 'zod';
 import { LIMITS, TitleSchema } from './common';
-import { DomainError } from './errors';
+import { CahootsError } from './errors';
 import { AGENT_ROLES, AgentRoleSchema, type AgentRole } from './settings';
 
 export const TASK_KINDS = ['plan', 'feature', 'fix', 'test', 'refactor', 'docs', 'review', 'qa', 'rework', 'conflict'] as const;
@@ -69,8 +69,10 @@ export type PlanIssue =
   | { kind: 'cycle'; cycle: string[]; message: string }
   | { kind: 'unknown-role'; taskId: string; role: string; message: string };
 
-export class PlanValidationError extends DomainError {
+export class PlanValidationError extends CahootsError {
   readonly code = 'PlanInvalid';
+  readonly stepFunctionsError = 'Plan.Invalid';
+  readonly permanent = true;
 
   constructor(readonly issues: PlanIssue[]) {
     super(`plan is invalid: ${issues.map((i) => i.message).join('; ')}`);

@@ -1,7 +1,7 @@
 // The one place that owns status machines for goals, tasks and findings: which status may follow
 // which. Every status change in the store goes through these functions.
 import { z } from 'zod';
-import { DomainError } from './errors';
+import { CahootsError } from './errors';
 
 export const STATUSES = ['PENDING', 'RUNNING', 'AWAITING_APPROVAL', 'BLOCKED', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export const StatusSchema = z.enum(STATUSES);
@@ -73,8 +73,10 @@ export const FINDING_TRANSITIONS: Graph<FindingStatus> = {
 
 export type TransitionEntity = 'goal' | 'task' | 'finding';
 
-export class IllegalTransitionError extends DomainError {
+export class IllegalTransitionError extends CahootsError {
   readonly code = 'IllegalTransition';
+  readonly stepFunctionsError = 'Domain.IllegalTransition';
+  readonly permanent = true;
 
   constructor(
     readonly entity: TransitionEntity,

@@ -6,12 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type { ArtifactStore } from '../ports/index';
 import { InvalidArtifactKeyError } from '../ports/service-rules';
+import { LocalRuntimeError } from './errors';
 
 export { InvalidArtifactKeyError } from '../ports/service-rules';
 
 /** S3 can hold both `a` and `a/b`; a filesystem cannot. Locally that pair is refused with this error. */
-export class ArtifactKeyConflictError extends Error {
-  override readonly name = 'ArtifactKeyConflictError';
+export class ArtifactKeyConflictError extends LocalRuntimeError {
+  readonly code = 'ArtifactKeyConflict';
   constructor(
     readonly key: string,
     options: { cause: unknown },

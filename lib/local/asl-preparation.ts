@@ -3,6 +3,7 @@
 // and rewrites the few spots where the library differs from the service. docs/local-runtime.md lists
 // each rewrite and why.
 import { MAX_LOCAL_TIMER_SECONDS } from './task-tokens';
+import { LocalRuntimeError } from './errors';
 
 /** Hidden Parameters fields the rewrite adds; the runner strips them before a task sees its input. */
 export const HIDDEN_INPUT_KEY = '__cahootsStateInput';
@@ -31,8 +32,8 @@ export interface TaskPlan {
   wrappedWholeInput: boolean;
 }
 
-export class UnsupportedDefinitionError extends Error {
-  override readonly name = 'UnsupportedDefinitionError';
+export class UnsupportedDefinitionError extends LocalRuntimeError {
+  readonly code = 'UnsupportedDefinition';
   constructor(
     readonly where: string,
     reason: string,

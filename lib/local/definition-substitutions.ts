@@ -1,18 +1,19 @@
 // Applies `definitionSubstitutions` to a state-machine definition the way CloudFormation does for
 // CDK's DefinitionSubstitutions: every `${Key}` token is replaced textually by its value, `${!Key}`
 // stays as the literal `${Key}`, and a token without a value is an error rather than left behind.
+import { LocalRuntimeError } from './errors';
 
 export type DefinitionSubstitutions = Readonly<Record<string, string | number | boolean>>;
 
-export class MissingSubstitutionError extends Error {
-  override readonly name = 'MissingSubstitutionError';
+export class MissingSubstitutionError extends LocalRuntimeError {
+  readonly code = 'MissingSubstitution';
   constructor(readonly keys: readonly string[]) {
     super(`The definition uses substitution(s) with no value: ${keys.map((k) => `\${${k}}`).join(', ')}`);
   }
 }
 
-export class InvalidDefinitionJsonError extends Error {
-  override readonly name = 'InvalidDefinitionJsonError';
+export class InvalidDefinitionJsonError extends LocalRuntimeError {
+  readonly code = 'InvalidDefinitionJson';
 }
 
 const TOKEN = /\$\{([^{}]*)\}/g;

@@ -12,6 +12,7 @@ import type { Project } from '../domain/project';
 import { logger } from '../powertools';
 import { routeHttpRequest } from './api-router';
 import type { HttpRequestInput } from './proxy-event';
+import { LocalRuntimeError } from './errors';
 
 /** Who the local server says is calling: there is no IAM here, so every caller is this one user. */
 export const LOCAL_PRINCIPAL = 'local-user';
@@ -60,8 +61,8 @@ export interface LocalHttpServer {
   close(): Promise<void>;
 }
 
-export class BodyTooLargeError extends Error {
-  override readonly name = 'BodyTooLargeError';
+export class BodyTooLargeError extends LocalRuntimeError {
+  readonly code = 'BodyTooLarge';
   constructor(
     message: string,
     /** Whether the whole body was read, so the client is ready for the answer. */
@@ -72,8 +73,8 @@ export class BodyTooLargeError extends Error {
 }
 
 /** The client closed the connection before its request body was complete. */
-export class RequestAbortedError extends Error {
-  override readonly name = 'RequestAbortedError';
+export class RequestAbortedError extends LocalRuntimeError {
+  readonly code = 'RequestAborted';
 }
 
 /**

@@ -2,6 +2,7 @@
 // the fake account and region local ARNs are built from.
 import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
+import { LocalRuntimeError } from './errors';
 
 /** The account id in every local ARN; no real account has it. */
 export const LOCAL_ACCOUNT_ID = '000000000000';
@@ -16,8 +17,8 @@ export function localFunctionArn(functionName: string): string {
 }
 
 /** The deprecated callback-style context methods; handlers here are async, so calling one is a bug. */
-export class UnsupportedContextCallError extends Error {
-  override readonly name = 'UnsupportedContextCallError';
+export class UnsupportedContextCallError extends LocalRuntimeError {
+  readonly code = 'UnsupportedContextCall';
   constructor(method: string) {
     super(`context.${method}() is not supported by the local runtime; return or throw from the async handler`);
   }

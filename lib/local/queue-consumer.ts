@@ -3,6 +3,7 @@
 // partial batch failures and a concurrency cap (the reserved-concurrency analogue).
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
+import { sleep } from '../domain/backoff';
 import { logger } from '../powertools';
 import { createLambdaContext, localRegion } from './lambda-context';
 import type { LocalQueues, LocalReceivedMessage } from './queues';
@@ -111,7 +112,7 @@ export class LocalQueueConsumer {
         batch = await queues.receive(queue, { maxMessages: batchSize, waitTimeSeconds: 20, signal });
       } catch (error) {
         logger.error('Local queue poll failed; retrying in 1 s', { queue, error });
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await sleep(1000);
         continue;
       }
       if (batch.length > 0) await this.invoke(batch);

@@ -5,6 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { logger } from '../powertools';
 import { assertDelaySeconds, SQS_LIMITS, utf8ByteLength } from '../ports/service-rules';
 import { LOCAL_ACCOUNT_ID, localRegion } from './lambda-context';
+import { LocalRuntimeError } from './errors';
 
 export const LOCAL_QUEUE_URL_PREFIX = 'local://queues/';
 
@@ -24,26 +25,33 @@ export function queueNameFromUrl(reference: string): string {
   return reference;
 }
 
-export class QueueDoesNotExistError extends Error {
-  override readonly name = 'QueueDoesNotExistError';
+/** Named as the SQS integration of Step Functions reports service errors, so a Catch can target them. */
+abstract class QueueServiceError extends LocalRuntimeError {
+  override get stepFunctionsError(): string {
+    return `SQS.${this.code}Exception`;
+  }
+}
+
+export class QueueDoesNotExistError extends QueueServiceError {
+  readonly code = 'QueueDoesNotExist';
   constructor(readonly queue: string) {
     super(`Local queue ${queue} does not exist`);
   }
 }
 
-export class QueueAlreadyExistsError extends Error {
-  override readonly name = 'QueueAlreadyExistsError';
+export class QueueAlreadyExistsError extends QueueServiceError {
+  readonly code = 'QueueAlreadyExists';
   constructor(readonly queue: string) {
     super(`Local queue ${queue} already exists with different options`);
   }
 }
 
-export class InvalidQueueOptionsError extends Error {
-  override readonly name = 'InvalidQueueOptionsError';
+export class InvalidQueueOptionsError extends QueueServiceError {
+  readonly code = 'InvalidQueueOptions';
 }
 
-export class MessageTooLargeError extends Error {
-  override readonly name = 'MessageTooLargeError';
+export class MessageTooLargeError extends QueueServiceError {
+  readonly code = 'MessageTooLarge';
   constructor(
     readonly queue: string,
     readonly bytes: number,
@@ -54,8 +62,8 @@ export class MessageTooLargeError extends Error {
 }
 
 /** ChangeMessageVisibility on a message that is not in flight under that receipt handle. */
-export class MessageNotInFlightError extends Error {
-  override readonly name = 'MessageNotInFlightError';
+export class MessageNotInFlightError extends QueueServiceError {
+  readonly code = 'MessageNotInFlight';
   constructor(readonly queue: string) {
     super(`The message is not in flight on queue ${queue} under that receipt handle`);
   }

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { Secrets } from '../ports/index';
+import { LocalRuntimeError } from './errors';
 
 export const SECRET_ENV_PREFIX = 'CAHOOTS_SECRET_';
 
@@ -19,8 +20,8 @@ export const WELL_KNOWN_SECRET_ENV: Readonly<Record<string, string>> = {
 
 const SecretsFileSchema = z.record(z.string(), z.string());
 
-export class LocalSecretsFileError extends Error {
-  override readonly name = 'LocalSecretsFileError';
+export class LocalSecretsFileError extends LocalRuntimeError {
+  readonly code = 'LocalSecretsFile';
   constructor(
     readonly path: string,
     reason: string,

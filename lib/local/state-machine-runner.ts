@@ -12,6 +12,7 @@ import {
 } from 'aws-local-stepfunctions';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { CahootsError } from '../domain/errors';
 import { logger } from '../powertools';
 import {
   isValidExecutionName,
@@ -38,6 +39,7 @@ import {
   TASK_ABORTED_ERROR,
   TASK_TIMEOUT_ERROR,
 } from './task-tokens';
+import { LocalRuntimeError } from './errors';
 
 export { applyDefinitionSubstitutions, MissingSubstitutionError } from './definition-substitutions';
 export { UnsupportedDefinitionError } from './asl-preparation';
@@ -117,15 +119,15 @@ export interface LocalStateMachineRunnerOptions {
 }
 
 /** A Lambda function the definition names has no in-process handler. */
-export class LambdaFunctionNotFoundError extends Error {
-  override readonly name = 'LambdaFunctionNotFoundError';
+export class LambdaFunctionNotFoundError extends LocalRuntimeError {
+  readonly code = 'LambdaFunctionNotFound';
   constructor(readonly functions: readonly string[]) {
     super(`No local handler for Lambda function(s): ${functions.join(', ')}`);
   }
 }
 
-export class ExecutionAlreadyExistsError extends Error {
-  override readonly name = 'ExecutionAlreadyExistsError';
+export class ExecutionAlreadyExistsError extends LocalRuntimeError {
+  readonly code = 'ExecutionAlreadyExists';
   constructor(
     readonly executionName: string,
     readonly executionId: string,
@@ -135,15 +137,15 @@ export class ExecutionAlreadyExistsError extends Error {
   }
 }
 
-export class ExecutionDoesNotExistError extends Error {
-  override readonly name = 'ExecutionDoesNotExistError';
+export class ExecutionDoesNotExistError extends LocalRuntimeError {
+  readonly code = 'ExecutionDoesNotExist';
   constructor(readonly executionId: string) {
     super(`Execution ${executionId} does not exist`);
   }
 }
 
-export class InvalidExecutionInputError extends Error {
-  override readonly name = 'InvalidExecutionInputError';
+export class InvalidExecutionInputError extends LocalRuntimeError {
+  readonly code = 'InvalidExecutionInput';
 }
 
 /**
@@ -486,8 +488,8 @@ export class LocalStateMachineRunner {
       return queues.send(parameters.QueueUrl, text, { delaySeconds: parameters.DelaySeconds });
     } catch (error) {
       // Named the way the SQS integration reports service errors (SQS.<Name>Exception), so Catch can target it.
-      const name = error instanceof Error ? error.name.replace(/Error$/, 'Exception') : 'AmazonSQSException';
-      throw new StepFunctionsTaskError(`SQS.${name}`, error instanceof Error ? error.message : String(error));
+      const name = error instanceof CahootsError ? error.stepFunctionsError : 'SQS.AmazonSQSException';
+      throw new StepFunctionsTaskError(name, error instanceof Error ? error.message : String(error));
     }
   }
 

@@ -18,6 +18,8 @@ export const MAX_LOCAL_TIMER_SECONDS = Math.floor(2_147_483_647 / 1000);
 /**
  * A task failure as the state machine sees it: `name` is the Step Functions error (`Agent.Failed`,
  * `States.HeartbeatTimeout`) and `message` the cause, so Catch output is `{Error: name, Cause: message}`.
+ * Deliberately not a CahootsError: it carries another component's error (a worker's, or the state
+ * machine's own `States.*`) under the `name` aws-local-stepfunctions matches ErrorEquals against.
  */
 export class StepFunctionsTaskError extends Error {
   constructor(error: string, cause: string) {

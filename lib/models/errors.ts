@@ -1,5 +1,6 @@
 // Named errors of the model gateway. Providers turn every failure into a ModelProviderError
 // whose `retryable` flag drives the gateway's retry-then-fall-back decision.
+import { CahootsError } from '../domain/errors';
 
 /** Why a call failed, in provider-neutral words. */
 export type ModelErrorKind =
@@ -20,19 +21,19 @@ export interface ModelProviderErrorOptions {
   retryable: boolean;
   status?: number;
   /** The provider's own error code, e.g. `ThrottlingException`. */
-  code?: string;
+  providerCode?: string;
   /** A server-suggested wait (Retry-After), which the gateway honours up to its cap. */
   retryAfterMs?: number;
   cause?: unknown;
 }
 
-export class ModelProviderError extends Error {
-  override readonly name: string = 'ModelProviderError';
+export class ModelProviderError extends CahootsError {
+  readonly code: string = 'ModelCallFailed';
   readonly spec: string;
   readonly kind: ModelErrorKind;
   readonly retryable: boolean;
   readonly status?: number;
-  readonly code?: string;
+  readonly providerCode?: string;
   readonly retryAfterMs?: number;
 
   constructor(message: string, options: ModelProviderErrorOptions) {
@@ -41,13 +42,23 @@ export class ModelProviderError extends Error {
     this.kind = options.kind;
     this.retryable = options.retryable;
     this.status = options.status;
-    this.code = options.code;
+    this.providerCode = options.providerCode;
     this.retryAfterMs = options.retryAfterMs;
+  }
+
+  get stepFunctionsError(): string {
+    return `Model.${this.code}`;
+  }
+
+  get permanent(): boolean {
+    return !this.retryable;
   }
 }
 
-export class InvalidModelSpecError extends Error {
-  override readonly name = 'InvalidModelSpecError';
+export class InvalidModelSpecError extends CahootsError {
+  readonly code = 'InvalidModelSpec';
+  readonly stepFunctionsError = 'Model.InvalidModelSpec';
+  readonly permanent = true;
   constructor(
     readonly spec: string,
     reason: string,
@@ -62,8 +73,10 @@ export class InvalidModelSpecError extends Error {
 }
 
 /** The caller's AbortSignal fired; not a model failure, so nothing is retried or fallen back. */
-export class ModelCallAbortedError extends Error {
-  override readonly name = 'ModelCallAbortedError';
+export class ModelCallAbortedError extends CahootsError {
+  readonly code = 'ModelCallAborted';
+  readonly stepFunctionsError = 'Model.CallAborted';
+  readonly permanent = true;
   constructor(
     readonly spec: string,
     options?: { cause?: unknown },
@@ -78,9 +91,11 @@ export interface ModelFailure {
   error: Error;
 }
 
-/** Every model of the policy failed; each one's last error is listed. */
-export class ModelUnavailableError extends Error {
-  override readonly name = 'ModelUnavailableError';
+/** Every model of the policy failed; each one's last error is listed. Later, one may answer again. */
+export class ModelUnavailableError extends CahootsError {
+  readonly code = 'ModelUnavailable';
+  readonly stepFunctionsError = 'Model.Unavailable';
+  readonly permanent = false;
   constructor(readonly failures: ModelFailure[]) {
     super(
       `no model could answer (${failures.length} tried): ` +
@@ -93,7 +108,7 @@ export class ModelUnavailableError extends Error {
 
 /** A replay script cannot be loaded or does not validate. */
 export class ReplayScriptError extends ModelProviderError {
-  override readonly name = 'ReplayScriptError';
+  override readonly code = 'ReplayScript';
   constructor(spec: string, message: string, cause?: unknown) {
     super(message, { spec, kind: 'replay', retryable: false, cause });
   }
@@ -101,7 +116,7 @@ export class ReplayScriptError extends ModelProviderError {
 
 /** No conversation in a replay script matches the request. */
 export class ReplayNoMatchError extends ModelProviderError {
-  override readonly name = 'ReplayNoMatchError';
+  override readonly code = 'ReplayNoMatch';
   constructor(spec: string, message: string) {
     super(message, { spec, kind: 'replay', retryable: false });
   }
@@ -109,7 +124,7 @@ export class ReplayNoMatchError extends ModelProviderError {
 
 /** The matching conversation has no turn left for the step the request is at. */
 export class ReplayExhaustedError extends ModelProviderError {
-  override readonly name = 'ReplayExhaustedError';
+  override readonly code = 'ReplayExhausted';
   constructor(spec: string, message: string) {
     super(message, { spec, kind: 'replay', retryable: false });
   }
@@ -117,7 +132,7 @@ export class ReplayExhaustedError extends ModelProviderError {
 
 /** A scripted turn's `expect` did not hold: the run has drifted from what the script assumed. */
 export class ReplayMismatchError extends ModelProviderError {
-  override readonly name = 'ReplayMismatchError';
+  override readonly code = 'ReplayMismatch';
   constructor(spec: string, message: string) {
     super(message, { spec, kind: 'replay', retryable: false });
   }

@@ -1,8 +1,8 @@
 // The model gateway: one `converse` call over a role's ordered model list, retrying transient
 // failures with exponential backoff and full jitter, falling back to the next model, and
 // recording tokens, latency and cost of every call that succeeds.
-import { setTimeout as sleepFor } from 'node:timers/promises';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { fullJitterDelay, sleep as abortableSleep } from '../domain/backoff';
 import { logger, metrics } from '../powertools';
 import {
   ModelCallAbortedError,
@@ -89,7 +89,6 @@ export interface ModelGateway {
   converse(request: ConverseRequest, options?: ConverseOptions): Promise<ModelCallResult>;
 }
 
-const defaultSleep = (ms: number, signal?: AbortSignal) => sleepFor(ms, undefined, { signal });
 
 export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
   if (options.policy.length === 0) throw new RangeError('a model policy needs at least one model spec');
@@ -112,17 +111,16 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   if (!(retry.maxAttempts >= 1)) throw new RangeError('retry.maxAttempts must be at least 1');
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const sleep = options.sleep ?? defaultSleep;
+  const sleep = options.sleep ?? abortableSleep;
   const random = options.random ?? Math.random;
   const now = options.now ?? (() => performance.now());
   const emit = async (event: ModelGatewayEvent) => {
     if (options.onEvent) await options.onEvent(event);
   };
 
-  /** Full jitter: spreads retries of many agents hitting the same throttle across the whole window. */
+  /** Full jitter spreads retries of many agents hitting the same throttle; a Retry-After is honoured up to the cap. */
   const backoff = (attempt: number, retryAfterMs: number | undefined) => {
-    const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
-    const jittered = Math.floor(random() * ceiling);
+    const jittered = fullJitterDelay(attempt, retry, random);
     return retryAfterMs === undefined ? jittered : Math.min(retry.maxDelayMs, Math.max(jittered, retryAfterMs));
   };
 

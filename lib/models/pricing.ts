@@ -1,6 +1,7 @@
 // What a model call costs: list prices per model (USD per 1M tokens, cache reads and writes
 // priced separately), configuration overrides, and the worst-case estimate budgets check first.
 import { z } from 'zod';
+import { CahootsError } from '../domain/errors';
 import { logger } from '../powertools';
 import { isLocalBaseUrl, parseModelSpec } from './spec';
 import type { ConverseRequest, TokenUsage } from './types';
@@ -18,8 +19,10 @@ export interface Price {
 }
 
 
-export class InvalidPriceTableError extends Error {
-  override readonly name = 'InvalidPriceTableError';
+export class InvalidPriceTableError extends CahootsError {
+  readonly code = 'InvalidPriceTable';
+  readonly stepFunctionsError = 'Model.InvalidPriceTable';
+  readonly permanent = true;
 }
 
 // Derived prices (×1.1, ×0.1 …) are rounded so the table reads 0.3, not 0.30000000000000004.

@@ -1,5 +1,6 @@
 // Answering the task token an agent message carries: the state machine waits on it until the
 // agent worker reports success, failure or a heartbeat.
+import { stepFunctionsErrorOf } from '../domain/errors';
 import { logger } from '../powertools';
 import { TaskTokenExpiredError } from '../ports/index';
 import type { Runtime } from '../runtime';
@@ -18,7 +19,7 @@ export async function answer(call: () => Promise<void>): Promise<void> {
   }
 }
 
-/** SendTaskFailure with the error's name as the Step Functions error. */
+/** SendTaskFailure with the error's Step Functions name. */
 export async function answerFailure(runtime: Runtime, message: AgentMessage, error: Error): Promise<void> {
-  await answer(() => runtime.ports.callbacks.fail(message.taskToken, error.name, error.message));
+  await answer(() => runtime.ports.callbacks.fail(message.taskToken, stepFunctionsErrorOf(error), error.message));
 }

@@ -4,6 +4,7 @@ import { AgentCheckpointSchema, type AgentCheckpoint, type AgentSuspendedError }
 import type { Goal } from '../domain/goal';
 import type { Task } from '../domain/task';
 import type { Runtime } from '../runtime';
+import { CheckpointMissingError } from './errors';
 import { recordGoalEvent } from './events';
 import type { AgentMessage } from './inputs';
 import { queueUrlFor } from './dispatch';
@@ -38,11 +39,4 @@ export async function loadCheckpoint(runtime: Runtime, key: string): Promise<Age
   const body = await runtime.ports.artifacts.get(key);
   if (!body) throw new CheckpointMissingError(key);
   return AgentCheckpointSchema.parse(JSON.parse(Buffer.from(body).toString('utf8')));
-}
-
-export class CheckpointMissingError extends Error {
-  override readonly name = 'Agent.Failed';
-  constructor(key: string) {
-    super(`the checkpoint ${key} this continuation should resume from does not exist`);
-  }
 }

@@ -2,13 +2,11 @@
 // machine's retry (or ends, when cancelled), and the token is answered with the named error.
 // Errors a redelivery cannot fix are failures too; anything else is left to redelivery.
 import { AgentCancelledError, AgentError } from '../agents/index';
+import { CahootsError } from '../domain/errors';
 import type { Goal } from '../domain/goal';
 import type { Task } from '../domain/task';
 import type { Runtime } from '../runtime';
-import { WorkspaceError } from '../workspace/index';
 import { answerFailure } from './agent-callbacks';
-import { CheckpointMissingError } from './agent-continuation';
-import { NoModelConfiguredError } from './agent-run';
 import { countRun } from './agent-telemetry';
 import { recordGoalEvent } from './events';
 import type { AgentMessage } from './inputs';
@@ -26,7 +24,7 @@ export interface FailedWork {
  * dispatch it again one tier up, and answer the token with the named error.
  */
 export async function releaseAfterFailure(runtime: Runtime, { message, goal, task, runId, error }: FailedWork): Promise<'failed'> {
-  const stepFunctionsError = error instanceof AgentError ? error.stepFunctionsError : error.name.includes('.') ? error.name : 'Agent.Failed';
+  const stepFunctionsError = error instanceof CahootsError ? error.stepFunctionsError : 'Agent.Failed';
   const cause = { code: stepFunctionsError, message: error.message.slice(0, 2_000) };
   if (error instanceof AgentError && error.run) {
     await runtime.store.agentRuns.record(error.run);
@@ -66,7 +64,3 @@ function failureEventType(stepFunctionsError: string): 'Budget.Exceeded' | 'Agen
   }
 }
 
-/** Errors a redelivery cannot fix: bad configuration, a repository that is not there. */
-export function isPermanent(error: unknown): boolean {
-  return error instanceof WorkspaceError || error instanceof NoModelConfiguredError || error instanceof CheckpointMissingError || (error instanceof Error && ['InvalidModelSpecError', 'Repository.NotSupported', 'Repository.AuthFailed', 'Repository.InvalidCredentials', 'Repository.DefaultBranchMissing', 'ZodError'].includes(error.name));
-}

@@ -12,6 +12,7 @@ import { createModelGateway } from '../models/index';
 import { chooseStartTier } from '../models/routing';
 import type { Runtime } from '../runtime';
 import { cahootsIdentity, type GitWorkspace, type TaskWorkingCopy } from '../workspace/index';
+import { NoModelConfiguredError } from './errors';
 import { answer } from './agent-callbacks';
 import { continueLater, loadCheckpoint, SUSPEND_MARGIN_MS } from './agent-continuation';
 import { completeTask, type FinishedRun } from './agent-results';
@@ -33,12 +34,6 @@ export interface ClaimedWork {
   remainingMs: () => number;
 }
 
-export class NoModelConfiguredError extends Error {
-  override readonly name = 'Agent.Failed';
-  constructor(role: string) {
-    super(`no model is configured for the ${role} role: set the project's modelPolicy.${role} or CAHOOTS_MODEL`);
-  }
-}
 
 export async function runClaimedTask(runtime: Runtime, work: ClaimedWork): Promise<'succeeded' | 'continued'> {
   const { store, config } = runtime;

@@ -11,7 +11,9 @@ import { isTerminal } from '../domain/status';
 import { logger } from '../powertools';
 import type { Runtime } from '../runtime';
 import { answer, answerFailure } from './agent-callbacks';
-import { isPermanent, releaseAfterFailure } from './agent-failure';
+import { isPermanent } from '../domain/errors';
+import { releaseAfterFailure } from './agent-failure';
+import { MisroutedMessageError } from './errors';
 import { runClaimedTask } from './agent-run';
 import { recordGoalEvent } from './events';
 import type { AgentMessage } from './inputs';
@@ -29,9 +31,6 @@ export interface WorkOptions {
 
 export type WorkOutcome = 'succeeded' | 'failed' | 'continued' | 'skipped';
 
-export class MisroutedMessageError extends Error {
-  override readonly name = 'Pipeline.MisroutedMessage';
-}
 
 /** A digest of the task token: identifies one dispatch of a task without storing the token. */
 export function dispatchOf(taskToken: string): string {

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { BusEvent } from './index';
 import { EVENTBRIDGE_LIMITS, eventBridgeEntrySize, EventTooLargeError } from './service-rules';
+import { PortError } from './errors';
 
 /** The `source` of every Cahoots event on the bus; rules match on it. */
 export const EVENT_SOURCE = 'cahoots';
@@ -76,8 +77,10 @@ export interface FailedEvent {
 }
 
 /** Some events were still refused after the retries; the rest of the call's events were published. */
-export class EventPublishError extends Error {
-  override readonly name = 'EventPublishError';
+export class EventPublishError extends PortError {
+  readonly code = 'EventPublish';
+  /** EventBridge refused entries it may accept on a later call (throttling, an internal failure). */
+  override readonly permanent = false;
   constructor(readonly failed: readonly FailedEvent[]) {
     super(
       `EventBridge refused ${failed.length} event(s): ` +

@@ -3,6 +3,7 @@
 // adapters apply live beside them (service-rules.ts, event-entries.ts). Code that uses a port is
 // handed one and never asks which it got.
 import type { CommandRunner } from './command-runner';
+import { PortError } from './errors';
 import type { RepositoryHost } from './repository-host';
 
 export type * from './repository-host';
@@ -81,8 +82,8 @@ export type TaskTokenExpiryReason = 'TaskTimedOut' | 'InvalidToken' | 'TaskDoesN
  * the port's contract, so callers (an agent that finished after its heartbeat lapsed, a late
  * approval) can treat it as "nobody is waiting" instead of a failure, whichever adapter they hold.
  */
-export class TaskTokenExpiredError extends Error {
-  override readonly name = 'TaskTokenExpiredError';
+export class TaskTokenExpiredError extends PortError {
+  readonly code = 'TaskTokenExpired';
   constructor(
     readonly reason: TaskTokenExpiryReason,
     message?: string,

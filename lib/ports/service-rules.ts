@@ -3,6 +3,7 @@
 // also fits in AWS. It lives beside the port interfaces, not under aws/, because both adapters
 // share it; pure functions only, no SDK import.
 import { createHash } from 'node:crypto';
+import { PortError } from './errors';
 
 export const STEP_FUNCTIONS_LIMITS = {
   /** SendTaskFailure / StopExecution `error`. */
@@ -48,8 +49,8 @@ export function taskFailureFields(error: string, cause: string): { error: string
 }
 
 /** Thrown when a task's output is too large for Step Functions (SendTaskSuccess would refuse it). */
-export class TaskOutputTooLargeError extends Error {
-  override readonly name = 'TaskOutputTooLargeError';
+export class TaskOutputTooLargeError extends PortError {
+  readonly code = 'TaskOutputTooLarge';
   constructor(readonly bytes: number) {
     super(`Task output is ${bytes} bytes; Step Functions accepts at most ${STEP_FUNCTIONS_LIMITS.payloadMaxBytes}`);
   }
@@ -85,8 +86,8 @@ export function executionNameForGoal(goalId: string): string {
 }
 
 /** A goal's execution name is taken by an execution that was started with a different input. */
-export class GoalExecutionConflictError extends Error {
-  override readonly name = 'GoalExecutionConflictError';
+export class GoalExecutionConflictError extends PortError {
+  readonly code = 'GoalExecutionConflict';
   constructor(
     readonly executionName: string,
     readonly executionId: string,
@@ -114,8 +115,8 @@ export function eventBridgeEntrySize(entry: SizedEventEntry): number {
 }
 
 /** An event is too large for one PutEvents entry; nothing of the batch was published. */
-export class EventTooLargeError extends Error {
-  override readonly name = 'EventTooLargeError';
+export class EventTooLargeError extends PortError {
+  readonly code = 'EventTooLarge';
   constructor(
     readonly eventId: string,
     readonly bytes: number,
@@ -128,8 +129,12 @@ export class EventTooLargeError extends Error {
 }
 
 /** SQS accepts a delay of 0–900 whole seconds. */
-export class InvalidDelaySecondsError extends RangeError {
-  override readonly name = 'InvalidDelaySecondsError';
+export class InvalidDelaySecondsError extends PortError {
+  readonly code = 'InvalidDelaySeconds';
+  /** As the SQS integration of Step Functions names it, like the local queue's own errors. */
+  override get stepFunctionsError(): string {
+    return 'SQS.InvalidDelaySecondsException';
+  }
   constructor(readonly delaySeconds: number) {
     super(`delaySeconds must be a whole number from 0 to ${SQS_LIMITS.maxDelaySeconds}, got ${delaySeconds}`);
   }
@@ -157,8 +162,8 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 }
 
 /** An artifact key S3 would refuse or that would read ambiguously (empty, leading `/`, too long). */
-export class InvalidArtifactKeyError extends Error {
-  override readonly name = 'InvalidArtifactKeyError';
+export class InvalidArtifactKeyError extends PortError {
+  readonly code = 'InvalidArtifactKey';
   constructor(
     readonly key: string,
     reason: string,

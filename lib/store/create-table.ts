@@ -2,10 +2,10 @@
 // (table-definition.ts): on-demand, PK/SK plus GSI1/GSI2 projecting everything. TTL cannot be
 // switched on here — dynalite has no UpdateTimeToLive — so code that relies on expiry checks
 // `expiresAt` itself.
-import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { sleep } from '../domain/backoff';
 import { logger } from '../powertools';
 import { StoreConfigError } from './errors';
-import { sleep } from './retry';
 import { GSIS, TABLE_KEYS } from './table-definition';
 
 export function createTableInput(tableName: string): CreateTableCommandInput {
@@ -35,7 +35,7 @@ export async function createTable(client: DynamoDBClient, tableName: string, opt
     await client.send(new CreateTableCommand(createTableInput(tableName)));
     logger.info('created table', { tableName });
   } catch (error) {
-    if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
+    if (!(error instanceof ResourceInUseException)) throw error;
   }
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   for (;;) {

@@ -41,7 +41,8 @@ import { now, type StoreConfig } from './config';
 import { AppendContentionError, EventIdReusedError, EventStreamMismatchError, NotFoundError, StoreInputError } from './errors';
 import { decodeItem, isConditionalCheckFailed, pageSize, withoutUndefined } from './items';
 import { EVENT_SEQ_RANGE, eventKey, eventMarkerKey, eventSeqRange, goalStream, MAX_SEQ, OUTBOX_INDEX_PK, outboxIndexKeys, PREFIX, projectStream, streamPk, type EventStream } from './keys';
-import { backoffDelay, sleep, type RetryOptions } from './retry';
+import { sleep } from '../domain/backoff';
+import { backoffDelay, type RetryOptions } from './retry';
 
 export { goalStream, projectStream, type EventStream };
 
@@ -63,7 +64,7 @@ export interface UnpublishedEvent {
   event: EventEnvelope;
 }
 
-const DEFAULT_APPEND_RETRY: RetryOptions = { maxAttempts: 40, baseDelayMs: 5, maxDelayMs: 200 };
+const DEFAULT_APPEND_RETRY: RetryOptions = { maxAttempts: 40, baseDelayMs: 10, maxDelayMs: 200 };
 
 export class EventLog {
   private readonly retry: RetryOptions;

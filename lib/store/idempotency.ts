@@ -1,7 +1,14 @@
 // Idempotency records for creating calls (`Idempotency-Key`) and other at-most-once work: the
 // first caller takes the key, later callers with the same request get the stored response.
-// Powertools' idempotency utility would be the first choice, but it is not a dependency here and
-// relies on ReturnValuesOnConditionCheckFailure, which dynalite does not implement.
+//
+// Why not Powertools' idempotency utility: it runs the same claim / complete / replay cycle and
+// would work on dynalite too (when a failed conditional put brings no item back, it reads the
+// record). But its records are keyed by a hash of the event, in a table of their own or, sharing
+// a table, under one static partition key for every record. Ours live in the single table next
+// to every other entity, one partition per key (`IDEMPOTENCY#<scope>#<key>`), under the table's
+// TTL attribute; the scope is the API operation, so one client key never collides across routes;
+// and a key reused for a different request is refused as IdempotencyKeyReused, which the API
+// answers with its own 409 body. That costs this one small repository, not a dependency.
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { now, type StoreConfig } from './config';

@@ -1,6 +1,7 @@
 // Shared mechanics for entity items: encoding with key attributes, schema-checked decoding,
 // conditional create, version-checked partial updates and cursor paging. Repositories add the
 // entity rules (immutable fields, status transitions) on top.
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import { TTL_ATTRIBUTE } from './table-definition';
@@ -37,7 +38,7 @@ export function pageSize(limit: number | undefined): number {
 }
 
 export function isConditionalCheckFailed(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+  return error instanceof ConditionalCheckFailedException;
 }
 
 /** Drops `undefined` deeply: DynamoDB has no undefined, and an absent optional field is the truth. */

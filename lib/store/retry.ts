@@ -1,6 +1,7 @@
 // Read-modify-write with optimistic concurrency: re-read and re-apply on a version conflict,
 // with bounded attempts and full-jitter backoff so racing writers spread out instead of colliding
 // in lockstep.
+import { fullJitterDelay, sleep } from '../domain/backoff';
 import { logger } from '../powertools';
 import { ConcurrencyConflictError } from './errors';
 
@@ -13,16 +14,13 @@ export interface RetryOptions {
   random?: () => number;
 }
 
-export const DEFAULT_RETRY: Required<Omit<RetryOptions, 'random'>> = { maxAttempts: 12, baseDelayMs: 10, maxDelayMs: 500 };
+export const DEFAULT_RETRY: Required<Omit<RetryOptions, 'random'>> = { maxAttempts: 12, baseDelayMs: 20, maxDelayMs: 500 };
 
-/** Full jitter: uniform in [0, min(cap, base·2^attempt)). */
+/** The wait after failed attempt `attempt` (1 for the first): full jitter, with the store's defaults. */
 export function backoffDelay(attempt: number, options: RetryOptions = {}): number {
-  const base = options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs;
-  const cap = options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs;
-  return Math.floor((options.random ?? Math.random)() * Math.min(cap, base * 2 ** attempt));
+  const policy = { baseDelayMs: options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs, maxDelayMs: options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs };
+  return fullJitterDelay(attempt, policy, options.random);
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Loads the current value, lets `mutate` compute and write the change (a repository `update`,

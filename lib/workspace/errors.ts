@@ -1,23 +1,30 @@
 // Named errors of the workspace: git operations, the sandbox runner and the file tools.
 // Errors extending ToolError carry a message written for the model that made the call.
 import type { CommandRefusalReason } from '../domain/commands';
+import { CahootsError } from '../domain/errors';
 
-/** Base class so callers can tell workspace failures from bugs elsewhere. */
-export class WorkspaceError extends Error {
-  override name = 'WorkspaceError';
+/**
+ * Base class so callers can tell workspace failures from bugs elsewhere. Permanent unless a class
+ * says otherwise: a missing repository or a conflicting merge stays that way when retried.
+ */
+export abstract class WorkspaceError extends CahootsError {
+  get stepFunctionsError(): string {
+    return `Workspace.${this.code}`;
+  }
+  readonly permanent: boolean = true;
 }
 
 // ---------------------------------------------------------------- git
 
 export class NotAGitRepositoryError extends WorkspaceError {
-  override name = 'NotAGitRepositoryError';
+  readonly code = 'NotAGitRepository';
   constructor(readonly path: string, reason: string) {
     super(`${path} is not a usable git repository: ${reason}`);
   }
 }
 
 export class RefNotFoundError extends WorkspaceError {
-  override name = 'RefNotFoundError';
+  readonly code = 'RefNotFound';
   constructor(readonly ref: string) {
     super(`git ref ${ref} does not exist`);
   }
@@ -25,7 +32,9 @@ export class RefNotFoundError extends WorkspaceError {
 
 /** Another writer (a git process, another Cahoots process) holds `<ref>.lock`. */
 export class RefLockedError extends WorkspaceError {
-  override name = 'RefLockedError';
+  readonly code = 'RefLocked';
+  /** Another writer was first; reading the ref again and retrying can succeed. */
+  override readonly permanent = false;
   constructor(readonly ref: string, readonly lockPath: string) {
     super(
       `git ref ${ref} is locked by another writer (${lockPath} exists); ` +
@@ -36,7 +45,9 @@ export class RefLockedError extends WorkspaceError {
 
 /** A compare-and-swap ref update found a value other than the one it read. */
 export class RefChangedError extends WorkspaceError {
-  override name = 'RefChangedError';
+  readonly code = 'RefChanged';
+  /** Another writer was first; reading the ref again and retrying can succeed. */
+  override readonly permanent = false;
   constructor(
     readonly ref: string,
     readonly expected: string | null,
@@ -46,8 +57,13 @@ export class RefChangedError extends WorkspaceError {
   }
 }
 
+/** Two refs whose names cannot both exist (`a` and `a/b`), as in git. */
+export class RefNameConflictError extends WorkspaceError {
+  readonly code = 'RefNameConflict';
+}
+
 export class WorkingCopyError extends WorkspaceError {
-  override name = 'WorkingCopyError';
+  readonly code = 'WorkingCopy';
 }
 
 /**
@@ -55,7 +71,7 @@ export class WorkingCopyError extends WorkspaceError {
  * The goal branch is left exactly where it was.
  */
 export class MergeConflictError extends WorkspaceError {
-  override name = 'MergeConflictError';
+  readonly code = 'MergeConflict';
   constructor(
     readonly goalBranch: string,
     readonly taskBranch: string,
@@ -75,7 +91,7 @@ export class MergeConflictError extends WorkspaceError {
 
 /** A merge is being committed while files still hold conflict markers. */
 export class UnresolvedConflictError extends WorkspaceError {
-  override name = 'UnresolvedConflictError';
+  readonly code = 'UnresolvedConflict';
   constructor(readonly paths: string[]) {
     super(
       `conflict markers (<<<<<<< / >>>>>>>) are still in: ${paths.join(', ')}. ` +
@@ -86,7 +102,7 @@ export class UnresolvedConflictError extends WorkspaceError {
 
 /** A working copy outside the command runner's workspace root: the runner could not reach it. */
 export class WorkingCopyOutsideWorkspaceError extends WorkspaceError {
-  override name = 'WorkingCopyOutsideWorkspaceError';
+  readonly code = 'WorkingCopyOutsideWorkspace';
   constructor(readonly workingCopy: string, readonly workspaceRoot: string) {
     super(`the working copy ${workingCopy} is not under the command runner's workspace root ${workspaceRoot}`);
   }
@@ -95,19 +111,17 @@ export class WorkingCopyOutsideWorkspaceError extends WorkspaceError {
 // ---------------------------------------------------------------- tools
 
 /** A failure caused by the tool call itself; the message is meant to be shown to the model. */
-export class ToolError extends WorkspaceError {
-  override name = 'ToolError';
-}
+export abstract class ToolError extends WorkspaceError {}
 
 export class ToolInputError extends ToolError {
-  override name = 'ToolInputError';
+  readonly code = 'ToolInput';
   constructor(readonly tool: string, readonly issues: string[]) {
     super(`invalid input for ${tool}: ${issues.join('; ')}`);
   }
 }
 
 export class PathOutsideWorkspaceError extends ToolError {
-  override name = 'PathOutsideWorkspaceError';
+  readonly code = 'PathOutsideWorkspace';
   constructor(readonly path: string, reason: string) {
     super(
       `path "${path}" is refused: ${reason}. ` +
@@ -117,35 +131,35 @@ export class PathOutsideWorkspaceError extends ToolError {
 }
 
 export class FileNotFoundError extends ToolError {
-  override name = 'FileNotFoundError';
+  readonly code = 'FileNotFound';
   constructor(readonly path: string) {
     super(`"${path}" does not exist in the working copy`);
   }
 }
 
 export class NotAFileError extends ToolError {
-  override name = 'NotAFileError';
+  readonly code = 'NotAFile';
   constructor(readonly path: string, actual: string) {
     super(`"${path}" is a ${actual}, not a regular file`);
   }
 }
 
 export class NotADirectoryError extends ToolError {
-  override name = 'NotADirectoryError';
+  readonly code = 'NotADirectory';
   constructor(readonly path: string) {
     super(`"${path}" is not a directory`);
   }
 }
 
 export class FileTooLargeError extends ToolError {
-  override name = 'FileTooLargeError';
+  readonly code = 'FileTooLarge';
   constructor(readonly path: string, readonly bytes: number, readonly limit: number, hint: string) {
     super(`"${path}" is ${bytes} bytes, over the ${limit}-byte limit; ${hint}`);
   }
 }
 
 export class BinaryFileError extends ToolError {
-  override name = 'BinaryFileError';
+  readonly code = 'BinaryFile';
   constructor(readonly path: string) {
     super(`"${path}" looks like a binary file; the file tools only read and edit text`);
   }
@@ -153,7 +167,7 @@ export class BinaryFileError extends ToolError {
 
 /** edit_file needs its old string exactly once; `matches` says how often it was found. */
 export class EditMatchError extends ToolError {
-  override name = 'EditMatchError';
+  readonly code = 'EditMatch';
   constructor(readonly path: string, readonly matches: number) {
     super(
       matches === 0
@@ -164,7 +178,7 @@ export class EditMatchError extends ToolError {
 }
 
 export class InvalidSearchPatternError extends ToolError {
-  override name = 'InvalidSearchPatternError';
+  readonly code = 'InvalidSearchPattern';
   constructor(readonly pattern: string, reason: string) {
     super(`search pattern ${JSON.stringify(pattern)} is not a valid regular expression: ${reason}`);
   }
@@ -172,7 +186,7 @@ export class InvalidSearchPatternError extends ToolError {
 
 /** A regex search ran past its time budget and was stopped (see regex-search.ts). */
 export class SearchTimeoutError extends ToolError {
-  override name = 'SearchTimeoutError';
+  readonly code = 'SearchTimeout';
   constructor(readonly pattern: string, readonly timeoutMs: number) {
     super(
       `search pattern ${JSON.stringify(pattern)} did not finish within ${timeoutMs / 1000} s and was stopped. ` +
@@ -184,7 +198,7 @@ export class SearchTimeoutError extends ToolError {
 
 /** The sandbox runner only runs allow-listed commands, with nothing but operands added. */
 export class CommandNotAllowedError extends ToolError {
-  override name = 'CommandNotAllowedError';
+  readonly code = 'CommandNotAllowed';
   constructor(readonly argv: string[], readonly allowed: string[], readonly reason = 'it does not start with an allowed command') {
     super(
       `command ${JSON.stringify(argv)} is not allowed: ${reason}. Allowed commands: ` +
@@ -198,7 +212,7 @@ export class CommandNotAllowedError extends ToolError {
 
 /** Network isolation was requested but this machine cannot provide it. */
 export class NetworkIsolationUnavailableError extends WorkspaceError {
-  override name = 'NetworkIsolationUnavailableError';
+  readonly code = 'NetworkIsolationUnavailable';
   constructor(reason: string) {
     super(`network isolation was requested but is unavailable here: ${reason}`);
   }
@@ -206,7 +220,7 @@ export class NetworkIsolationUnavailableError extends WorkspaceError {
 
 /** A CommandRunner refused the command (schema, allow-list, paths); the message is written for the model. */
 export class CommandRefusedError extends ToolError {
-  override name = 'CommandRefusedError';
+  readonly code = 'CommandRefused';
   constructor(
     readonly reason: CommandRefusalReason,
     message: string,

@@ -6,11 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { fullJitterDelay, sleep } from '../domain/backoff';
 import { WorkspaceError } from './errors';
 
 /** A lock file stayed held (and fresh) longer than the caller was willing to wait. */
 export class LockTimeoutError extends WorkspaceError {
-  override name = 'LockTimeoutError';
+  readonly code = 'LockTimeout';
+  /** The holder may finish; a later try can take the lock. */
+  override readonly permanent = false;
   constructor(
     readonly lockPath: string,
     waitedMs: number,
@@ -39,8 +42,9 @@ export interface LockFileOptions {
 export async function createLockFile(lockPath: string, options: LockFileOptions): Promise<FileHandle> {
   const started = Date.now();
   const firstPause = options.retryMs ?? 25;
-  let pause = firstPause;
-  for (;;) {
+  // Full jitter around the same average pauses as before: retryMs first, doubling up to 16×.
+  const backoff = { baseDelayMs: firstPause * 2, maxDelayMs: firstPause * 32 };
+  for (let retry = 1; ; retry += 1) {
     try {
       return await fsp.open(lockPath, 'wx');
     } catch (error) {
@@ -48,8 +52,7 @@ export async function createLockFile(lockPath: string, options: LockFileOptions)
     }
     if (await breakIfStale(lockPath, options.staleMs)) continue;
     if (Date.now() - started >= options.timeoutMs) throw new LockTimeoutError(lockPath, Date.now() - started);
-    await new Promise((resolve) => setTimeout(resolve, pause * (0.5 + Math.random())));
-    pause = Math.min(pause * 2, firstPause * 16);
+    await sleep(fullJitterDelay(retry, backoff));
   }
 }
 

@@ -43,3 +43,43 @@ const promises = {
 
 /** One shared client; isomorphic-git keeps no state per client instance. */
 export const gitFs: PromiseFsClient = { promises };
+
+export interface ScopedGitFs {
+  fs: PromiseFsClient;
+  /** Refuses every later call and resolves once the calls already running have settled. */
+  close(): Promise<void>;
+}
+
+/**
+ * A client for one isomorphic-git call that works in a directory removed afterwards. The library
+ * walks trees with Promise.all: when one path fails (a merge it does not support), the call
+ * rejects while its sibling paths still read and write. Removing the directory under them lets a
+ * write that lost its folder recreate it inside the directory being removed (ENOTEMPTY), and leaves
+ * it behind. Closing this client first stops that work from touching the disk at all: every later
+ * call fails as if the directory were already gone (ENOENT), which isomorphic-git handles quietly.
+ */
+export function scopedGitFs(): ScopedGitFs {
+  let closed = false;
+  const running = new Set<Promise<unknown>>();
+  type Method = (...args: unknown[]) => Promise<unknown>;
+  const guarded = {} as Record<keyof typeof promises, Method>;
+  for (const [name, method] of Object.entries(promises) as [keyof typeof promises, Method][]) {
+    guarded[name] = (...args) => {
+      if (closed) return Promise.reject(Object.assign(new Error(`ENOENT: ${name} after its git operation ended`), { code: 'ENOENT' }));
+      const call = method(...args);
+      running.add(call);
+      const settled = (): void => {
+        running.delete(call);
+      };
+      void call.then(settled, settled);
+      return call;
+    };
+  }
+  return {
+    fs: { promises: guarded },
+    async close() {
+      closed = true;
+      await Promise.allSettled([...running]);
+    },
+  };
+}

@@ -35,7 +35,7 @@ import {
   UnresolvedConflictError,
   WorkingCopyError,
 } from './errors';
-import { gitFs } from './git-fs';
+import { gitFs, scopedGitFs } from './git-fs';
 import { KeyedMutex, readRef, updateRef } from './refs';
 
 /** Goal and task ids become path segments and ref names, so they are kept to a safe alphabet. */
@@ -420,9 +420,10 @@ export class GitWorkspace {
     if (binary.length > 0) throw args.conflict(binary, 'unsupported');
 
     const scratch = await this.scratchGitdir();
+    const scoped = scopedGitFs();
     try {
       const result = await git.merge({
-        fs: gitFs,
+        fs: scoped.fs,
         gitdir: scratch,
         ...(args.conflictDir ? { dir: args.conflictDir, abortOnConflict: false } : { abortOnConflict: true }),
         ours,
@@ -441,6 +442,8 @@ export class GitWorkspace {
       if (error instanceof Errors.MergeNotSupportedError) throw args.conflict(touchedByBoth, 'unsupported');
       throw error;
     } finally {
+      // A merge that failed part-way may still have writes running: stop them before removing.
+      await scoped.close();
       await fsp.rm(scratch, { recursive: true, force: true });
     }
   }

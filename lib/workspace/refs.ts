@@ -5,7 +5,7 @@ import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import git, { Errors } from 'isomorphic-git';
-import { RefChangedError, RefLockedError, WorkspaceError } from './errors';
+import { RefChangedError, RefLockedError, RefNameConflictError } from './errors';
 import { createLockFile, LockTimeoutError } from './file-lock';
 import { gitFs } from './git-fs';
 
@@ -76,7 +76,7 @@ export async function updateRef(gitdir: string, update: RefUpdate): Promise<void
   try {
     await fsp.mkdir(dirname(refPath), { recursive: true });
   } catch (error) {
-    throw new WorkspaceError(
+    throw new RefNameConflictError(
       `cannot create ${update.ref}: a ref named like one of its parent folders already exists (${String(error)})`,
     );
   }

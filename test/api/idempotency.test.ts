@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { canonicalJson } from '../../lib/api/idempotency';
+import { canonicalJson } from '../../lib/domain/canonical-json';
 import { logger } from '../../lib/powertools';
 import { expectError, newProjectBody, request, startApi, type ApiTestContext } from './support';
 

@@ -38,25 +38,9 @@ describe('event pattern matching', () => {
     ['all fields must match', { source: ['cahoots'], 'detail-type': ['Goal.Completed'] }, false],
     ['nested detail field', { detail: { data: { error: ['Agent.Stuck'] } } }, true],
     ['nested field missing', { detail: { data: { nothing: ['x'] } } }, false],
-    ['prefix', { 'detail-type': [{ prefix: 'Task.' }] }, true],
-    ['prefix, no match', { 'detail-type': [{ prefix: 'Goal.' }] }, false],
-    ['suffix', { detail: { actor: [{ suffix: ':developer' }] } }, true],
-    ['equals-ignore-case', { detail: { data: { error: [{ 'equals-ignore-case': 'agent.stuck' }] } } }, true],
-    ['anything-but value', { 'detail-type': [{ 'anything-but': 'Task.Succeeded' }] }, true],
-    ['anything-but list', { 'detail-type': [{ 'anything-but': ['Task.Failed', 'Goal.Failed'] }] }, false],
-    ['anything-but prefix', { 'detail-type': [{ 'anything-but': { prefix: 'Goal.' } }] }, true],
-    ['anything-but on a missing field', { detail: { missing: [{ 'anything-but': 'x' }] } }, false],
-    ['exists true', { detail: { goalId: [{ exists: true }] } }, true],
-    ['exists false', { detail: { taskId: [{ exists: false }] } }, true],
-    ['exists false on a present field', { detail: { goalId: [{ exists: false }] } }, false],
-    ['exists false under a missing object', { detail: { nope: { deeper: [{ exists: false }] } } }, true],
-    ['exists true is for leaves only', { detail: { data: [{ exists: true }] } }, false],
-    ['numeric range', { detail: { data: { attempt: [{ numeric: ['>', 2, '<=', 3] }] } } }, true],
-    ['numeric out of range', { detail: { data: { costUsd: [{ numeric: ['>=', 1] }] } } }, false],
-    ['numeric on a string', { detail: { projectId: [{ numeric: ['>', 0] }] } }, false],
     ['any element of an event array', { detail: { tags: ['urgent'] } }, true],
     ['nested pattern in an array of objects', { detail: { data: { steps: { tool: ['run'] } } } }, true],
-    ['value or filter alternatives', { detail: { goalId: ['g2', { prefix: 'g' }] } }, true],
+    ['a null value matches only null', { detail: { taskId: [null] } }, false],
   ])('%s', (_name, pattern, expected) => {
     expect(matches(pattern)).toBe(expected);
   });
@@ -64,8 +48,8 @@ describe('event pattern matching', () => {
   it.each([
     [{ source: 'cahoots' }, /must be lists/],
     [{ source: [] }, /not be empty/],
-    [{ source: [{ wildcard: 'c*' }] }, /unsupported content filter/],
-    [{ detail: { n: [{ numeric: ['>', '1'] }] } }, /numeric/],
+    [{ source: [{ prefix: 'c' }] }, /content filter .* is not supported locally/],
+    [{ detail: { n: [['nested']] } }, /exact values/],
     [{}, /non-empty object/],
   ])('refuses %j', (pattern, message) => {
     expect(() => validateEventPattern(pattern)).toThrow(InvalidEventPatternError);
@@ -95,7 +79,7 @@ describe('LocalEventBus and LocalEventPublisher', () => {
     const bus = new LocalEventBus();
     const failures: BusEnvelope[] = [];
     const everything: string[] = [];
-    bus.putRule('task-failures', { source: ['cahoots'], 'detail-type': [{ prefix: 'Task.' }] }, (e) => {
+    bus.putRule('task-failures', { source: ['cahoots'], 'detail-type': ['Task.Failed', 'Task.Cancelled'] }, (e) => {
       failures.push(e);
     });
     bus.putRule('archive', { source: ['cahoots'] }, (e) => {

@@ -318,7 +318,7 @@ describe('bedrock error sorting', () => {
       cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),
     });
     const error = toProviderError('bedrock:amazon.nova-lite-v1:0', wrapped);
-    expect(error).toMatchObject({ retryable: true, kind: 'unavailable', code: 'ECONNREFUSED' });
+    expect(error).toMatchObject({ retryable: true, kind: 'unavailable', providerCode: 'ECONNREFUSED' });
   });
 
   it('says what happened and what to do, without the SDK\'s own words for developers', () => {

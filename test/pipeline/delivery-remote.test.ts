@@ -157,7 +157,7 @@ describe('delivering a goal to GitHub', () => {
     const theirs = foreignCommitOn(git, branch);
     const mirror = mirrorDir(h.repo.scratch, h.project.id);
     commitOnBranch(mirror, branch, 'src/subtract.js', 'export const subtract = (a, b) => a - b; // ours\n', 'Our second rework');
-    await expect(deliverGoal(h.local.runtime, { goalId, projectId: h.project.id })).rejects.toMatchObject({ name: 'Repository.RemoteBranchMoved' });
+    await expect(deliverGoal(h.local.runtime, { goalId, projectId: h.project.id })).rejects.toMatchObject({ stepFunctionsError: 'Repository.RemoteBranchMoved' });
     expect(git.git('acme', 'shop', 'rev-parse', branch)).toBe(theirs);
   }, 60_000);
 });

@@ -1,11 +1,16 @@
 // The goal pipeline's gates and failure paths on the local runtime: approvals (approve, reject,
 // time out), retries on a stronger model, a task that always fails, review rework (passing and
 // exhausted), a budget raise, duplicate and crashed deliveries, and cancellation.
-import { afterEach, describe, expect, it } from 'vitest';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { decideApproval } from '../../lib/api/approvals';
 import { apiDependencies } from '../../lib/api/dependencies';
 import { cancelGoal } from '../../lib/api/goals';
 import type { Actor } from '../../lib/domain/index';
+import { LocalQueues, type LocalReceivedMessage } from '../../lib/local/queues';
+import { runIdFor } from '../../lib/pipeline/agent-worker';
+import { AgentMessageSchema } from '../../lib/pipeline/inputs';
 import { forTask, planTurns, qaTurns, reviewTurns, seqOf, startHarness, writeAndFinish, type Harness, type ReplayConversation } from './harness';
 
 const person: Actor = { kind: 'user', id: 'alice' };
@@ -308,10 +313,21 @@ describe('budget with parallel tasks', () => {
 
 describe('at-least-once delivery', () => {
   it('works a task exactly once despite a duplicated message and a crash mid-task', async () => {
-    h = await startHarness({
-      models: (replay) => ({ all: [replay('m', oneTask('Create module alpha', 200))] }),
-      runtime: { visibilityTimeoutSeconds: 1 },
+    // The queues keep the runtime's long visibility timeout, so no healthy run, however slow the
+    // machine, is redelivered while it works. Only the crashed delivery comes back, at once, as it
+    // would when its visibility timeout ran out.
+    // The consumers start polling inside startHarness, so the deliveries are recorded on the class.
+    const developerDeliveries: LocalReceivedMessage[] = [];
+    const receive = LocalQueues.prototype.receive;
+    LocalQueues.prototype.receive = async function (this: LocalQueues, reference, options) {
+      const received = await receive.call(this, reference, options);
+      if (reference === 'developer') developerDeliveries.push(...received);
+      return received;
+    };
+    onTestFinished(() => {
+      LocalQueues.prototype.receive = receive;
     });
+    h = await startHarness({ models: (replay) => ({ all: [replay('m', oneTask('Create module alpha', 200))] }) });
     const queues = h.local.queues;
     const send = queues.send.bind(queues);
     // Every developer dispatch arrives twice, as SQS may deliver it.
@@ -322,6 +338,7 @@ describe('at-least-once delivery', () => {
     };
     // Each agent run reads the routing statistics right after claiming its task. The second read
     // is the developer's: that run crashes there, holding the task (as if its Lambda died).
+    // Before dying it leaves an edit in its working copy that no commit or checkpoint recorded.
     const stats = h.local.store.routingStats;
     const list = stats.list.bind(stats);
     let reads = 0;
@@ -330,12 +347,28 @@ describe('at-least-once delivery', () => {
       reads++;
       if (reads === 2) {
         crashed = true;
+        const running = (await h!.local.store.tasks.listAll(goalId)).find((t) => t.status === 'RUNNING' && t.role === 'developer')!;
+        const copy = readdirSync(h!.repo.scratch, { recursive: true, encoding: 'utf8' }).find((p) => p.endsWith(join(goalId, running.id)))!;
+        writeFileSync(join(h!.repo.scratch, copy, 'stray.js'), 'left by the killed attempt\n');
+        await expireCrashedDelivery();
         throw new Error('simulated crash');
       }
       return list(projectId);
     };
+    /** The delivery whose run holds the task is the one crashing: its message becomes visible again. */
+    async function expireCrashedDelivery(): Promise<void> {
+      for (const delivery of developerDeliveries) {
+        const message = AgentMessageSchema.parse(JSON.parse(delivery.body));
+        const task = await h!.local.store.tasks.get(message.goalId, message.taskId);
+        const runId = runIdFor(message, { messageId: delivery.messageId, sentAtMs: Number(delivery.attributes.SentTimestamp) });
+        if (task.runId === runId) return queues.changeVisibility('developer', delivery.receiptHandle, 0);
+      }
+      throw new Error('no developer delivery holds the task');
+    }
 
+    let goalId = '';
     const { goal, executionId } = await h.startGoal('Add alpha');
+    goalId = goal.id;
     expect(await h.wait(executionId)).toMatchObject({ status: 'SUCCEEDED' });
     expect(crashed).toBe(true);
     // planner, the crashed developer run, its redelivery, reviewer, QA — the duplicate never ran.
@@ -348,6 +381,8 @@ describe('at-least-once delivery', () => {
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     expect(new Set(events.map((e) => e.eventId)).size).toBe(events.length);
     expect(h.repo.git('log', '--format=%s', `main..cahoots/${goal.id}`).split('\n').filter((s) => s.startsWith('Create module alpha'))).toHaveLength(1);
+    // The redelivered run started from the goal branch, not from the killed attempt's files.
+    expect(h.repo.git('ls-tree', '-r', '--name-only', `cahoots/${goal.id}`)).not.toContain('stray.js');
   });
 });
 
@@ -428,15 +463,14 @@ describe('cancellation', () => {
     const outcome = await h.wait(executionId);
     expect(outcome.status).toBe('ABORTED');
     expect((await h.local.store.goals.get(goal.id)).status).toBe('CANCELLED');
-    // Give the in-flight agent time to finish its turn: it must not lead to more work.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // The agent that was mid-task finishes its turn, however long that takes, and ends its task.
+    const a = tasks.find((t) => t.planKey === 'a')!;
+    await waitFor(async () => (await h!.local.store.tasks.get(goal.id, a.id)).status === 'CANCELLED', 'task a to end CANCELLED', 50_000);
+    // Its end led to no more work, and its work never reached the goal branch.
     const b = tasks.find((t) => t.planKey === 'b')!;
     const events = await h.events(goal.id);
     expect(seqOf(events, 'Task.Started', b.id)).toEqual([]);
     expect((await h.local.store.tasks.get(goal.id, b.id)).status).toBe('CANCELLED');
-    // The agent that was mid-task finished its turn, but its work never reached the goal branch.
-    const a = tasks.find((t) => t.planKey === 'a')!;
-    expect((await h.local.store.tasks.get(goal.id, a.id)).status).toBe('CANCELLED');
     expect(h.repo.git('log', '--oneline', `main..cahoots/${goal.id}`)).toBe('');
   });
 });

@@ -160,7 +160,7 @@ describe('HTTPS git repositories', () => {
     const ours = await workspace.mergeTask(GOAL.id, 'task_3');
     const failure = await host.publishBranch(shop, GOAL).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(RemoteBranchMovedError);
-    expect(failure).toMatchObject({ name: 'Repository.RemoteBranchMoved', branch: GOAL.branch, remoteSha: theirs, localSha: ours.sha });
+    expect(failure).toMatchObject({ stepFunctionsError: 'Repository.RemoteBranchMoved', branch: GOAL.branch, remoteSha: theirs, localSha: ours.sha });
     expect((failure as Error).message).toContain(theirs);
     expect(server.git('acme', 'shop', 'rev-parse', `refs/heads/${GOAL.branch}`)).toBe(theirs);
     server.git('acme', 'shop', 'fsck', '--full');

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -283,6 +283,8 @@ describe('merging task branches into the goal branch', () => {
     expect(error.kind).toBe('unsupported');
     expect(error.paths).toEqual(['lib', 'lib/a.ts']);
     expect(repo.git('rev-parse', 'cahoots/G')).toBe(before);
+    // The merge's scratch gitdir is gone: the failed merge's leftover writes were stopped first.
+    expect(readdirSync(ws.root).filter((name) => name.startsWith('.merge-'))).toEqual([]);
   });
 
   it('refuses to merge binary files both tasks changed instead of corrupting them', async () => {

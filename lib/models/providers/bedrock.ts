@@ -316,14 +316,14 @@ export function toProviderError(spec: string, error: unknown): ModelProviderErro
       spec,
       ...known,
       status: e.$metadata?.httpStatusCode ?? e.$response?.statusCode,
-      code: name,
+      providerCode: name,
       cause: error,
     });
   }
   const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
   const known = ERROR_KINDS[name];
   if (known) {
-    return new ModelProviderError(`${spec}: ${name}: ${message}`, { spec, ...known, status, code: name, cause: error });
+    return new ModelProviderError(`${spec}: ${name}: ${message}`, { spec, ...known, status, providerCode: name, cause: error });
   }
   // A 5xx is transient whatever its body says, even an HTML page from a proxy the SDK cannot read.
   if (status !== undefined && status >= 500) {
@@ -332,7 +332,7 @@ export function toProviderError(spec: string, error: unknown): ModelProviderErro
       kind: 'unavailable',
       retryable: true,
       status,
-      code: name,
+      providerCode: name,
       cause: error,
     });
   }
@@ -342,7 +342,7 @@ export function toProviderError(spec: string, error: unknown): ModelProviderErro
       kind: 'throttled',
       retryable: true,
       status,
-      code: name,
+      providerCode: name,
       cause: error,
     });
   }
@@ -366,7 +366,7 @@ export function toProviderError(spec: string, error: unknown): ModelProviderErro
         spec,
         kind: name === 'TimeoutError' ? 'timeout' : 'unavailable',
         retryable: true,
-        code: networkCode ?? name,
+        providerCode: networkCode ?? name,
         cause: error,
       },
     );
@@ -376,7 +376,7 @@ export function toProviderError(spec: string, error: unknown): ModelProviderErro
     kind: status !== undefined && status < 500 ? 'invalid_request' : 'unknown',
     retryable: e.$fault === 'server',
     status,
-    code: name,
+    providerCode: name,
     cause: error,
   });
 }

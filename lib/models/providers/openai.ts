@@ -295,7 +295,7 @@ function networkError(spec: string, error: unknown): ModelProviderError {
     spec,
     kind: 'unavailable',
     retryable: true,
-    code: cause?.code,
+    providerCode: cause?.code,
     cause: error,
   });
 }

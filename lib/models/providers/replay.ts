@@ -2,9 +2,9 @@
 // A reply is a pure function of the request — which conversation matches it and how many
 // assistant turns it already holds — so agents running in parallel get deterministic answers.
 import { readFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { sleep } from '../../domain/backoff';
 import { ReplayExhaustedError, ReplayMismatchError, ModelProviderError, ReplayNoMatchError, ReplayScriptError } from '../errors';
 import { estimateTokens } from '../pricing';
 import type { ReplayModelSpec } from '../spec';
@@ -111,7 +111,7 @@ export function createReplayProvider(parsed: ReplayModelSpec, options: ReplayPro
       if (turn.delayMs) {
         const deadline = startDeadline(request.signal, callOptions.timeoutMs);
         try {
-          await sleep(turn.delayMs, undefined, { signal: deadline.signal });
+          await sleep(turn.delayMs, deadline.signal);
         } catch (error) {
           throw deadline.failure(parsed.spec, error) ?? error;
         }

@@ -1,6 +1,6 @@
 // ArtifactStore over S3. The bucket encrypts with its default KMS key, so requests carry no SSE
 // parameters and the adapter needs no key permissions of its own beyond what the bucket grants.
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, NotFound, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ArtifactStore } from '../index';
 import { s3Client } from './clients';
 import { InvalidArtifactKeyError, utf8ByteLength } from '../service-rules';
@@ -43,7 +43,7 @@ export class S3ArtifactStore implements ArtifactStore {
       if (!object.Body) return new Uint8Array();
       return await object.Body.transformToByteArray();
     } catch (error) {
-      if (error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound')) return undefined;
+      if (error instanceof NoSuchKey || error instanceof NotFound) return undefined;
       throw error;
     }
   }

@@ -2,6 +2,7 @@
 // Every field is optional because each function only gets the variables its ports need; a port
 // whose variable is missing fails on first use with a message naming that variable.
 import { z } from 'zod';
+import { PortError } from '../errors';
 
 /** The environment variables the AWS adapters read, by config field. Documented in docs/local-runtime.md. */
 export const AWS_PORTS_ENV = {
@@ -52,8 +53,8 @@ export type AwsPortsConfig = z.infer<typeof AwsPortsConfigSchema>;
 export type AwsPortsConfigInput = z.input<typeof AwsPortsConfigSchema>;
 
 /** The environment does not hold a valid adapter configuration; the message names the variables. */
-export class AwsPortsConfigError extends Error {
-  override readonly name = 'AwsPortsConfigError';
+export class AwsPortsConfigError extends PortError {
+  readonly code = 'AwsPortsConfig';
   constructor(readonly problems: readonly string[]) {
     super(`Invalid AWS ports configuration: ${problems.join('; ')}`);
   }

@@ -1,7 +1,7 @@
 // EventPublisher over EventBridge PutEvents: batches of at most 10 entries, and when EventBridge
 // accepts a call but refuses some entries, only those entries are sent again, a bounded number of times.
 import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { fullJitterDelay, sleep } from '../../domain/backoff';
 import { logger } from '../../powertools';
 import type { BusEvent, EventPublisher } from '../index';
 import { eventBridgeClient } from './clients';
@@ -21,11 +21,13 @@ export interface EventBridgePublisherOptions {
   source?: string;
   /** Total tries per entry, the first included. */
   maxAttempts?: number;
-  /** Pause before the first retry; doubled on each further retry. */
+  /** Ceiling of the pause before the first retry (full jitter); doubled on each further retry, up to 5 s. */
   retryDelayMs?: number;
   /** Defaults to the process-wide traced client. */
   client?: EventBridgeClient;
 }
+
+const MAX_RETRY_DELAY_MS = 5_000;
 
 export class EventBridgePublisher implements EventPublisher {
   private readonly eventBusName: string;
@@ -58,7 +60,7 @@ export class EventBridgePublisher implements EventPublisher {
     let pending = batch;
     let refused: FailedEvent[] = [];
     for (let attempt = 1; attempt <= this.maxAttempts && pending.length > 0; attempt++) {
-      if (attempt > 1) await sleep(this.retryDelayMs * 2 ** (attempt - 2));
+      if (attempt > 1) await sleep(fullJitterDelay(attempt - 1, { baseDelayMs: this.retryDelayMs, maxDelayMs: MAX_RETRY_DELAY_MS }));
       const response = await this.client().send(
         new PutEventsCommand({ Entries: pending.map((entry) => this.requestEntry(entry)) }),
       );

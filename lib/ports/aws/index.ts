@@ -12,6 +12,7 @@ import { createRepositoryHost } from '../repository/index';
 import type { CommandRunner } from '../command-runner';
 import { LambdaCommandRunner } from './lambda-command-runner';
 import { defaultWorkspaceRoot } from '../../workspace/git';
+import { PortError } from '../errors';
 
 export { AWS_PORTS_ENV, AwsPortsConfigError, AwsPortsConfigSchema, parseAwsPortsConfig, readAwsPortsConfig } from './config';
 export type { AwsPortsConfig, AwsPortsConfigInput } from './config';
@@ -30,8 +31,8 @@ export {
 } from './lambda-command-runner';
 
 /** A port was used in a function whose environment does not configure it. */
-export class PortNotConfiguredError extends Error {
-  override readonly name = 'PortNotConfiguredError';
+export class PortNotConfiguredError extends PortError {
+  readonly code = 'PortNotConfigured';
   constructor(
     readonly port: string,
     readonly variable: string,

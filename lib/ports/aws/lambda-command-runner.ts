@@ -4,6 +4,7 @@
 import { InvokeCommand, type LambdaClient, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { z } from 'zod';
 import { CommandRefusedError } from '../../workspace/errors';
+import { PortError } from '../errors';
 import {
   CommandRequestSchema,
   CommandResponseSchema,
@@ -16,24 +17,27 @@ import { lambdaClient } from './clients';
 /** Time beyond the command's own timeout the invocation may take: start-up, kill grace, answer. */
 export const INVOKE_GRACE_MS = 30_000;
 
-/** Base class of the sandbox function's failures (not the command's): the caller may retry or report. */
-export class SandboxFunctionError extends Error {
-  override name = 'SandboxFunctionError';
+/**
+ * Base class of the sandbox function's failures (not the command's). Transient: a throttle, a
+ * timeout or a crashed invocation may go through when the work is redelivered.
+ */
+export abstract class SandboxFunctionError extends PortError {
+  override readonly permanent: boolean = false;
 }
 
 /** Lambda throttled the invocation after the SDK's own retries (concurrency limit of the sandbox). */
 export class SandboxThrottledError extends SandboxFunctionError {
-  override name = 'SandboxThrottledError';
+  readonly code = 'SandboxThrottled';
 }
 
 /** The sandbox function, or the wait for its answer, ran out of time before the command's result came back. */
 export class SandboxTimeoutError extends SandboxFunctionError {
-  override name = 'SandboxTimeoutError';
+  readonly code = 'SandboxTimeout';
 }
 
 /** The sandbox function failed (an unhandled error, out of memory) or answered something that is not a result. */
 export class SandboxInvocationError extends SandboxFunctionError {
-  override name = 'SandboxInvocationError';
+  readonly code = 'SandboxInvocation';
 }
 
 // What Lambda returns in the payload when the function itself failed.

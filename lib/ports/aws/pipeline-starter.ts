@@ -2,6 +2,7 @@
 // idempotent) and StopExecution that treats an already-ended execution as stopped.
 import {
   DescribeExecutionCommand,
+  ExecutionAlreadyExists,
   type SFNClient,
   StartExecutionCommand,
   StopExecutionCommand,
@@ -37,10 +38,6 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
-function errorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
-}
-
 export class SfnPipelineStarter implements PipelineStarter {
   private readonly stateMachineArn: string;
   private readonly client: () => SFNClient;
@@ -60,7 +57,7 @@ export class SfnPipelineStarter implements PipelineStarter {
       if (!started.executionArn) throw new Error('StartExecution returned no executionArn');
       return { executionId: started.executionArn };
     } catch (error) {
-      if (errorName(error) !== 'ExecutionAlreadyExists') throw error;
+      if (!(error instanceof ExecutionAlreadyExists)) throw error;
       // Step Functions answers ExecutionAlreadyExists for a finished execution of the same name,
       // and for a running one with a different input. Only the input tells a retry from a clash.
       const executionArn = executionArnFor(this.stateMachineArn, name);

@@ -1,6 +1,6 @@
 // Secrets over Secrets Manager with a short in-memory cache: a warm Lambda reads each secret once
 // per TTL, and concurrent first reads share one request.
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, ResourceNotFoundException, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Secrets } from '../index';
 import { secretsManagerClient } from './clients';
 
@@ -56,7 +56,7 @@ export class SecretsManagerSecrets implements Secrets {
       const secret = await this.client().send(new GetSecretValueCommand({ SecretId: this.prefix + name }));
       value = secret.SecretString ?? (secret.SecretBinary ? Buffer.from(secret.SecretBinary).toString('utf8') : undefined);
     } catch (error) {
-      if (!(error instanceof Error && error.name === 'ResourceNotFoundException')) throw error;
+      if (!(error instanceof ResourceNotFoundException)) throw error;
       value = undefined;
     }
     // Absence is cached too, so a missing optional secret does not cost a call per use.

@@ -1,20 +1,25 @@
 // TaskCallbacks over Step Functions: SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat, with the
 // "nobody is waiting for this token any more" errors turned into TaskTokenExpiredError.
 import {
+  InvalidToken,
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
   type SFNClient,
+  TaskDoesNotExist,
+  TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { type TaskCallbacks, TaskTokenExpiredError, type TaskTokenExpiryReason } from '../index';
 import { sfnClient } from './clients';
 import { taskFailureFields, taskOutputJson } from '../service-rules';
 
-const EXPIRY_REASONS: ReadonlySet<string> = new Set<TaskTokenExpiryReason>([
-  'TaskTimedOut',
-  'InvalidToken',
-  'TaskDoesNotExist',
-]);
+/** The Step Functions errors that mean nobody waits for the token any more, by the reason they give. */
+function expiryReasonOf(error: unknown): TaskTokenExpiryReason | undefined {
+  if (error instanceof TaskTimedOut) return 'TaskTimedOut';
+  if (error instanceof InvalidToken) return 'InvalidToken';
+  if (error instanceof TaskDoesNotExist) return 'TaskDoesNotExist';
+  return undefined;
+}
 
 export interface SfnTaskCallbacksOptions {
   /** Defaults to the process-wide traced client. */
@@ -46,9 +51,8 @@ export class SfnTaskCallbacks implements TaskCallbacks {
     try {
       await send();
     } catch (error) {
-      if (error instanceof Error && EXPIRY_REASONS.has(error.name)) {
-        throw new TaskTokenExpiredError(error.name as TaskTokenExpiryReason, error.message, { cause: error });
-      }
+      const reason = expiryReasonOf(error);
+      if (reason) throw new TaskTokenExpiredError(reason, (error as Error).message, { cause: error });
       throw error;
     }
   }
