@@ -240,7 +240,11 @@ export class AgentSession<R extends AgentRole> {
     } catch (error) {
       if (error instanceof ModelCallAbortedError) {
         if (hooks.signal?.aborted) throw new AgentCancelledError({ cause: error });
-        if (invocationDeadline?.aborted && !wallDeadline.aborted && this.turnsThisInvocation > 0) await this.suspend();
+        if (invocationDeadline?.aborted && !wallDeadline.aborted) {
+          if (this.turnsThisInvocation > 0) await this.suspend();
+          // Suspending before any progress would hand the same impossible call to every continuation.
+          throw new AgentFailedError('wall-time', `the model call did not finish in the ${Math.round((invocationLeftMs ?? 0) / 1000)} s this invocation had left`, { cause: error });
+        }
         throw new AgentFailedError('wall-time', `the model call was cut off at the ${Math.round(limits.maxWallMs / 1000)} s wall-time limit`, { cause: error });
       }
       if (error instanceof ModelUnavailableError) throw new AgentFailedError('model-unavailable', error.message, { cause: error });

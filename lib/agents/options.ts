@@ -124,7 +124,8 @@ export interface AgentHooks {
   heartbeatIntervalMs?: number;
   /**
    * Time this invocation may still spend on one model call or command before it must stop to
-   * suspend (the Lambda's remaining time less the suspend margin). Caps every command's timeout.
+   * suspend (the Lambda's remaining time less the time a checkpoint needs). Caps every call and
+   * every command's timeout.
    */
   timeLeftMs?: () => number;
   /** Asked between turns; true stops the run with AgentSuspendedError carrying a checkpoint. */

@@ -9,8 +9,18 @@ import { recordGoalEvent } from './events';
 import type { AgentMessage } from './inputs';
 import { queueUrlFor } from './dispatch';
 
-/** Time kept back before the Lambda deadline to checkpoint and re-enqueue. */
+/**
+ * Between turns, a run with less than this left suspends: a typical turn (a model call and its
+ * tools) would not fit, and starting one only to cut it off wastes the call.
+ */
 export const SUSPEND_MARGIN_MS = 90_000;
+
+/**
+ * Time kept back before the Lambda deadline to write the checkpoint and re-enqueue. One model call
+ * or command may run until then: it is cut off there and the run suspends, so a turn that overruns
+ * the suspend margin still ends in a checkpoint instead of a killed invocation.
+ */
+export const CHECKPOINT_MARGIN_MS = 15_000;
 
 export interface SuspendedWork {
   message: AgentMessage;

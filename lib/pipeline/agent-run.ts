@@ -14,7 +14,7 @@ import type { Runtime } from '../runtime';
 import { cahootsIdentity, type GitWorkspace, type TaskWorkingCopy } from '../workspace/index';
 import { NoModelConfiguredError } from './errors';
 import { answer } from './agent-callbacks';
-import { continueLater, loadCheckpoint, SUSPEND_MARGIN_MS } from './agent-continuation';
+import { CHECKPOINT_MARGIN_MS, continueLater, loadCheckpoint, SUSPEND_MARGIN_MS } from './agent-continuation';
 import { completeTask, type FinishedRun } from './agent-results';
 import { recordAgentEvent, recordModelEvent } from './agent-telemetry';
 import { createStoreBudget } from './budget';
@@ -118,7 +118,7 @@ async function agentOptions(runtime: Runtime, work: ClaimedWork, copy: TaskWorki
       },
       heartbeatIntervalMs: heartbeatEveryMs / 2,
       // Commands and model calls end in time to suspend; their time is the agent's time.
-      timeLeftMs: () => work.remainingMs() - SUSPEND_MARGIN_MS,
+      timeLeftMs: () => work.remainingMs() - CHECKPOINT_MARGIN_MS,
       shouldSuspend: () => work.remainingMs() < SUSPEND_MARGIN_MS,
     },
     resume: { runId, ...(checkpoint ? { checkpoint } : {}) },
