@@ -2,7 +2,7 @@
 // repository can be worked on from here, read, and change settings (recording
 // Project.SettingsChanged with the names of the fields that changed).
 import { CreateProjectInputSchema, type Actor, type CreateProjectInput, type Project, type UpdateProjectSettingsInput } from '../domain/index';
-import { projectStream } from '../store/index';
+import { projectStream, type Page } from '../store/index';
 import type { ApiDependencies } from './dependencies';
 import { ApiError } from './errors';
 
@@ -65,6 +65,12 @@ export async function createProject(deps: ApiDependencies, input: CreateProjectI
     data: { name: project.name, repo: project.repo },
   });
   return project;
+}
+
+/** A page of the deployment's projects, newest first. */
+export async function listProjects(deps: ApiDependencies, query: { limit?: number; cursor?: string }): Promise<Page<Project>> {
+  const result = await deps.store.projects.list({ limit: query.limit, cursor: query.cursor });
+  return result.cursor ? { items: result.items, cursor: result.cursor } : { items: result.items };
 }
 
 export function getProject(deps: ApiDependencies, projectId: string): Promise<Project> {

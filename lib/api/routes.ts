@@ -21,9 +21,11 @@ import {
   ListEventsQuerySchema,
   ListFindingsQuerySchema,
   ListGoalsQuerySchema,
+  ListProjectsQuerySchema,
   NoPathSchema,
   NoQuerySchema,
   OpenApiDocumentSchema,
+  ProjectPageSchema,
   ProjectPathSchema,
   ProjectResponseSchema,
   PublicGoalSchema,
@@ -103,6 +105,22 @@ export const createProjectRoute = defineRoute({
   idempotent: true,
   // In a cell the repository URL is checked with the git host credentials before it is stored.
   touches: { table: 'readWrite', pipeline: [], secrets: ['gitHostCredentials'] },
+});
+
+export const listProjectsRoute = defineRoute({
+  operationId: 'listProjects',
+  method: 'GET',
+  path: '/projects',
+  handler: 'list-projects',
+  tag: 'Projects',
+  summary: 'List projects',
+  description: 'Every project of this deployment, newest first, one page at a time. Pass the returned `cursor` for the next page.',
+  params: NoPathSchema,
+  query: ListProjectsQuerySchema,
+  response: { status: 200, description: 'One page of projects.', schema: ProjectPageSchema },
+  errors: [],
+  idempotent: false,
+  touches: { table: 'read', pipeline: [] },
 });
 
 export const getProjectRoute = defineRoute({
@@ -311,6 +329,7 @@ export const getOpenApiRoute = defineRoute({
 /** Every route, in the order the OpenAPI document and docs/api.md list them. */
 export const API_ROUTES: readonly RouteDefinition[] = [
   createProjectRoute,
+  listProjectsRoute,
   getProjectRoute,
   updateProjectRoute,
   createGoalRoute,

@@ -59,6 +59,11 @@ export const NoPathSchema = z.strictObject({});
 
 export const NoQuerySchema = z.strictObject({});
 
+export const ListProjectsQuerySchema = z.strictObject({
+  limit: LimitParam,
+  cursor: CursorParam,
+});
+
 export const ListGoalsQuerySchema = z.strictObject({
   status: StatusSchema.optional().meta({ description: 'Only goals in this status.' }),
   limit: LimitParam,
@@ -126,6 +131,10 @@ export const TaskResponseSchema = TaskSchema.meta({ id: 'Task' });
 export const EventResponseSchema = EventEnvelopeSchema.meta({ id: 'Event' });
 export const FindingResponseSchema = FindingSchema.meta({ id: 'Finding' });
 export const UsageCountersResponseSchema = UsageCountersSchema.meta({ id: 'UsageCounters' });
+
+export const ProjectPageSchema = z
+  .object({ items: z.array(ProjectResponseSchema), cursor: z.string().optional().meta({ description: 'Present when there may be more; pass it back as `cursor`.' }) })
+  .meta({ id: 'ProjectPage' });
 
 export const GoalPageSchema = z
   .object({ items: z.array(PublicGoalSchema), cursor: z.string().optional().meta({ description: 'Present when there may be more; pass it back as `cursor`.' }) })
