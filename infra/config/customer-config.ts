@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { AGENT_ROLES, type AgentRole, AgentRoleSchema, AutonomyLevelSchema, BudgetsSchema, ModelPolicySchema } from '../../lib/domain/settings';
+import { AGENT_ROLES, type AgentRole, AgentRoleSchema, ProjectDefaultsSchema, type ProjectDefaults } from '../../lib/domain/settings';
 import { PriceOverridesSchema } from '../../lib/domain/prices';
 import { CUSTOMERS_DIR, displayPath } from '../paths';
 
@@ -28,12 +28,7 @@ export const CustomerIdSchema = z
     message: 'must be 3-24 characters of a-z, 0-9 and single hyphens, starting with a letter',
   });
 
-export const ProjectDefaultsSchema = z.strictObject({
-  autonomyLevel: AutonomyLevelSchema,
-  budgets: BudgetsSchema,
-  modelPolicy: ModelPolicySchema,
-});
-export type ProjectDefaults = z.infer<typeof ProjectDefaultsSchema>;
+export { ProjectDefaultsSchema, type ProjectDefaults };
 
 /**
  * Per agent role, how many agent Lambdas may run at once. A role named here is throttled: that many

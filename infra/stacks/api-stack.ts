@@ -37,6 +37,7 @@ export class ApiStack extends Stack {
       pipeline: props.pipeline.pipeline,
       secrets,
       egress: props.config.egress,
+      projectDefaults: props.config.projectDefaults,
     });
 
     new CfnOutput(this, 'ApiUrl', {

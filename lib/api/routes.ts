@@ -81,6 +81,8 @@ export interface RouteDefinition<
   /** Honours `Idempotency-Key`. */
   idempotent: boolean;
   touches: { table: TableAccess; pipeline: readonly PipelineAction[]; secrets?: readonly SecretPurpose[] };
+  /** Fills what a request leaves out from the deployment's project defaults (CAHOOTS_PROJECT_DEFAULTS). */
+  readsProjectDefaults?: boolean;
 }
 
 function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(
@@ -96,7 +98,8 @@ export const createProjectRoute = defineRoute({
   handler: 'create-project',
   tag: 'Projects',
   summary: 'Create a project',
-  description: 'Registers a repository with its team, autonomy level, budgets and schedule. Omitted settings get their defaults.',
+  description:
+    "Registers a repository with its team, autonomy level, budgets and schedule. Omitted settings get their defaults: autonomy, budgets and model policy the deployment's project defaults first; a project always has a per-goal budget.",
   params: NoPathSchema,
   query: NoQuerySchema,
   body: { schema: CreateProjectBodySchema, required: true },
@@ -105,6 +108,7 @@ export const createProjectRoute = defineRoute({
   idempotent: true,
   // In a cell the repository URL is checked with the git host credentials before it is stored.
   touches: { table: 'readWrite', pipeline: [], secrets: ['gitHostCredentials'] },
+  readsProjectDefaults: true,
 });
 
 export const listProjectsRoute = defineRoute({

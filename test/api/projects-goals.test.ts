@@ -9,7 +9,7 @@ import {
   listProjectsRoute,
   updateProjectRoute,
 } from '../../lib/api/routes';
-import { newId, parsePlan, ProjectSchema, tasksFromPlan } from '../../lib/domain/index';
+import { FALLBACK_PER_GOAL_BUDGET_USD, newId, parsePlan, ProjectSchema, tasksFromPlan } from '../../lib/domain/index';
 import { logger } from '../../lib/powertools';
 import { goalStream, projectStream } from '../../lib/store/index';
 import { expectError, expectRouteSuccess, newProjectBody, request, startApi, TEST_PRINCIPAL, type ApiTestContext } from './support';
@@ -217,12 +217,13 @@ describe('reading goals', () => {
     expect(response.body.goal.delivery).toEqual(delivery);
   });
 
-  it('shows a null plan and no budget before planning, and 404 for unknown goals', async () => {
+  it('shows a null plan and the project’s per-goal budget before planning, and 404 for unknown goals', async () => {
     const project = await createProject();
     const { id } = await createGoal(project.id);
     const response = await request('GET', `/goals/${id}`);
     expect(response.body).toMatchObject({ plan: null, tasks: [], progress: {}, cost: { usd: 0 } });
-    expect(response.body.cost.budgetUsd).toBeUndefined();
+    // A project created through the API always has a per-goal cap (here the fallback).
+    expect(response.body.cost).toEqual({ usd: 0, budgetUsd: FALLBACK_PER_GOAL_BUDGET_USD, remainingUsd: FALLBACK_PER_GOAL_BUDGET_USD });
     expectError(await request('GET', `/goals/${newId('goal')}`), 404, 'NotFound');
     expectError(await request('GET', '/goals/goal_nope'), 404, 'NotFound');
   });

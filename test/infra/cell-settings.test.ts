@@ -35,3 +35,16 @@ it('refuses prices that are not a price table, naming the field', () => {
   const customersDir = withChange((config) => (config.prices = { 'bedrock:x': { input: 'cheap' } }));
   expect(() => buildApp({ outdir: tempOutdir('prices'), context: testContext(), customersDir, customerIds: ['example'] })).toThrow(/prices\.bedrock:x\.input/);
 });
+
+it("hands the customer file's project defaults to the create-project function alone, where the runtime reads them", () => {
+  const projectDefaults = { autonomyLevel: 3, budgets: { perGoalUsd: 7 }, modelPolicy: { planner: ['bedrock:eu.amazon.nova-lite-v1:0'], developer: ['bedrock:eu.amazon.nova-lite-v1:0'], ux: ['bedrock:eu.amazon.nova-lite-v1:0'], qa: ['bedrock:eu.amazon.nova-lite-v1:0'], reviewer: ['bedrock:eu.amazon.nova-lite-v1:0'] } };
+  const customersDir = withChange((config) => (config.projectDefaults = projectDefaults));
+  const { app, cells } = buildApp({ outdir: tempOutdir('defaults'), context: testContext(), customersDir, customerIds: ['example'] });
+  app.synth();
+  const api = stackTemplates([cells[0]!.api])[0]!.json;
+  const functions = Object.values(api.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+  const withDefaults = functions.filter((f) => JSON.stringify(f.Properties!.Environment ?? {}).includes('CAHOOTS_PROJECT_DEFAULTS'));
+  expect(withDefaults.map((f) => f.Properties!.Description)).toEqual(['POST /projects']);
+  const variables = (withDefaults[0]!.Properties!.Environment as { Variables: Record<string, string> }).Variables;
+  expect(readRuntimeConfig({ CAHOOTS_PROJECT_DEFAULTS: variables.CAHOOTS_PROJECT_DEFAULTS }).projectDefaults).toEqual(projectDefaults);
+});
