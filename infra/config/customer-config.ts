@@ -15,6 +15,9 @@ function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
 /** `<account>.dkr.ecr.<region>.amazonaws.com/<repository>(:<tag>|@sha256:<digest>)`, with those parts as groups. */
 export const ECR_IMAGE_URI = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([a-z0-9][a-z0-9._/-]*)(?::([\w][\w.-]{0,127})|@(sha256:[a-f0-9]{64}))$/;
 
+/** `arn:<partition>:wafv2:<region>:<account>:regional/webacl/<name>/<id>`, with region and account as groups. */
+export const WEB_ACL_ARN = /^arn:aws(?:-[a-z]+)*:wafv2:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):regional\/webacl\/[\w-]{1,128}\/[a-f0-9-]{1,64}$/;
+
 export const EGRESS_MODES = ['nat', 'none'] as const;
 export const ENDPOINT_PROFILES = ['full', 'minimal'] as const;
 
@@ -84,6 +87,14 @@ export const CustomerConfigSchema = z.strictObject({
   endpoints: oneOf(ENDPOINT_PROFILES),
   alarmEmail: z.email({ message: 'must be an e-mail address' }),
   projectDefaults: ProjectDefaultsSchema,
+  /**
+   * Optional: a regional AWS WAFv2 web ACL, in the cell's account and region, to put in front of
+   * the API stage. The customer creates and pays for it; absent, the API relies on SigV4 and throttling.
+   */
+  webAclArn: z
+    .string()
+    .regex(WEB_ACL_ARN, { message: 'must be a regional WAFv2 web ACL ARN: arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>' })
+    .optional(),
   /** Optional; see AgentConcurrencySchema. */
   agentConcurrency: AgentConcurrencySchema.optional(),
   /**
@@ -112,6 +123,11 @@ export const CustomerConfigSchema = z.strictObject({
   /** Optional; each absent value takes its default (DEFAULT_PIPELINE_TIMEOUTS). */
   pipelineTimeouts: PipelineTimeoutsSchema.default(DEFAULT_PIPELINE_TIMEOUTS),
 }).superRefine((config, context) => {
+  // API Gateway only associates a web ACL of its own account and region.
+  const webAcl = config.webAclArn === undefined ? undefined : WEB_ACL_ARN.exec(config.webAclArn);
+  if (webAcl && (webAcl[1] !== config.region || webAcl[2] !== config.account)) {
+    context.addIssue({ code: 'custom', path: ['webAclArn'], message: `must be a web ACL in the cell's account ${config.account} and region ${config.region}` });
+  }
   // Every role has an agent worker in the cell and any project may staff it; a worker with no
   // model would only fail each task it is given, long after the deploy.
   for (const role of AGENT_ROLES) {

@@ -269,7 +269,7 @@ export class CellApi extends Construct {
       Validations.of(this.api.deploymentStage).acknowledge({
         id: 'AwsSolutions::AwsSolutions-APIG3',
         reason:
-          'Every route requires SigV4-signed requests from IAM principals of this account, and the stage is throttled; a WAF web ACL costs a fixed monthly fee per cell and is available through the webAclArn prop for customers who want one.',
+          'Every route requires SigV4-signed requests from IAM principals of this account, and the stage is throttled; a WAF web ACL costs a fixed monthly fee per cell and is available through the customer file’s webAclArn for customers who want one.',
       });
     }
     if (!props.executionLogging) {

@@ -38,6 +38,7 @@ export class ApiStack extends Stack {
       secrets,
       egress: props.config.egress,
       projectDefaults: props.config.projectDefaults,
+      ...(props.config.webAclArn === undefined ? {} : { webAclArn: props.config.webAclArn }),
     });
 
     new CfnOutput(this, 'ApiUrl', {
