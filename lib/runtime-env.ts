@@ -14,6 +14,8 @@ export const RUNTIME_ENV = {
   sandboxNetwork: 'CAHOOTS_SANDBOX_NETWORK',
   deployment: 'CAHOOTS_DEPLOYMENT',
   egress: 'CAHOOTS_EGRESS',
+  /** JSON: the customer file's `projectDefaults`, for projects created through the API. */
+  projectDefaults: 'CAHOOTS_PROJECT_DEFAULTS',
 } as const;
 
 /**

@@ -3,7 +3,7 @@
 // install their own with setRuntime, so handlers never know which one they got.
 import { z } from 'zod';
 import { CahootsError } from './domain/errors';
-import { AGENT_ROLES, type AgentRole } from './domain/settings';
+import { AGENT_ROLES, ProjectDefaultsSchema, type AgentRole } from './domain/settings';
 import { parseModelPolicy, PriceOverridesSchema } from './models/index';
 import type { Ports } from './ports/index';
 import { queueUrlVariable, RUNTIME_ENV } from './runtime-env';
@@ -51,6 +51,8 @@ export const RuntimeConfigSchema = z.object({
    * Unset locally, where the machine's network applies.
    */
   egress: z.enum(['nat', 'none']).optional(),
+  /** The deployment's settings for new projects; unset locally, where the domain defaults apply. */
+  projectDefaults: ProjectDefaultsSchema.optional(),
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 export type RuntimeConfigInput = z.input<typeof RuntimeConfigSchema>;
@@ -69,15 +71,8 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     const url = env[queueUrlVariable(role)];
     if (url) queueUrls[role] = url;
   }
-  let prices: unknown;
-  const pricesText = env[RUNTIME_ENV.prices];
-  if (pricesText) {
-    try {
-      prices = JSON.parse(pricesText);
-    } catch {
-      throw new RuntimeConfigError(`${RUNTIME_ENV.prices} is not valid JSON`);
-    }
-  }
+  const prices = jsonVariable(env, RUNTIME_ENV.prices);
+  const projectDefaults = jsonVariable(env, RUNTIME_ENV.projectDefaults);
   const raw = {
     queueUrls,
     defaultModels: parseModelPolicy(env[RUNTIME_ENV.defaultModels]) ?? [],
@@ -91,8 +86,20 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     sandboxNetwork: env[RUNTIME_ENV.sandboxNetwork] || undefined,
     deployment: env[RUNTIME_ENV.deployment] || undefined,
     egress: env[RUNTIME_ENV.egress] || undefined,
+    projectDefaults,
   };
   return parseRuntimeConfig(raw);
+}
+
+/** A variable holding JSON, parsed; undefined when unset or empty. */
+function jsonVariable(env: NodeJS.ProcessEnv, name: string): unknown {
+  const text = env[name];
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new RuntimeConfigError(`${name} is not valid JSON`);
+  }
 }
 
 export function parseRuntimeConfig(input: RuntimeConfigInput | Record<string, unknown>): RuntimeConfig {
@@ -100,8 +107,11 @@ export function parseRuntimeConfig(input: RuntimeConfigInput | Record<string, un
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const field = String(issue.path[0] ?? '');
-    const variable = field === 'queueUrls' ? queueUrlVariable(String(issue.path[1] ?? '')) : (RUNTIME_ENV[field as keyof typeof RUNTIME_ENV] ?? field);
-    return `${variable}: ${issue.message}`;
+    if (field === 'queueUrls') return `${queueUrlVariable(String(issue.path[1] ?? ''))}: ${issue.message}`;
+    const variable = RUNTIME_ENV[field as keyof typeof RUNTIME_ENV] ?? field;
+    // JSON variables: say where inside the value the problem is.
+    const inside = issue.path.slice(1).map(String).join('.');
+    return `${variable}${inside ? ` at ${inside}` : ''}: ${issue.message}`;
   });
   throw new RuntimeConfigError(`Invalid runtime configuration: ${problems.join('; ')}`);
 }

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { AGENT_ROLES, type AgentRole, AgentRoleSchema, AutonomyLevelSchema, BudgetsSchema, ModelPolicySchema } from '../../lib/domain/settings';
+import { AGENT_ROLES, type AgentRole, AgentRoleSchema, ProjectDefaultsSchema, type ProjectDefaults } from '../../lib/domain/settings';
 import { PriceOverridesSchema } from '../../lib/domain/prices';
 import { CUSTOMERS_DIR, displayPath } from '../paths';
 
@@ -14,6 +14,9 @@ function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
 
 /** `<account>.dkr.ecr.<region>.amazonaws.com/<repository>(:<tag>|@sha256:<digest>)`, with those parts as groups. */
 export const ECR_IMAGE_URI = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([a-z0-9][a-z0-9._/-]*)(?::([\w][\w.-]{0,127})|@(sha256:[a-f0-9]{64}))$/;
+
+/** `arn:<partition>:wafv2:<region>:<account>:regional/webacl/<name>/<id>`, with region and account as groups. */
+export const WEB_ACL_ARN = /^arn:aws(?:-[a-z]+)*:wafv2:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):regional\/webacl\/[\w-]{1,128}\/[a-f0-9-]{1,64}$/;
 
 export const EGRESS_MODES = ['nat', 'none'] as const;
 export const ENDPOINT_PROFILES = ['full', 'minimal'] as const;
@@ -28,12 +31,7 @@ export const CustomerIdSchema = z
     message: 'must be 3-24 characters of a-z, 0-9 and single hyphens, starting with a letter',
   });
 
-export const ProjectDefaultsSchema = z.strictObject({
-  autonomyLevel: AutonomyLevelSchema,
-  budgets: BudgetsSchema,
-  modelPolicy: ModelPolicySchema,
-});
-export type ProjectDefaults = z.infer<typeof ProjectDefaultsSchema>;
+export { ProjectDefaultsSchema, type ProjectDefaults };
 
 /**
  * Per agent role, how many agent Lambdas may run at once. A role named here is throttled: that many
@@ -89,6 +87,14 @@ export const CustomerConfigSchema = z.strictObject({
   endpoints: oneOf(ENDPOINT_PROFILES),
   alarmEmail: z.email({ message: 'must be an e-mail address' }),
   projectDefaults: ProjectDefaultsSchema,
+  /**
+   * Optional: a regional AWS WAFv2 web ACL, in the cell's account and region, to put in front of
+   * the API stage. The customer creates and pays for it; absent, the API relies on SigV4 and throttling.
+   */
+  webAclArn: z
+    .string()
+    .regex(WEB_ACL_ARN, { message: 'must be a regional WAFv2 web ACL ARN: arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>' })
+    .optional(),
   /** Optional; see AgentConcurrencySchema. */
   agentConcurrency: AgentConcurrencySchema.optional(),
   /**
@@ -117,6 +123,11 @@ export const CustomerConfigSchema = z.strictObject({
   /** Optional; each absent value takes its default (DEFAULT_PIPELINE_TIMEOUTS). */
   pipelineTimeouts: PipelineTimeoutsSchema.default(DEFAULT_PIPELINE_TIMEOUTS),
 }).superRefine((config, context) => {
+  // API Gateway only associates a web ACL of its own account and region.
+  const webAcl = config.webAclArn === undefined ? undefined : WEB_ACL_ARN.exec(config.webAclArn);
+  if (webAcl && (webAcl[1] !== config.region || webAcl[2] !== config.account)) {
+    context.addIssue({ code: 'custom', path: ['webAclArn'], message: `must be a web ACL in the cell's account ${config.account} and region ${config.region}` });
+  }
   // Every role has an agent worker in the cell and any project may staff it; a worker with no
   // model would only fail each task it is given, long after the deploy.
   for (const role of AGENT_ROLES) {

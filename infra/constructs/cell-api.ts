@@ -28,6 +28,8 @@ import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { API_ROUTES, type RouteDefinition, type TableAccess } from '../../lib/api/routes';
+import type { ProjectDefaults } from '../../lib/domain/settings';
+import { RUNTIME_ENV } from '../../lib/runtime-env';
 import type { EgressMode } from '../config/customer-config';
 import { cellResourceName } from '../naming';
 import { AWS_PORTS_ENV, cellDeploymentEnvironment } from '../runtime-environment';
@@ -63,6 +65,8 @@ export interface CellApiProps {
   readonly secrets: CellSecretReferences;
   /** The cell's egress setting, which the API checks repository hosts against. */
   readonly egress: EgressMode;
+  /** The customer file's settings for new projects, given to the routes that read them. */
+  readonly projectDefaults?: ProjectDefaults;
   /** Stage-wide throttling, and the usage plan's. Defaults to DEFAULT_API_THROTTLE. */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
   /** Optional request quota on the usage plan. */
@@ -174,6 +178,7 @@ export class CellApi extends Construct {
     if (table !== 'none') environment.TABLE_NAME = props.tableName;
     if (pipeline.length > 0) environment.STATE_MACHINE_ARN = props.pipeline.stateMachineArn;
     if (secrets.length > 0) environment[AWS_PORTS_ENV.secretsPrefix] = cellSecretsPrefix(props.customerId);
+    if (route.readsProjectDefaults && props.projectDefaults) environment[RUNTIME_ENV.projectDefaults] = JSON.stringify(props.projectDefaults);
 
     const fn = new AgentFunction(this, pascalCase(route.operationId), {
       entry: `api/${route.handler}.ts`,
@@ -264,7 +269,7 @@ export class CellApi extends Construct {
       Validations.of(this.api.deploymentStage).acknowledge({
         id: 'AwsSolutions::AwsSolutions-APIG3',
         reason:
-          'Every route requires SigV4-signed requests from IAM principals of this account, and the stage is throttled; a WAF web ACL costs a fixed monthly fee per cell and is available through the webAclArn prop for customers who want one.',
+          'Every route requires SigV4-signed requests from IAM principals of this account, and the stage is throttled; a WAF web ACL costs a fixed monthly fee per cell and is available through the customer file’s webAclArn for customers who want one.',
       });
     }
     if (!props.executionLogging) {

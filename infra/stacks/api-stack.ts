@@ -37,6 +37,8 @@ export class ApiStack extends Stack {
       pipeline: props.pipeline.pipeline,
       secrets,
       egress: props.config.egress,
+      projectDefaults: props.config.projectDefaults,
+      ...(props.config.webAclArn === undefined ? {} : { webAclArn: props.config.webAclArn }),
     });
 
     new CfnOutput(this, 'ApiUrl', {

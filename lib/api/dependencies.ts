@@ -1,6 +1,7 @@
 // What the API handlers need from outside themselves — the store, the two pipeline ports, the
 // repository host and secrets (projects, the GitHub webhook) — taken from the process runtime (lib/runtime.ts), so the API, the pipeline and the local runtime
 // share one seam. Tests may inject their own with setApiDependencies.
+import type { ProjectDefaults } from '../domain/settings';
 import type { PipelineStarter, Secrets, TaskCallbacks } from '../ports/index';
 import type { RepositoryHost } from '../ports/repository-host';
 import { getRuntime, setRuntime, type Runtime, type RuntimeConfig } from '../runtime';
@@ -20,6 +21,8 @@ export interface ApiDependencies {
   secrets?: Secrets;
   /** Where the API runs: a cell refuses `repo.path` and hosts its egress cannot reach. Local when absent. */
   deployment?: Pick<RuntimeConfig, 'deployment' | 'egress'>;
+  /** The deployment's settings for new projects (the customer file's `projectDefaults`); none locally. */
+  projectDefaults?: ProjectDefaults;
 }
 
 let injected: ApiDependencies | undefined;
@@ -54,6 +57,7 @@ export async function apiDependencies(): Promise<ApiDependencies> {
         repositories: runtime.ports.repositories,
         secrets: runtime.ports.secrets,
         deployment: { deployment: runtime.config.deployment, egress: runtime.config.egress },
+        ...(runtime.config.projectDefaults ? { projectDefaults: runtime.config.projectDefaults } : {}),
       },
     };
   }

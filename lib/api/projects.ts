@@ -1,8 +1,8 @@
 // Project operations behind the API: create (recording Project.Created) after checking that the
 // repository can be worked on from here, read, and change settings (recording
 // Project.SettingsChanged with the names of the fields that changed).
-import { CreateProjectInputSchema, type Actor, type CreateProjectInput, type Project, type UpdateProjectSettingsInput } from '../domain/index';
-import { projectStream } from '../store/index';
+import { CreateProjectInputSchema, FALLBACK_PER_GOAL_BUDGET_USD, type Actor, type ProjectDefaults, type CreateProjectInput, type Project, type UpdateProjectSettingsInput } from '../domain/index';
+import { projectStream, type Page } from '../store/index';
 import type { ApiDependencies } from './dependencies';
 import { ApiError } from './errors';
 
@@ -54,7 +54,27 @@ export async function checkRepositoryUsable(deps: ApiDependencies, input: Create
   if (!access.ok) throw new RepositoryNotUsableError('RepositoryNotAccessible', 'url', `repo.url cannot be used (${access.reason}): ${access.message}`);
 }
 
-export async function createProject(deps: ApiDependencies, input: CreateProjectInput, actor: Actor): Promise<Project> {
+/**
+ * The request with what it leaves out taken from the deployment's project defaults: autonomy
+ * level, model policy, and each budget field on its own. A project always gets a per-goal cap:
+ * the request's, else the defaults', else FALLBACK_PER_GOAL_BUDGET_USD.
+ */
+export function withProjectDefaults(input: CreateProjectInput, defaults: ProjectDefaults | undefined): CreateProjectInput {
+  const budgets = { ...defaults?.budgets, ...definedFields(input.budgets ?? {}) };
+  return {
+    ...input,
+    autonomyLevel: input.autonomyLevel ?? defaults?.autonomyLevel,
+    modelPolicy: input.modelPolicy ?? defaults?.modelPolicy,
+    budgets: { ...budgets, perGoalUsd: budgets.perGoalUsd ?? FALLBACK_PER_GOAL_BUDGET_USD },
+  };
+}
+
+function definedFields<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
+}
+
+export async function createProject(deps: ApiDependencies, requested: CreateProjectInput, actor: Actor): Promise<Project> {
+  const input = withProjectDefaults(requested, deps.projectDefaults);
   await checkRepositoryUsable(deps, input);
   const project = await deps.store.projects.create(input);
   await deps.store.events.append(projectStream(project.id), {
@@ -65,6 +85,12 @@ export async function createProject(deps: ApiDependencies, input: CreateProjectI
     data: { name: project.name, repo: project.repo },
   });
   return project;
+}
+
+/** A page of the deployment's projects, newest first. */
+export async function listProjects(deps: ApiDependencies, query: { limit?: number; cursor?: string }): Promise<Page<Project>> {
+  const result = await deps.store.projects.list({ limit: query.limit, cursor: query.cursor });
+  return result.cursor ? { items: result.items, cursor: result.cursor } : { items: result.items };
 }
 
 export function getProject(deps: ApiDependencies, projectId: string): Promise<Project> {

@@ -21,9 +21,11 @@ import {
   ListEventsQuerySchema,
   ListFindingsQuerySchema,
   ListGoalsQuerySchema,
+  ListProjectsQuerySchema,
   NoPathSchema,
   NoQuerySchema,
   OpenApiDocumentSchema,
+  ProjectPageSchema,
   ProjectPathSchema,
   ProjectResponseSchema,
   PublicGoalSchema,
@@ -79,6 +81,8 @@ export interface RouteDefinition<
   /** Honours `Idempotency-Key`. */
   idempotent: boolean;
   touches: { table: TableAccess; pipeline: readonly PipelineAction[]; secrets?: readonly SecretPurpose[] };
+  /** Fills what a request leaves out from the deployment's project defaults (CAHOOTS_PROJECT_DEFAULTS). */
+  readsProjectDefaults?: boolean;
 }
 
 function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(
@@ -94,7 +98,8 @@ export const createProjectRoute = defineRoute({
   handler: 'create-project',
   tag: 'Projects',
   summary: 'Create a project',
-  description: 'Registers a repository with its team, autonomy level, budgets and schedule. Omitted settings get their defaults.',
+  description:
+    "Registers a repository with its team, autonomy level, budgets and schedule. Omitted settings get their defaults: autonomy, budgets and model policy the deployment's project defaults first; a project always has a per-goal budget.",
   params: NoPathSchema,
   query: NoQuerySchema,
   body: { schema: CreateProjectBodySchema, required: true },
@@ -103,6 +108,23 @@ export const createProjectRoute = defineRoute({
   idempotent: true,
   // In a cell the repository URL is checked with the git host credentials before it is stored.
   touches: { table: 'readWrite', pipeline: [], secrets: ['gitHostCredentials'] },
+  readsProjectDefaults: true,
+});
+
+export const listProjectsRoute = defineRoute({
+  operationId: 'listProjects',
+  method: 'GET',
+  path: '/projects',
+  handler: 'list-projects',
+  tag: 'Projects',
+  summary: 'List projects',
+  description: 'Every project of this deployment, newest first, one page at a time. Pass the returned `cursor` for the next page.',
+  params: NoPathSchema,
+  query: ListProjectsQuerySchema,
+  response: { status: 200, description: 'One page of projects.', schema: ProjectPageSchema },
+  errors: [],
+  idempotent: false,
+  touches: { table: 'read', pipeline: [] },
 });
 
 export const getProjectRoute = defineRoute({
@@ -311,6 +333,7 @@ export const getOpenApiRoute = defineRoute({
 /** Every route, in the order the OpenAPI document and docs/api.md list them. */
 export const API_ROUTES: readonly RouteDefinition[] = [
   createProjectRoute,
+  listProjectsRoute,
   getProjectRoute,
   updateProjectRoute,
   createGoalRoute,

@@ -5,15 +5,19 @@ import { z } from 'zod';
 import {
   ApprovalDecisionInputSchema,
   ApprovalSchema,
+  AutonomyLevelSchema,
+  BudgetsSchema,
   CreateGoalInputSchema,
   CreateProjectInputSchema,
   DaySchema,
+  FALLBACK_PER_GOAL_BUDGET_USD,
   EventEnvelopeSchema,
   FindingSchema,
   FindingStatusSchema,
   GoalIdSchema,
   GoalSchema,
   LIMITS,
+  ModelPolicySchema,
   ProjectIdSchema,
   ProjectSchema,
   RiskSchema,
@@ -59,6 +63,11 @@ export const NoPathSchema = z.strictObject({});
 
 export const NoQuerySchema = z.strictObject({});
 
+export const ListProjectsQuerySchema = z.strictObject({
+  limit: LimitParam,
+  cursor: CursorParam,
+});
+
 export const ListGoalsQuerySchema = z.strictObject({
   status: StatusSchema.optional().meta({ description: 'Only goals in this status.' }),
   limit: LimitParam,
@@ -99,7 +108,19 @@ export const CostsQuerySchema = z.strictObject({
 
 // ---- request bodies (strict at the top level, so a misspelt field is a 400 instead of ignored)
 
-export const CreateProjectBodySchema = CreateProjectInputSchema.strict().meta({ id: 'CreateProjectRequest' });
+/**
+ * Autonomy, budgets and model policy have no default here: what the request leaves out comes from
+ * the deployment's project defaults (withProjectDefaults), then from the domain's.
+ */
+export const CreateProjectBodySchema = CreateProjectInputSchema.extend({
+  autonomyLevel: AutonomyLevelSchema.optional().meta({ description: "Default: the deployment's project defaults, else 2." }),
+  budgets: BudgetsSchema.optional().meta({
+    description: `Fields left out come from the deployment's project defaults; \`perGoalUsd\` is never left unset (${FALLBACK_PER_GOAL_BUDGET_USD} when neither gives one).`,
+  }),
+  modelPolicy: ModelPolicySchema.optional().meta({ description: "Default: the deployment's project defaults, else the deployment's default models." }),
+})
+  .strict()
+  .meta({ id: 'CreateProjectRequest' });
 export const UpdateProjectBodySchema = UpdateProjectSettingsInputSchema.strict().meta({ id: 'UpdateProjectRequest' });
 
 /** The project comes from the path and the source is always `api` for goals created here. */
@@ -126,6 +147,10 @@ export const TaskResponseSchema = TaskSchema.meta({ id: 'Task' });
 export const EventResponseSchema = EventEnvelopeSchema.meta({ id: 'Event' });
 export const FindingResponseSchema = FindingSchema.meta({ id: 'Finding' });
 export const UsageCountersResponseSchema = UsageCountersSchema.meta({ id: 'UsageCounters' });
+
+export const ProjectPageSchema = z
+  .object({ items: z.array(ProjectResponseSchema), cursor: z.string().optional().meta({ description: 'Present when there may be more; pass it back as `cursor`.' }) })
+  .meta({ id: 'ProjectPage' });
 
 export const GoalPageSchema = z
   .object({ items: z.array(PublicGoalSchema), cursor: z.string().optional().meta({ description: 'Present when there may be more; pass it back as `cursor`.' }) })

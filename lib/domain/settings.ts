@@ -38,6 +38,23 @@ export type Budgets = z.infer<typeof BudgetsSchema>;
 export const AutonomyLevelSchema = z.number().int().min(1).max(5);
 export type AutonomyLevel = z.infer<typeof AutonomyLevelSchema>;
 
+/**
+ * A deployment's settings for new projects (the customer file's `projectDefaults`): a project
+ * created through the API takes these wherever its request leaves them out.
+ */
+export const ProjectDefaultsSchema = z.strictObject({
+  autonomyLevel: AutonomyLevelSchema,
+  budgets: BudgetsSchema,
+  modelPolicy: ModelPolicySchema,
+});
+export type ProjectDefaults = z.infer<typeof ProjectDefaultsSchema>;
+
+/**
+ * The per-goal spend cap of a project created through the API when neither the request nor the
+ * deployment's project defaults give one: no project starts without a limit on what a goal may spend.
+ */
+export const FALLBACK_PER_GOAL_BUDGET_USD = 10;
+
 export const PRIORITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 export const PrioritySchema = z.enum(PRIORITIES);
 export type Priority = z.infer<typeof PrioritySchema>;

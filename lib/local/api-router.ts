@@ -22,6 +22,7 @@ export const HANDLER_MODULES: Readonly<Record<string, () => Promise<{ handler: A
   'update-project': () => import('../../functions/api/update-project'),
   'create-goal': () => import('../../functions/api/create-goal'),
   'list-goals': () => import('../../functions/api/list-goals'),
+  'list-projects': () => import('../../functions/api/list-projects'),
   'get-goal': () => import('../../functions/api/get-goal'),
   'list-goal-events': () => import('../../functions/api/list-goal-events'),
   'decide-approval': () => import('../../functions/api/decide-approval'),

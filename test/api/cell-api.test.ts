@@ -148,6 +148,14 @@ describe('CellApi', () => {
     expect(secretsReadBy('createProject')).toEqual(['git/token', 'git/username', 'github/app', 'github/token']);
   });
 
+  it('serves GET /projects, signed with SigV4, from a function that may only read the table', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', { OperationName: 'listProjects', HttpMethod: 'GET', AuthorizationType: 'AWS_IAM' });
+    const actions = actionsGrantedTo('listProjects');
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+    expect(actions.filter((action) => /^dynamodb:(Put|Update|Delete|BatchWrite|TransactWrite)/.test(action))).toEqual([]);
+    expect(actions.some((action) => action.startsWith('states:') || action.startsWith('secretsmanager:'))).toBe(false);
+  });
+
   it('leaves no unacknowledged cdk-nag finding under the construct', () => {
     const findings = report.flatMap((plugin) =>
       plugin.violations

@@ -253,6 +253,11 @@ const GENERATORS: Record<string, Generator> = {
         fc.tuple(unknownKey(PROJECT_KEYS), fc.jsonValue({ maxDepth: 1 })).map(([key, value]) => ({ name: 'n', repo: validRepo, [key]: value })),
       ),
   ),
+  listProjects: queryRoute(
+    API_ROUTES.find((r) => r.operationId === 'listProjects')!,
+    () => '',
+    () => malformedQuery({ limit: badLimit, cursor: badCursor(() => goalsCursor) }),
+  ),
   getProject: queryRoute(API_ROUTES.find((r) => r.operationId === 'getProject')!, () => projectId, () => malformedQuery({})),
   updateProject: bodyRoute(
     API_ROUTES.find((r) => r.operationId === 'updateProject')!,

@@ -6,9 +6,10 @@ import {
   getProjectRoute,
   listGoalEventsRoute,
   listGoalsRoute,
+  listProjectsRoute,
   updateProjectRoute,
 } from '../../lib/api/routes';
-import { newId, parsePlan, ProjectSchema, tasksFromPlan } from '../../lib/domain/index';
+import { FALLBACK_PER_GOAL_BUDGET_USD, newId, parsePlan, ProjectSchema, tasksFromPlan } from '../../lib/domain/index';
 import { logger } from '../../lib/powertools';
 import { goalStream, projectStream } from '../../lib/store/index';
 import { expectError, expectRouteSuccess, newProjectBody, request, startApi, TEST_PRINCIPAL, type ApiTestContext } from './support';
@@ -51,6 +52,34 @@ describe('projects', () => {
 
     const { events } = await api.store.events.readEvents(projectStream(created.body.id));
     expect(events.map((e) => [e.type, e.actor])).toEqual([['Project.Created', { kind: 'user', id: TEST_PRINCIPAL }]]);
+  });
+
+  it('pages through the projects newest first with cursors, and refuses a cursor of another listing', async () => {
+    const created: string[] = [];
+    for (let i = 0; i < 5; i++) created.push((await createProject(`listed-${i}`)).id);
+    const seen: string[] = [];
+    const pageSizes: number[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await request('GET', '/projects', { query: { limit: '2', ...(cursor ? { cursor } : {}) } });
+      expectRouteSuccess(listProjectsRoute, page);
+      pageSizes.push(page.body.items.length);
+      seen.push(...page.body.items.map((p: { id: string }) => p.id));
+      cursor = page.body.cursor;
+    } while (cursor);
+    // Other tests share the table: the five made here are the newest, in reverse order of creation.
+    expect(seen.slice(0, 5)).toEqual([...created].reverse());
+    expect(pageSizes.slice(0, 2)).toEqual([2, 2]);
+    expect(new Set(seen).size).toBe(seen.length);
+    const first = await request('GET', '/projects', { query: { limit: '1' } });
+    expect(first.body.items[0]).toEqual((await request('GET', `/projects/${created[4]}`)).body);
+
+    await createGoal(created[0]!);
+    await createGoal(created[0]!);
+    const goalsCursor = (await request('GET', `/projects/${created[0]}/goals`, { query: { limit: '1' } })).body.cursor;
+    expectError(await request('GET', '/projects', { query: { cursor: goalsCursor } }), 400, 'InvalidCursor');
+    expectError(await request('GET', '/projects', { query: { limit: '0' } }), 400);
+    expectError(await request('GET', '/projects', { query: { colour: 'red' } }), 400);
   });
 
   it('puts the stage in front of Location when the API is deployed under one', async () => {
@@ -188,12 +217,13 @@ describe('reading goals', () => {
     expect(response.body.goal.delivery).toEqual(delivery);
   });
 
-  it('shows a null plan and no budget before planning, and 404 for unknown goals', async () => {
+  it('shows a null plan and the project’s per-goal budget before planning, and 404 for unknown goals', async () => {
     const project = await createProject();
     const { id } = await createGoal(project.id);
     const response = await request('GET', `/goals/${id}`);
     expect(response.body).toMatchObject({ plan: null, tasks: [], progress: {}, cost: { usd: 0 } });
-    expect(response.body.cost.budgetUsd).toBeUndefined();
+    // A project created through the API always has a per-goal cap (here the fallback).
+    expect(response.body.cost).toEqual({ usd: 0, budgetUsd: FALLBACK_PER_GOAL_BUDGET_USD, remainingUsd: FALLBACK_PER_GOAL_BUDGET_USD });
     expectError(await request('GET', `/goals/${newId('goal')}`), 404, 'NotFound');
     expectError(await request('GET', '/goals/goal_nope'), 404, 'NotFound');
   });

@@ -1,11 +1,12 @@
 // The customer file's own settings reach the functions that use them.
 import fs from 'node:fs';
 import path from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app';
 import { CUSTOMERS_DIR } from '../../infra/paths';
 import { readRuntimeConfig } from '../../lib/runtime';
-import { removeTempDirs, stackTemplates, tempOutdir, testContext } from './helpers';
+import { acknowledgementsIn, readValidationReport, removeTempDirs, stackTemplates, tempOutdir, testContext } from './helpers';
 
 afterAll(removeTempDirs);
 
@@ -34,4 +35,56 @@ it("hands the customer file's prices to every agent worker, where the runtime re
 it('refuses prices that are not a price table, naming the field', () => {
   const customersDir = withChange((config) => (config.prices = { 'bedrock:x': { input: 'cheap' } }));
   expect(() => buildApp({ outdir: tempOutdir('prices'), context: testContext(), customersDir, customerIds: ['example'] })).toThrow(/prices\.bedrock:x\.input/);
+});
+
+it("hands the customer file's project defaults to the create-project function alone, where the runtime reads them", () => {
+  const projectDefaults = { autonomyLevel: 3, budgets: { perGoalUsd: 7 }, modelPolicy: { planner: ['bedrock:eu.amazon.nova-lite-v1:0'], developer: ['bedrock:eu.amazon.nova-lite-v1:0'], ux: ['bedrock:eu.amazon.nova-lite-v1:0'], qa: ['bedrock:eu.amazon.nova-lite-v1:0'], reviewer: ['bedrock:eu.amazon.nova-lite-v1:0'] } };
+  const customersDir = withChange((config) => (config.projectDefaults = projectDefaults));
+  const { app, cells } = buildApp({ outdir: tempOutdir('defaults'), context: testContext(), customersDir, customerIds: ['example'] });
+  app.synth();
+  const api = stackTemplates([cells[0]!.api])[0]!.json;
+  const functions = Object.values(api.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+  const withDefaults = functions.filter((f) => JSON.stringify(f.Properties!.Environment ?? {}).includes('CAHOOTS_PROJECT_DEFAULTS'));
+  expect(withDefaults.map((f) => f.Properties!.Description)).toEqual(['POST /projects']);
+  const variables = (withDefaults[0]!.Properties!.Environment as { Variables: Record<string, string> }).Variables;
+  expect(readRuntimeConfig({ CAHOOTS_PROJECT_DEFAULTS: variables.CAHOOTS_PROJECT_DEFAULTS }).projectDefaults).toEqual(projectDefaults);
+});
+
+const WEB_ACL = 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/cahoots-api/0f2a7c9e-1b3d-4e5f-8a6b-7c8d9e0f1a2b';
+
+it("associates the customer file's web ACL with the API stage, and the WAF finding is met instead of acknowledged", () => {
+  const outdir = tempOutdir('web-acl');
+  const customersDir = withChange((config) => (config.webAclArn = WEB_ACL));
+  const { app, cells } = buildApp({ outdir, context: testContext(), customersDir, customerIds: ['example'] });
+  app.synth();
+  const apiStack = cells[0]!.api;
+  const template = Template.fromStack(apiStack);
+  template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+  const stageLogicalId = apiStack.getLogicalId(apiStack.api.api.deploymentStage.node.defaultChild as never);
+  // The stage's ARN is built from the API id and the stage's name (a Ref to the stage).
+  template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+    WebACLArn: WEB_ACL,
+    ResourceArn: { 'Fn::Join': ['', Match.arrayWith([{ Ref: stageLogicalId }])] },
+  });
+  expect(acknowledgementsIn(apiStack).map((a) => a.id)).not.toContain('AwsSolutions::AwsSolutions-APIG3');
+  const findings = readValidationReport(outdir).flatMap((plugin) =>
+    plugin.violations
+      .filter((violation) => violation.violatingConstructs.some((construct) => construct.constructPath.startsWith(`${apiStack.node.path}/`)))
+      .map((violation) => `${plugin.pluginName} ${violation.ruleName}`),
+  );
+  expect(findings).toEqual([]);
+});
+
+it('associates no web ACL when the customer file names none', () => {
+  const { app, cells } = buildApp({ outdir: tempOutdir('no-web-acl'), context: testContext(), customersDir: withChange(() => {}), customerIds: ['example'] });
+  app.synth();
+  Template.fromStack(cells[0]!.api).resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+});
+
+it('refuses a web ACL that is not a regional WAFv2 ARN of the cell’s account and region, naming the field', () => {
+  const build = (webAclArn: string) => () =>
+    buildApp({ outdir: tempOutdir('bad-web-acl'), context: testContext(), customersDir: withChange((config) => (config.webAclArn = webAclArn)), customerIds: ['example'] });
+  expect(build('arn:aws:wafv2:eu-west-1:123456789012:global/webacl/cahoots-api/0f2a7c9e')).toThrow(/webAclArn.*regional WAFv2 web ACL ARN/);
+  expect(build(WEB_ACL.replace('eu-west-1', 'us-east-1'))).toThrow(/webAclArn.*account 123456789012 and region eu-west-1/);
+  expect(build(WEB_ACL.replace('123456789012', '210987654321'))).toThrow(/webAclArn.*account 123456789012 and region eu-west-1/);
 });
