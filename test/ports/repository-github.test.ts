@@ -5,12 +5,12 @@ import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_ISSUE_LABEL, type Project } from '../../lib/domain/project';
-import { LocalSecrets, secretEnvName } from '../../lib/local/secrets';
+import type { Project } from '../../lib/domain/project';
 import { createRepositoryHost, INSTALLATION_TOKEN_REFRESH_MS, InvalidCredentialsSecretError, RepositoryAuthError } from '../../lib/ports/repository/index';
 import { cahootsIdentity, GitWorkspace, goalBranchName } from '../../lib/workspace/index';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github';
 import { startGitHttpServer, type GitHttpServer } from '../support/git-http-server';
+import { filesContaining, secretsWith, storedProject } from '../support/repository-fixtures';
 import { createTempRepo, type TempRepo } from '../support/temp-repo';
 
 const TOKEN = 'github_pat_11CANARY0token0never0on0disk0Zq8';
@@ -19,38 +19,7 @@ const GOAL_ID = 'goal_01JDQ7ZKX3M5W8R2T4V6Y9B0CF';
 const GOAL = { id: GOAL_ID, branch: goalBranchName(GOAL_ID) };
 
 function project(repo: Project['repo']): Project {
-  const now = new Date().toISOString();
-  return {
-    id: PROJECT_ID,
-    repo,
-    name: 'Shop',
-    team: { planner: 1, developer: 1, ux: 0, qa: 0, reviewer: 1 },
-    autonomyLevel: 4,
-    budgets: {},
-    modelPolicy: {},
-    schedule: { cron: 'cron(0 3 * * ? *)', timezone: 'UTC', enabled: false },
-    allowedCommands: [],
-    maxParallelTasks: 2,
-    maxReworkRounds: 1,
-    contextFiles: [],
-    qaMayWriteTests: false,
-    issueLabel: DEFAULT_ISSUE_LABEL,
-    createdAt: now,
-    updatedAt: now,
-    version: 1,
-  } as Project;
-}
-
-const secretsWith = (values: Record<string, string>) =>
-  new LocalSecrets({ env: Object.fromEntries(Object.entries(values).map(([name, value]) => [secretEnvName(name), value])) });
-
-function filesContaining(dir: string, needle: string): string[] {
-  try {
-    return execFileSync('grep', ['-rlF', needle, dir], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  } catch (error) {
-    if ((error as { status?: number }).status === 1) return [];
-    throw error;
-  }
+  return storedProject(PROJECT_ID, repo);
 }
 
 describe('GitHub repositories', () => {

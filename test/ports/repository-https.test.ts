@@ -5,8 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_ISSUE_LABEL, type Project } from '../../lib/domain/project';
-import { LocalSecrets, secretEnvName } from '../../lib/local/secrets';
+import type { Project } from '../../lib/domain/project';
 import {
   createRepositoryHost,
   DispatchingRepositoryHost,
@@ -22,6 +21,7 @@ import {
 import type { RepositoryHost } from '../../lib/ports/repository-host';
 import { cahootsIdentity, GitWorkspace, goalBranchName } from '../../lib/workspace/index';
 import { startGitHttpServer, type GitHttpServer } from '../support/git-http-server';
+import { filesContaining, secretsWith, storedProject } from '../support/repository-fixtures';
 import { createTempRepo, runGit, type TempRepo } from '../support/temp-repo';
 
 const TOKEN = 'glpat-CanaryToken-7f3e9a1c5b2d4e6f8a0b';
@@ -29,39 +29,7 @@ const PROJECT_ID = 'prj_01JDQ7ZKX3M5W8R2T4V6Y9B0CE';
 const GOAL = { id: 'goal_01JDQ7ZKX3M5W8R2T4V6Y9B0CF', branch: goalBranchName('goal_01JDQ7ZKX3M5W8R2T4V6Y9B0CF') };
 
 function project(repo: Project['repo'], id = PROJECT_ID): Project {
-  const now = new Date().toISOString();
-  return {
-    id,
-    repo,
-    name: 'Shop',
-    team: { planner: 1, developer: 1, ux: 0, qa: 0, reviewer: 1 },
-    autonomyLevel: 4,
-    budgets: {},
-    modelPolicy: {},
-    schedule: { cron: 'cron(0 3 * * ? *)', timezone: 'UTC', enabled: false },
-    allowedCommands: [],
-    maxParallelTasks: 2,
-    maxReworkRounds: 1,
-    contextFiles: [],
-    qaMayWriteTests: false,
-    issueLabel: DEFAULT_ISSUE_LABEL,
-    createdAt: now,
-    updatedAt: now,
-    version: 1,
-  } as Project;
-}
-
-const secretsWith = (values: Record<string, string>) =>
-  new LocalSecrets({ env: Object.fromEntries(Object.entries(values).map(([name, value]) => [secretEnvName(name), value])) });
-
-/** Every file under `dir` whose bytes contain `needle` (grep -r, with the real binary). */
-function filesContaining(dir: string, needle: string): string[] {
-  try {
-    return execFileSync('grep', ['-rlF', needle, dir], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  } catch (error) {
-    if ((error as { status?: number }).status === 1) return []; // grep: no match
-    throw error;
-  }
+  return storedProject(id, repo);
 }
 
 /** A commit on the served repository's `branch`, made by someone else through a clone of their own. */
