@@ -7,9 +7,10 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_ISSUE_LABEL, type Project } from '../../lib/domain/project';
+import type { Project } from '../../lib/domain/project';
 import { secretEnvName } from '../../lib/local/secrets';
 import { mirrorDir } from '../../lib/ports/repository/index';
+import { storedProject } from '../support/repository-fixtures';
 import { startGitHttpServer, type GitHttpServer } from '../support/git-http-server';
 import { createTempRepo, runGit, type TempRepo } from '../support/temp-repo';
 
@@ -77,26 +78,7 @@ describe('one workspace root shared by several processes', () => {
     source = createTempRepo();
     const url = server.addRepository('acme', 'shop', source.dir);
     root = join(source.scratch, 'efs');
-    const now = new Date().toISOString();
-    project = {
-      id: PROJECT_ID,
-      repo: { url, defaultBranch: 'main' },
-      name: 'Shop',
-      team: { planner: 1, developer: 2, ux: 0, qa: 0, reviewer: 1 },
-      autonomyLevel: 4,
-      budgets: {},
-      modelPolicy: {},
-      schedule: { cron: 'cron(0 3 * * ? *)', timezone: 'UTC', enabled: false },
-      allowedCommands: [],
-      maxParallelTasks: 4,
-      maxReworkRounds: 1,
-      contextFiles: [],
-      qaMayWriteTests: false,
-      issueLabel: DEFAULT_ISSUE_LABEL,
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    } as Project;
+    project = storedProject(PROJECT_ID, { url, defaultBranch: 'main' }, { team: { planner: 1, developer: 2, ux: 0, qa: 0, reviewer: 1 }, maxParallelTasks: 4 });
   });
 
   afterEach(async () => {
