@@ -26,6 +26,33 @@ beforeAll(() => logs.start());
 afterAll(() => logs.stop());
 const GOAL = 'Add a subtract function';
 
+/**
+ * A project whose repository is on the loopback git server and whose host is the fake GitHub, with
+ * a developer that adds subtract. The local secrets port reads github/token from GITHUB_TOKEN, as
+ * `cahoots run` does.
+ */
+async function startRemoteProject(replayName: string): Promise<{ git: GitHttpServer; github: FakeGitHub; source: TempRepo; h: Harness }> {
+  process.env.GITHUB_TOKEN = TOKEN;
+  const git = await startGitHttpServer({ password: TOKEN });
+  const github = await startFakeGitHub({ tokens: [TOKEN], repositories: [{ owner: 'acme', name: 'shop' }] });
+  const source = createTempRepo(EXAMPLE_FILES);
+  const url = git.addRepository('acme', 'shop', source.dir);
+  const h = await startHarness({
+    project: { repo: { url, apiUrl: github.apiUrl, defaultBranch: 'main' } },
+    models: (replay) => ({
+      all: [
+        replay(replayName, [
+          { name: 'plan', match: { role: 'planner' }, turns: planTurns([{ id: 'sub', title: 'Create subtract' }]) },
+          { name: 'sub', match: forTask('developer', 'Create subtract'), turns: writeAndFinish('src/subtract.js', 'export const subtract = (a, b) => a - b;\n', 'subtract added') },
+          { name: 'review', match: { role: 'reviewer' }, turns: reviewTurns('approved') },
+          { name: 'qa', match: { role: 'qa' }, turns: qaTurns() },
+        ]),
+      ],
+    }),
+  });
+  return { git, github, source, h };
+}
+
 describe('delivering a goal to GitHub', () => {
   let git: GitHttpServer;
   let github: FakeGitHub;
@@ -36,25 +63,7 @@ describe('delivering a goal to GitHub', () => {
   const savedToken = process.env.GITHUB_TOKEN;
 
   beforeAll(async () => {
-    // The local secrets port reads github/token from GITHUB_TOKEN, as `cahoots run` does.
-    process.env.GITHUB_TOKEN = TOKEN;
-    git = await startGitHttpServer({ password: TOKEN });
-    github = await startFakeGitHub({ tokens: [TOKEN], repositories: [{ owner: 'acme', name: 'shop' }] });
-    source = createTempRepo(EXAMPLE_FILES);
-    const url = git.addRepository('acme', 'shop', source.dir);
-    h = await startHarness({
-      project: { repo: { url, apiUrl: github.apiUrl, defaultBranch: 'main' } },
-      models: (replay) => ({
-        all: [
-          replay('remote', [
-            { name: 'plan', match: { role: 'planner' }, turns: planTurns([{ id: 'sub', title: 'Create subtract' }]) },
-            { name: 'sub', match: forTask('developer', 'Create subtract'), turns: writeAndFinish('src/subtract.js', 'export const subtract = (a, b) => a - b;\n', 'subtract added') },
-            { name: 'review', match: { role: 'reviewer' }, turns: reviewTurns('approved') },
-            { name: 'qa', match: { role: 'qa' }, turns: qaTurns() },
-          ]),
-        ],
-      }),
-    });
+    ({ git, github, source, h } = await startRemoteProject('remote'));
     // The goal came from a GitHub issue, so its pull request is announced there.
     const started = await h.startGoal(GOAL, {
       description: 'Callers need a - b. Ping @octocat and fixes #1 <b>now</b>.',
@@ -170,24 +179,7 @@ describe('a goal whose branch moved on the remote', () => {
   const savedToken = process.env.GITHUB_TOKEN;
 
   beforeAll(async () => {
-    process.env.GITHUB_TOKEN = TOKEN;
-    git = await startGitHttpServer({ password: TOKEN });
-    github = await startFakeGitHub({ tokens: [TOKEN], repositories: [{ owner: 'acme', name: 'shop' }] });
-    source = createTempRepo(EXAMPLE_FILES);
-    const url = git.addRepository('acme', 'shop', source.dir);
-    h = await startHarness({
-      project: { repo: { url, apiUrl: github.apiUrl, defaultBranch: 'main' } },
-      models: (replay) => ({
-        all: [
-          replay('moved', [
-            { name: 'plan', match: { role: 'planner' }, turns: planTurns([{ id: 'sub', title: 'Create subtract' }]) },
-            { name: 'sub', match: forTask('developer', 'Create subtract'), turns: writeAndFinish('src/subtract.js', 'export const subtract = (a, b) => a - b;\n', 'subtract added') },
-            { name: 'review', match: { role: 'reviewer' }, turns: reviewTurns('approved') },
-            { name: 'qa', match: { role: 'qa' }, turns: qaTurns() },
-          ]),
-        ],
-      }),
-    });
+    ({ git, github, source, h } = await startRemoteProject('moved'));
   }, 60_000);
 
   afterAll(async () => {
