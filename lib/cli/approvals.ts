@@ -4,13 +4,17 @@
 import { createInterface } from 'node:readline/promises';
 import type { Readable } from 'node:stream';
 import type { Output } from './output';
+import { BUDGET_SCOPES, type BudgetScope } from '../domain/goal';
 import { usd } from './format';
 
 export interface ApprovalGate {
   goalId: string;
   stage: 'plan' | 'delivery' | 'budget';
   costUsd: number;
+  /** Budget gates: the limit that stopped the goal, which limit it is, and what was spent against it. */
   budgetUsd?: number;
+  budgetScope?: BudgetScope;
+  budgetSpentUsd?: number;
   /** What the plan gate is about, for the question. */
   planSummary?: string;
   branch?: string;
@@ -28,13 +32,28 @@ export interface Approver {
   close?(): void;
 }
 
+const LIMIT_NAMES: Record<BudgetScope, string> = {
+  goal: "the goal's budget",
+  'project-daily': "the project's daily budget",
+  'project-monthly': "the project's monthly budget",
+};
+
+/** Reads the budget gate's details from a Goal.AwaitingApproval event's data. */
+export function budgetOfGate(data: Record<string, unknown>): Pick<ApprovalGate, 'budgetScope' | 'budgetSpentUsd'> {
+  const scope = BUDGET_SCOPES.find((s) => s === data.budgetScope);
+  return {
+    ...(scope ? { budgetScope: scope } : {}),
+    ...(typeof data.budgetSpentUsd === 'number' ? { budgetSpentUsd: data.budgetSpentUsd } : {}),
+  };
+}
+
 export const autoApprover: Approver = {
   async decide(gate) {
     if (gate.stage === 'budget') {
-      return {
-        decision: 'reject',
-        comment: `the budget of ${gate.budgetUsd !== undefined ? usd(gate.budgetUsd) : 'this goal'} is spent and --approve auto never raises it; run again with a larger --budget-usd or with --approve prompt`,
-      };
+      const scope = gate.budgetScope ?? 'goal';
+      const limit = `${LIMIT_NAMES[scope]}${gate.budgetUsd !== undefined ? ` of ${usd(gate.budgetUsd)}` : ''}`;
+      const remedy = scope === 'goal' ? 'run again with a larger --budget-usd or with --approve prompt' : 'raise it with --approve prompt or PATCH the project\'s budgets, then run again';
+      return { decision: 'reject', comment: `${limit} is spent and --approve auto never raises it; ${remedy}` };
     }
     return { decision: 'approve', comment: 'approved automatically (--approve auto)' };
   },
@@ -98,14 +117,20 @@ export function promptApprover(output: Output, input: Readable = process.stdin):
     close: () => reader?.close(),
     async decide(gate) {
       if (gate.stage === 'budget') {
-        const limit = gate.budgetUsd !== undefined ? ` of its ${usd(gate.budgetUsd)} budget` : '';
+        const scope = gate.budgetScope ?? 'goal';
+        const spent = gate.budgetSpentUsd ?? gate.costUsd;
+        const question =
+          scope === 'goal'
+            ? `The goal has spent ${usd(spent)}${gate.budgetUsd !== undefined ? ` of its ${usd(gate.budgetUsd)} budget` : ''}. New limit in USD (empty to stop the goal): `
+            : `The goal stopped on ${LIMIT_NAMES[scope]}${gate.budgetUsd !== undefined ? ` of ${usd(gate.budgetUsd)}` : ''}, with ${usd(spent)} spent. ` +
+              `A new limit raises it for the whole project. New limit in USD (empty to stop the goal): `;
         for (;;) {
-          const answer = await ask(`The goal has spent ${usd(gate.costUsd)}${limit}. New limit in USD (empty to stop the goal): `);
+          const answer = await ask(question);
           if (answer === undefined) return { decision: 'reject', comment: 'no answer at the terminal (input closed)' };
           if (answer === '') return { decision: 'reject', comment: 'stopped at the budget gate' };
           const value = Number(answer.replace(/^\$/, ''));
-          if (Number.isFinite(value) && value > gate.costUsd) return { decision: 'approve', budgetUsd: value, comment: `budget raised to ${usd(value)}` };
-          output.prompt(`Enter a number of dollars above ${usd(gate.costUsd)}, or nothing to stop.\n`);
+          if (Number.isFinite(value) && value > spent) return { decision: 'approve', budgetUsd: value, comment: `${LIMIT_NAMES[scope]} raised to ${usd(value)}` };
+          output.prompt(`Enter a number of dollars above ${usd(spent)}, or nothing to stop.\n`);
         }
       }
       const question =

@@ -130,9 +130,12 @@ export class GoalProgress {
       case 'Budget.Raised':
         return [`$ Budget raised${d.budgetUsd !== undefined ? ` to ${usd(num(d.budgetUsd))}` : ''}`];
       case 'Goal.AwaitingApproval':
+        if (str(d.budgetScope)?.startsWith('project-')) {
+          return [`? Waiting for budget approval · the ${str(d.budgetScope)!.replace('project-', 'project ')} budget has ${usd(num(d.budgetSpentUsd))} spent of ${usd(num(d.budgetUsd))}`];
+        }
         return [`? Waiting for ${str(d.stage) ?? 'an'} approval · spent ${usd(num(d.costUsd))}${d.budgetUsd != null ? ` of ${usd(num(d.budgetUsd))}` : ''}`];
       case 'Goal.Approved':
-        return [`✔ ${str(d.stage) ?? 'Gate'} approved by ${str(d.by) ?? '?'}${str(d.comment) ? `: ${str(d.comment)}` : ''}${d.budgetUsd !== undefined ? ` · new budget ${usd(num(d.budgetUsd))}` : ''}`];
+        return [`✔ ${str(d.stage) ?? 'Gate'} approved by ${str(d.by) ?? '?'}${str(d.comment) ? `: ${str(d.comment)}` : ''}${d.budgetUsd !== undefined ? ` · new ${str(d.budgetScope)?.replace('project-', 'project ') ?? ''}${d.budgetScope ? ' ' : ''}budget ${usd(num(d.budgetUsd))}` : ''}`];
       case 'Goal.Rejected':
         return [`✖ ${str(d.stage) ?? 'Gate'} rejected by ${str(d.by) ?? '?'}${str(d.comment) ? `: ${str(d.comment)}` : ''}`];
       case 'Goal.Blocked':

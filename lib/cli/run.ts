@@ -16,7 +16,7 @@ import type { ParsedModelSpec } from '../models/spec';
 import type { LocalRuntime } from '../local/runtime';
 import type { RuntimeConfig } from '../runtime';
 import type { CahootsApiClient } from './api-client';
-import { autoApprover, promptApprover, type ApprovalGate, type Approver } from './approvals';
+import { autoApprover, budgetOfGate, promptApprover, type ApprovalGate, type Approver } from './approvals';
 import { lockDataDir, readDevServerInfo, resolveDataDir, type DataDirLock } from './data-dir';
 import { ApiRequestError, EXIT, UsageError, type ExitCode } from './errors';
 import { EventFollower } from './follow';
@@ -246,6 +246,7 @@ async function driveGoal(local: LocalRuntime, plan: RunPlan, flags: RunFlags, io
           stage: (event.data.stage as ApprovalGate['stage']) ?? 'plan',
           costUsd: typeof event.data.costUsd === 'number' ? event.data.costUsd : 0,
           ...(typeof event.data.budgetUsd === 'number' ? { budgetUsd: event.data.budgetUsd } : {}),
+          ...budgetOfGate(event.data),
           branch: goal.branch,
           ...(await planSummaryOf(client, goal.id)),
         });

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { BranchNameSchema, CommitShaSchema, FailureCauseSchema, IsoTimestampSchema, LIMITS, TitleSchema, UsdSchema, VersionSchema } from './common';
 import { GoalIdSchema, ProjectIdSchema } from './ids';
 import { RiskSchema } from './plan';
-import { AutonomyLevelSchema, PrioritySchema } from './settings';
+import { AutonomyLevelSchema, PrioritySchema, type Budgets } from './settings';
 import { StatusSchema } from './status';
 
 export const GOAL_SOURCES = ['api', 'detection', 'webhook'] as const;
@@ -13,6 +13,24 @@ export type GoalSource = z.infer<typeof GoalSourceSchema>;
 
 export const APPROVAL_STATES = ['not-required', 'pending', 'approved', 'rejected', 'timed-out'] as const;
 export const APPROVAL_STAGES = ['plan', 'delivery', 'budget'] as const;
+
+/** The limits a goal's spend is held to: its own, and its project's day and month. */
+export const BUDGET_SCOPES = ['goal', 'project-daily', 'project-monthly'] as const;
+export type BudgetScope = (typeof BUDGET_SCOPES)[number];
+
+/** The project setting each project-wide scope reads; the goal's own limit lives on the goal. */
+export const PROJECT_BUDGET_FIELD = {
+  'project-daily': 'perProjectDailyUsd',
+  'project-monthly': 'perProjectMonthlyUsd',
+} as const satisfies Record<Exclude<BudgetScope, 'goal'>, keyof Budgets>;
+
+/** One limit and what has been spent against it (today, this month, or by the goal). */
+export const BudgetStandingSchema = z.object({
+  scope: z.enum(BUDGET_SCOPES),
+  limitUsd: UsdSchema,
+  spentUsd: UsdSchema,
+});
+export type BudgetStanding = z.infer<typeof BudgetStandingSchema>;
 
 /**
  * Where the goal stands with its human gate. `taskToken` is the Step Functions token the
@@ -31,6 +49,11 @@ export const ApprovalSchema = z.object({
    * decision answers them all.
    */
   waitingTokens: z.array(z.string().min(1).max(8192)).max(50).optional(),
+  /**
+   * Budget gates: the limit that stopped the goal. Approving with `budgetUsd` raises this limit,
+   * so a gate reached on the project's daily budget lifts that budget, not the goal's.
+   */
+  budget: BudgetStandingSchema.optional(),
 });
 export type Approval = z.infer<typeof ApprovalSchema>;
 
@@ -108,7 +131,10 @@ export type CreateGoalRequest = z.output<typeof CreateGoalInputSchema>;
 export const ApprovalDecisionInputSchema = z.object({
   decision: z.enum(['approve', 'reject']),
   comment: z.string().max(LIMITS.message).optional(),
-  /** When the gate is a budget gate: the new per-goal limit. */
+  /**
+   * Budget gates only: the new value of the limit that stopped the goal (the goal's budget, or the
+   * project's daily or monthly budget); it must exceed what has been spent against that limit.
+   */
   budgetUsd: UsdSchema.optional(),
 });
 export type ApprovalDecisionInput = z.infer<typeof ApprovalDecisionInputSchema>;

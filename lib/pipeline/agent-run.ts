@@ -106,7 +106,7 @@ async function agentOptions(runtime: Runtime, work: ClaimedWork, copy: TaskWorki
       ...(task.feedback ? { feedback: task.feedback } : {}),
       ...(task.failureCause ? { previousAttemptError: task.failureCause } : {}),
     },
-    limits: { maxTurns: config.maxAgentTurns, maxOutputTokens: config.maxOutputTokens, budget: createStoreBudget(runtime, goal, project) },
+    limits: { maxTurns: config.maxAgentTurns, maxOutputTokens: config.maxOutputTokens, budget: createStoreBudget(runtime, goal) },
     hooks: {
       onEvent: (event) => recordAgentEvent(runtime, goal, task, event),
       signal: cancellation.signal,

@@ -5,31 +5,47 @@
 import { BudgetExceededError } from '../agents/errors';
 import type { BudgetGuard } from '../agents/budget';
 import { dayOf } from '../domain/common';
-import type { Goal } from '../domain/goal';
-import type { Project } from '../domain/project';
+import type { BudgetStanding, Goal } from '../domain/goal';
 import type { Runtime } from '../runtime';
 import { goalBudgetUsd } from './policy';
 
-export function createStoreBudget(runtime: Runtime, goal: Goal, project: Project, clock: () => Date = () => new Date()): BudgetGuard {
+/**
+ * Every limit that applies to the goal right now, with what has been spent against it, in the
+ * order they are checked: the goal's, then the project's day, then its month. Goal and project are
+ * re-read each time because a person may have raised a budget since the run started.
+ */
+export async function budgetStandings(runtime: Runtime, goalId: string, now: Date): Promise<BudgetStanding[]> {
+  const goal = await runtime.store.goals.get(goalId);
+  const project = await runtime.store.projects.get(goal.projectId);
+  const standings: BudgetStanding[] = [];
+  const goalLimit = goalBudgetUsd(goal, project);
+  if (goalLimit !== undefined) standings.push({ scope: 'goal', limitUsd: goalLimit, spentUsd: goal.costUsd });
   const { perProjectDailyUsd, perProjectMonthlyUsd } = project.budgets;
+  if (perProjectDailyUsd === undefined && perProjectMonthlyUsd === undefined) return standings;
+  const today = dayOf(now);
+  const month = await runtime.store.usage.getUsage(project.id, `${today.slice(0, 8)}01`, today);
+  if (perProjectDailyUsd !== undefined) standings.push({ scope: 'project-daily', limitUsd: perProjectDailyUsd, spentUsd: month.byDay[today]?.usd ?? 0 });
+  if (perProjectMonthlyUsd !== undefined) standings.push({ scope: 'project-monthly', limitUsd: perProjectMonthlyUsd, spentUsd: month.total.usd });
+  return standings;
+}
+
+/**
+ * The limit with the least money left: the one a budget gate was reached on, and the one a person
+ * approving the gate must raise for the goal to go on. Undefined when no limit applies.
+ */
+export function bindingBudget(standings: readonly BudgetStanding[]): BudgetStanding | undefined {
+  let binding: BudgetStanding | undefined;
+  for (const standing of standings) {
+    if (!binding || standing.limitUsd - standing.spentUsd < binding.limitUsd - binding.spentUsd) binding = standing;
+  }
+  return binding;
+}
+
+export function createStoreBudget(runtime: Runtime, goal: Goal, clock: () => Date = () => new Date()): BudgetGuard {
   return {
     async check(worstCaseUsd) {
-      // The goal is re-read on every check: a human may have raised its budget since the start.
-      const fresh = await runtime.store.goals.get(goal.id);
-      const goalLimit = goalBudgetUsd(fresh, project);
-      if (goalLimit !== undefined && fresh.costUsd + worstCaseUsd > goalLimit) {
-        throw new BudgetExceededError(worstCaseUsd, goalLimit - fresh.costUsd, goalLimit, 'goal');
-      }
-      if (perProjectDailyUsd === undefined && perProjectMonthlyUsd === undefined) return;
-      const today = dayOf(clock());
-      const monthStart = `${today.slice(0, 8)}01`;
-      const month = await runtime.store.usage.getUsage(project.id, monthStart, today);
-      const spentToday = month.byDay[today]?.usd ?? 0;
-      if (perProjectDailyUsd !== undefined && spentToday + worstCaseUsd > perProjectDailyUsd) {
-        throw new BudgetExceededError(worstCaseUsd, perProjectDailyUsd - spentToday, perProjectDailyUsd, 'project-daily');
-      }
-      if (perProjectMonthlyUsd !== undefined && month.total.usd + worstCaseUsd > perProjectMonthlyUsd) {
-        throw new BudgetExceededError(worstCaseUsd, perProjectMonthlyUsd - month.total.usd, perProjectMonthlyUsd, 'project-monthly');
+      for (const { scope, limitUsd, spentUsd } of await budgetStandings(runtime, goal.id, clock())) {
+        if (spentUsd + worstCaseUsd > limitUsd) throw new BudgetExceededError(worstCaseUsd, limitUsd - spentUsd, limitUsd, scope);
       }
     },
     async charge(usd) {

@@ -7,7 +7,8 @@ import type { Runtime } from '../runtime';
 import { GoalNotRunnableError, GoalProjectMismatchError } from './errors';
 import { recordGoalEvent } from './events';
 import { caughtErrorMessage, type EndGoalInput, type GoalStepInput, type RequestApprovalInput, type StartGoalInput, type TaskRef } from './inputs';
-import { effectiveAutonomy, goalBudgetUsd, planApprovalRequired } from './policy';
+import { bindingBudget, budgetStandings } from './budget';
+import { effectiveAutonomy, planApprovalRequired } from './policy';
 import { taskRef } from './dispatch';
 import { cancelUnfinishedTasks } from './goal-state';
 import { learnFromGoal } from './learning';
@@ -69,6 +70,9 @@ export async function decidePlanApproval(runtime: Runtime, input: GoalStepInput)
  * everyone (Goal.AwaitingApproval). The state machine waits until the token is answered.
  */
 export async function requestApproval(runtime: Runtime, input: RequestApprovalInput): Promise<void> {
+  // Measured before parking so the person deciding sees which limit stopped the goal: raising
+  // the goal's budget does nothing for a goal stopped by its project's daily budget.
+  const budget = input.kind === 'budget' ? bindingBudget(await budgetStandings(runtime, input.goalId, new Date())) : undefined;
   const updated = await runtime.store.goals.mutate(input.goalId, (goal) => {
     if (isTerminal(goal.status)) throw new GoalNotRunnableError(goal.id, goal.status);
     const { approval } = goal;
@@ -80,10 +84,9 @@ export async function requestApproval(runtime: Runtime, input: RequestApprovalIn
     }
     return {
       status: 'AWAITING_APPROVAL',
-      approval: { state: 'pending', stage: input.kind, taskToken: input.taskToken, requestedAt: new Date().toISOString() },
+      approval: { state: 'pending', stage: input.kind, taskToken: input.taskToken, requestedAt: new Date().toISOString(), ...(budget ? { budget } : {}) },
     };
   });
-  const project = await runtime.store.projects.get(updated.projectId);
   await recordGoalEvent(runtime, {
     type: 'Goal.AwaitingApproval',
     goal: updated,
@@ -91,7 +94,7 @@ export async function requestApproval(runtime: Runtime, input: RequestApprovalIn
     data: {
       stage: input.kind,
       costUsd: updated.costUsd,
-      ...(input.kind === 'budget' ? { budgetUsd: goalBudgetUsd(updated, project) ?? null } : {}),
+      ...(input.kind === 'budget' ? { budgetUsd: budget?.limitUsd ?? null, ...(budget ? { budgetScope: budget.scope, budgetSpentUsd: budget.spentUsd } : {}) } : {}),
     },
     idempotencyKey: `awaiting:${input.taskToken.slice(-64)}`,
   });

@@ -277,6 +277,47 @@ describe('budget', () => {
   });
 });
 
+describe("budget gate reached on the project's daily budget", () => {
+  it("names the daily budget, refuses decisions that would stop again, and raises the project's limit when approved", async () => {
+    let developerModel = '';
+    h = await startHarness({
+      models: (replay) => {
+        developerModel = replay('priced', oneTask());
+        return { all: [replay('free', oneTask())], byRole: { developer: [developerModel] } };
+      },
+      // A generous goal budget: only the project's day can stop this goal.
+      project: { budgets: { perGoalUsd: 1_000_000, perProjectDailyUsd: 1, perProjectMonthlyUsd: 100_000 } },
+    });
+    h.local.runtime.config.prices = { [developerModel]: { input: 1000, output: 1000, cacheRead: 1000, cacheWrite: 1000 } };
+    const { goal, executionId } = await h.startGoal('Add alpha');
+    const waiting = await awaitingApproval(h, goal.id, 'budget');
+    expect(waiting.approval.budget).toMatchObject({ scope: 'project-daily', limitUsd: 1 });
+    const asked = await waitFor(async () => (await h!.events(goal.id)).find((e) => e.type === 'Goal.AwaitingApproval' && e.data.stage === 'budget'), 'the approval request event');
+    expect(asked?.data).toMatchObject({ budgetScope: 'project-daily', budgetUsd: 1 });
+
+    const deps = await apiDependencies();
+    // Raising the goal's budget is what failed before: the same gate came back at once.
+    await expect(decideApproval(deps, goal.id, { decision: 'approve' }, person)).rejects.toThrow(/project's daily budget.*send budgetUsd/);
+    await expect(decideApproval(deps, goal.id, { decision: 'approve', budgetUsd: waiting.approval.budget!.spentUsd }, person)).rejects.toThrow(
+      /would not lift the project's daily budget/,
+    );
+    // Refused decisions leave the gate open for a good one.
+    expect((await h.local.store.goals.get(goal.id)).approval.state).toBe('pending');
+
+    await decideApproval(deps, goal.id, { decision: 'approve', budgetUsd: 500_000 }, person);
+    expect(await h.wait(executionId)).toMatchObject({ status: 'SUCCEEDED' });
+    const project = await h.local.store.projects.get(goal.projectId);
+    expect(project.budgets).toEqual({ perGoalUsd: 1_000_000, perProjectDailyUsd: 500_000, perProjectMonthlyUsd: 100_000 });
+    const done = await h.local.store.goals.get(goal.id);
+    expect(done.budgetOverrideUsd).toBeUndefined();
+    expect(done.costUsd).toBeGreaterThan(1);
+    const approved = (await h.events(goal.id)).find((e) => e.type === 'Goal.Approved');
+    expect(approved?.data).toMatchObject({ stage: 'budget', budgetUsd: 500_000, budgetScope: 'project-daily' });
+    const projectEvents = await h.local.store.events.readEvents({ kind: 'project', projectId: goal.projectId });
+    expect(projectEvents.events.find((e) => e.type === 'Project.SettingsChanged')?.data).toMatchObject({ changed: ['budgets'], perProjectDailyUsd: 500_000, approvedAtGoal: goal.id });
+  });
+});
+
 describe('budget with parallel tasks', () => {
   it('answers every task that ran out of budget with one decision', async () => {
     let developerModel = '';
