@@ -16,6 +16,8 @@ export const RUNTIME_ENV = {
   egress: 'CAHOOTS_EGRESS',
   /** JSON: the customer file's `projectDefaults`, for projects created through the API. */
   projectDefaults: 'CAHOOTS_PROJECT_DEFAULTS',
+  /** The secrets-port name of the API key sent to OpenAI-compatible model servers, if they need one. */
+  openAiApiKeySecret: 'CAHOOTS_OPENAI_API_KEY_SECRET',
 } as const;
 
 /**

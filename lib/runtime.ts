@@ -3,6 +3,7 @@
 // install their own with setRuntime, so handlers never know which one they got.
 import { z } from 'zod';
 import { CahootsError } from './domain/errors';
+import { SecretNameSchema } from './domain/common';
 import { AGENT_ROLES, ProjectDefaultsSchema, type AgentRole } from './domain/settings';
 import { parseModelPolicy, PriceOverridesSchema } from './models/index';
 import type { Ports } from './ports/index';
@@ -53,6 +54,11 @@ export const RuntimeConfigSchema = z.object({
   egress: z.enum(['nat', 'none']).optional(),
   /** The deployment's settings for new projects; unset locally, where the domain defaults apply. */
   projectDefaults: ProjectDefaultsSchema.optional(),
+  /**
+   * The secret (read through the secrets port) holding the API key for OpenAI-compatible model
+   * servers. Unset: the OPENAI_API_KEY variable locally, no key at all in a cell.
+   */
+  openAiApiKeySecret: SecretNameSchema.optional(),
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 export type RuntimeConfigInput = z.input<typeof RuntimeConfigSchema>;
@@ -87,6 +93,7 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     deployment: env[RUNTIME_ENV.deployment] || undefined,
     egress: env[RUNTIME_ENV.egress] || undefined,
     projectDefaults,
+    openAiApiKeySecret: env[RUNTIME_ENV.openAiApiKeySecret] || undefined,
   };
   return parseRuntimeConfig(raw);
 }

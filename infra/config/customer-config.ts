@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { AGENT_ROLES, type AgentRole, AgentRoleSchema, ProjectDefaultsSchema, type ProjectDefaults } from '../../lib/domain/settings';
+import { SecretNameSchema } from '../../lib/domain/common';
 import { PriceOverridesSchema } from '../../lib/domain/prices';
 import { CUSTOMERS_DIR, displayPath } from '../paths';
 
@@ -105,6 +106,12 @@ export const CustomerConfigSchema = z.strictObject({
   prices: PriceOverridesSchema.refine((prices) => JSON.stringify(prices).length <= 2_048, {
     message: 'is longer than 2048 characters as JSON; agent workers receive it in an environment variable',
   }).optional(),
+  /**
+   * Optional: the cell secret (`cahoots/<id>/<name>`, created by the customer under the cell key)
+   * holding the API key that agent workers send to OpenAI-compatible model servers. Only the agent
+   * workers may read it; absent, those servers are called without a key.
+   */
+  openAiApiKeySecret: SecretNameSchema.optional(),
   /** The sandbox function that runs agents' commands; see docs/deploy.md. */
   sandbox: z
     .strictObject({

@@ -4,6 +4,7 @@
 // and Bedrock.
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -66,6 +67,8 @@ export interface AgentWorkerProps {
   readonly timeouts: PipelineTimeouts;
   /** CAHOOTS_PRICES: the customer file's price overrides, when it has any. */
   readonly prices?: PriceOverrides;
+  /** The cell secret with the OpenAI-compatible API key, when the customer file names one. */
+  readonly openAiApiKey?: { readonly name: string; readonly secret: ISecret };
   /** At most this many runs at once (the queue's event source never exceeds it). */
   readonly maxConcurrency: number;
   /** Reserve `maxConcurrency` executions for this role, so it is throttled to and guaranteed that many. */
@@ -106,6 +109,7 @@ export class AgentWorker extends Construct {
         [RUNTIME_ENV.taskTimeoutSeconds]: String(props.timeouts.taskTimeoutSeconds),
         [RUNTIME_ENV.heartbeatSeconds]: String(props.timeouts.heartbeatSeconds),
         ...(props.prices ? { [RUNTIME_ENV.prices]: JSON.stringify(props.prices) } : {}),
+        ...(props.openAiApiKey ? { [RUNTIME_ENV.openAiApiKeySecret]: props.openAiApiKey.name } : {}),
         ...(props.defaultModels && props.defaultModels.length > 0
           ? { [RUNTIME_ENV.defaultModels]: props.defaultModels.join(',') }
           : {}),
@@ -123,6 +127,7 @@ export class AgentWorker extends Construct {
       prefix: CHECKPOINTS_PREFIX,
     });
     grantSecretsRead(this.agent, props.secrets, ['gitHostCredentials']);
+    props.openAiApiKey?.secret.grantRead(this.agent);
     grantModelInvocation(this.agent, this.agent.role, props.models);
     props.sandbox.grantInvoke(this.agent);
   }

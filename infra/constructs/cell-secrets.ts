@@ -55,24 +55,29 @@ export class CellSecrets extends Construct {
    */
   importInto(scope: Construct, encryptionKey: IKey): CellSecretReferences {
     const references = new Construct(scope, 'CellSecrets');
-    const stack = Stack.of(scope);
-    const byName = (name: string) =>
-      Secret.fromSecretAttributes(references, name.replace(/[^A-Za-z0-9]/g, '-'), {
-        // A partial ARN: CDK grants on `<name>-??????`, the random suffix Secrets Manager adds,
-        // so the grant names exactly this secret and no other sharing its prefix.
-        secretPartialArn: stack.formatArn({
-          service: 'secretsmanager',
-          resource: 'secret',
-          resourceName: `${cellSecretsPrefix(this.customerId)}${name}`,
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-        encryptionKey,
-      });
+    const byName = (name: string) => cellSecretReference(references, this.customerId, name, encryptionKey);
     return {
       gitHostCredentials: SECRET_NAMES.gitHostCredentials.map(byName),
       githubWebhookSecret: SECRET_NAMES.githubWebhookSecret.map(byName),
     };
   }
+}
+
+/**
+ * The cell secret `cahoots/<customerId>/<name>` as a reference, whether or not it exists yet. A
+ * partial ARN: CDK grants on `<name>-??????`, the random suffix Secrets Manager adds, so a grant
+ * names exactly this secret and no other sharing its prefix.
+ */
+export function cellSecretReference(scope: Construct, customerId: string, name: string, encryptionKey: IKey): ISecret {
+  return Secret.fromSecretAttributes(scope, name.replace(/[^A-Za-z0-9]/g, '-'), {
+    secretPartialArn: Stack.of(scope).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${cellSecretsPrefix(customerId)}${name}`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }),
+    encryptionKey,
+  });
 }
 
 /** GetSecretValue on the secrets of these purposes only, and Decrypt with the cell key through Secrets Manager. */

@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { AGENT_ROLES, type AgentRole } from '../../lib/domain/settings';
 import { type CustomerConfig, DEFAULT_AGENT_MAX_CONCURRENCY } from '../config/customer-config';
 import { AgentWorker } from '../constructs/agent-worker';
+import { cellSecretReference } from '../constructs/cell-secrets';
 import { bedrockModelResources } from '../constructs/model-access';
 import { SandboxFunction } from '../constructs/sandbox-function';
 import type { NetworkStack } from './network-stack';
@@ -43,6 +44,10 @@ export class AgentsStack extends Stack {
       ...(config.sandbox.image ? { image: config.sandbox.image } : {}),
     });
 
+    const openAiApiKey = config.openAiApiKeySecret
+      ? { name: config.openAiApiKeySecret, secret: cellSecretReference(this, config.id, config.openAiApiKeySecret, key) }
+      : undefined;
+
     const workers = {} as Record<AgentRole, AgentWorker>;
     for (const role of AGENT_ROLES) {
       const throttled = config.agentConcurrency?.[role];
@@ -62,6 +67,7 @@ export class AgentsStack extends Stack {
         defaultModels: config.projectDefaults.modelPolicy[role],
         timeouts: config.pipelineTimeouts,
         ...(config.prices ? { prices: config.prices } : {}),
+        ...(openAiApiKey ? { openAiApiKey } : {}),
         maxConcurrency: throttled ?? DEFAULT_AGENT_MAX_CONCURRENCY[role],
         reserveConcurrency: throttled !== undefined,
       });

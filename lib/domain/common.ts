@@ -82,3 +82,15 @@ export type FailureCause = z.infer<typeof FailureCauseSchema>;
 
 /** Non-negative amount of US dollars. */
 export const UsdSchema = z.number().nonnegative().max(1_000_000);
+
+/**
+ * A secret's name as the secrets port reads it: under the cell's `cahoots/<customerId>/` prefix in
+ * a cell, a `CAHOOTS_SECRET_<NAME>` variable or the secrets file locally. Path-like, as Secrets
+ * Manager allows, with no leading, trailing or doubled slash.
+ */
+export const SecretNameSchema = z
+  .string()
+  .max(200)
+  .regex(/^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/, {
+    message: 'secret name must be letters, digits and _ + = . @ - in /-separated parts, e.g. openai/api-key',
+  });

@@ -11,6 +11,7 @@ import type { Task } from '../domain/task';
 import { createModelGateway } from '../models/index';
 import { chooseStartTier } from '../models/routing';
 import type { Runtime } from '../runtime';
+import { RUNTIME_ENV } from '../runtime-env';
 import { cahootsIdentity, type GitWorkspace, type TaskWorkingCopy } from '../workspace/index';
 import { NoModelConfiguredError } from './errors';
 import { answer } from './agent-callbacks';
@@ -68,11 +69,22 @@ export async function runClaimedTask(runtime: Runtime, work: ClaimedWork): Promi
 }
 
 function gatewayFor(runtime: Runtime, { goal, task }: ClaimedWork, policy: readonly string[]) {
+  const keySecret = runtime.config.openAiApiKeySecret;
   return createModelGateway({
     policy: [...policy],
     ...(runtime.config.prices ? { prices: runtime.config.prices } : {}),
+    ...(keySecret ? { providers: { openai: { apiKey: () => readApiKey(runtime, keySecret) } } } : {}),
     onEvent: (event) => recordModelEvent(runtime, goal, task, event),
   });
+}
+
+/** The OpenAI-compatible key from the secrets port (cached there), never from the environment. */
+async function readApiKey(runtime: Runtime, name: string): Promise<string> {
+  const key = (await runtime.ports.secrets.get(name))?.trim();
+  if (!key) {
+    throw new Error(`the secret "${name}" (${RUNTIME_ENV.openAiApiKeySecret}; the customer file's openAiApiKeySecret) does not exist or is empty; create it with the key as its value`);
+  }
+  return key;
 }
 
 /** Everything but the model: the task, the project's settings, the context, limits and hooks. */

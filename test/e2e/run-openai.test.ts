@@ -75,10 +75,18 @@ describe('cahoots run against an OpenAI-compatible server', () => {
     fake.onRequest(answer);
     repo = exampleRepo();
     result = await runCli(['run', '--repo', repo.dir, '--goal', 'Export the version', '--model', spec(), '--autonomy', '4', '--allow', 'node --test', '--json'], {
-      env: cliEnv({ CAHOOTS_PRICES: JSON.stringify({ 'openai:fake-coder': PRICE }), CAHOOTS_WORKSPACE_ROOT: repo.scratch }),
+      env: cliEnv({
+        CAHOOTS_PRICES: JSON.stringify({ 'openai:fake-coder': PRICE }),
+        CAHOOTS_WORKSPACE_ROOT: repo.scratch,
+        // The key comes from the secret the deployment names, as in a cell, not from OPENAI_API_KEY.
+        CAHOOTS_OPENAI_API_KEY_SECRET: 'openai/api-key',
+        CAHOOTS_SECRET_OPENAI_API_KEY: 'sk-from-the-secret',
+        OPENAI_API_KEY: 'sk-from-the-environment',
+      }),
+      timeoutMs: 240_000,
     });
     doc = JSON.parse(result.stdout);
-  }, 90_000);
+  }, 300_000);
 
   afterAll(async () => {
     await fake?.close();
@@ -92,6 +100,11 @@ describe('cahoots run against an OpenAI-compatible server', () => {
     const roles = fake.requests.filter((r) => r.path === '/v1/chat/completions').map((r) => roleOf(r.body.messages[0].content));
     expect(new Set(roles)).toEqual(new Set(['planner', 'developer', 'reviewer', 'qa']));
     expect(fake.requests.every((r) => r.path !== '/v1/chat/completions' || r.body.model === 'fake-coder')).toBe(true);
+  });
+
+  it("sends the key from the deployment's secret on every model call", () => {
+    const keys = new Set(fake.requests.filter((r) => r.path === '/v1/chat/completions').map((r) => r.headers.authorization));
+    expect(keys).toEqual(new Set(['Bearer sk-from-the-secret']));
   });
 
   it('reports the counts QA read from the real test run and the cost of every call', () => {

@@ -88,3 +88,32 @@ it('refuses a web ACL that is not a regional WAFv2 ARN of the cell’s account a
   expect(build(WEB_ACL.replace('eu-west-1', 'us-east-1'))).toThrow(/webAclArn.*account 123456789012 and region eu-west-1/);
   expect(build(WEB_ACL.replace('123456789012', '210987654321'))).toThrow(/webAclArn.*account 123456789012 and region eu-west-1/);
 });
+
+it("gives the agent workers alone the customer file's OpenAI-compatible key secret, by name, and nothing else of the cell's prefix", () => {
+  const customersDir = withChange((config) => (config.openAiApiKeySecret = 'openai/api-key'));
+  const { app, cells } = buildApp({ outdir: tempOutdir('openai-key'), context: testContext(), customersDir, customerIds: ['example'] });
+  app.synth();
+  const templates = stackTemplates(cells.flatMap((cell) => [cell.agents, cell.api, cell.pipeline]));
+  const readers: string[] = [];
+  for (const { json } of templates) {
+    for (const resource of Object.values(json.Resources)) {
+      if (resource.Type !== 'AWS::IAM::Policy') continue;
+      const text = JSON.stringify(resource.Properties);
+      if (text.includes('secret:cahoots/example/openai/api-key-??????')) readers.push(text);
+    }
+  }
+  expect(readers).toHaveLength(5);
+  for (const policy of readers) expect(policy).toContain('secretsmanager:GetSecretValue');
+  const agents = templates[0]!.json;
+  const workers = Object.values(agents.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties!.Environment).includes('AGENT_ROLE'));
+  for (const worker of workers) {
+    const variables = (worker.Properties!.Environment as { Variables: Record<string, string> }).Variables;
+    expect(readRuntimeConfig({ CAHOOTS_OPENAI_API_KEY_SECRET: variables.CAHOOTS_OPENAI_API_KEY_SECRET }).openAiApiKeySecret).toBe('openai/api-key');
+    expect(JSON.stringify(variables)).not.toMatch(/OPENAI_API_KEY"/);
+  }
+});
+
+it('refuses a key secret name that Secrets Manager paths cannot hold, naming the field', () => {
+  const customersDir = withChange((config) => (config.openAiApiKeySecret = '/openai//key'));
+  expect(() => buildApp({ outdir: tempOutdir('openai-key'), context: testContext(), customersDir, customerIds: ['example'] })).toThrow(/openAiApiKeySecret/);
+});

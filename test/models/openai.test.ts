@@ -137,6 +137,24 @@ describe('openai provider over Chat Completions', () => {
     expect(fake.requests.map((r) => r.headers.authorization)).toEqual(['Bearer sk-from-env', 'Bearer sk-configured']);
   });
 
+  it('asks a key function before every call, so a rotated secret is picked up, and never falls back to OPENAI_API_KEY', async () => {
+    vi.stubEnv('OPENAI_API_KEY', 'sk-from-env');
+    const keys = ['sk-secret-1', 'sk-secret-2'];
+    fake.reply(openaiText('a'), openaiText('b'));
+    const { gw } = gateway([local], { providers: { openai: { apiKey: async () => keys.shift()! } } });
+    await gw.converse(request());
+    await gw.converse(request());
+    expect(fake.requests.map((r) => r.headers.authorization)).toEqual(['Bearer sk-secret-1', 'Bearer sk-secret-2']);
+  });
+
+  it('fails at once, without calling the server, when the key cannot be read', async () => {
+    const { gw } = gateway([local], {
+      providers: { openai: { apiKey: () => Promise.reject(new Error('the secret "openai/api-key" does not exist or is empty')) } },
+    });
+    await expect(gw.converse(request())).rejects.toThrow(/after 1 attempt: could not read the API key for openai:.*"openai\/api-key" does not exist/);
+    expect(fake.requests).toHaveLength(0);
+  });
+
   it('retries a 429, honouring Retry-After up to the cap, then succeeds', async () => {
     fake.reply(openaiError(429, 'Rate limit reached', { 'retry-after': '2' }), openaiText('ok'));
     const { gw, sleeps, events } = gateway([local]);

@@ -15,8 +15,11 @@ import type {
 import { startDeadline } from './deadline';
 
 export interface OpenAIProviderOptions {
-  /** Sent as a Bearer token; defaults to the OPENAI_API_KEY environment variable. */
-  apiKey?: string;
+  /**
+   * Sent as a Bearer token; defaults to the OPENAI_API_KEY environment variable. A function is
+   * asked before every call, so a key read from a secret store follows its rotation.
+   */
+  apiKey?: string | (() => Promise<string>);
   /** Replaces global fetch (tests, proxies). */
   fetch?: typeof fetch;
 }
@@ -31,6 +34,21 @@ type ChatMessage =
     }
   | { role: 'tool'; tool_call_id: string; content: string };
 
+/** The key for this call; a key that cannot be read is the deployment's problem, not worth a retry. */
+async function apiKeyFor(spec: string, options: OpenAIProviderOptions): Promise<string | undefined> {
+  if (typeof options.apiKey !== 'function') return options.apiKey ?? process.env.OPENAI_API_KEY;
+  try {
+    return await options.apiKey();
+  } catch (error) {
+    throw new ModelProviderError(`could not read the API key for ${spec}: ${error instanceof Error ? error.message : String(error)}`, {
+      spec,
+      kind: 'access_denied',
+      retryable: false,
+      cause: error,
+    });
+  }
+}
+
 // Raw text quoted in errors is capped so a runaway reply cannot flood logs and events.
 const QUOTE_LIMIT = 2_000;
 const quote = (text: string) => (text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text);
@@ -41,7 +59,7 @@ export function createOpenAIProvider(parsed: OpenAIModelSpec, options: OpenAIPro
   return {
     spec: parsed.spec,
     async converse(request: ConverseRequest, callOptions: ProviderCallOptions = {}): Promise<ProviderReply> {
-      const apiKey = options.apiKey ?? process.env.OPENAI_API_KEY;
+      const apiKey = await apiKeyFor(parsed.spec, options);
       const body = toChatCompletionsBody(parsed, request);
       const deadline = startDeadline(request.signal, callOptions.timeoutMs);
       let status: number;
