@@ -9,8 +9,10 @@ const SHARED = ['test/domain/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/loca
 export default defineConfig({
   test: {
     pool: 'forks',
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // Guards against hangs, not speed limits: a loaded 2-core CI machine can take minutes over a
+    // CDK synth or a spawned goal, and a test must not fail for the machine's speed.
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
     reporters: ['default'],
     // Quiet, offline defaults: no EMF output or info logs in test output, and no real AWS credentials.
     env: {

@@ -46,7 +46,7 @@ describe('approval gates in cahoots run', () => {
       }
     };
     await Promise.all([worker(), worker()]);
-  }, 120_000);
+  });
 
   afterAll(() => repos.forEach((r) => r.cleanup()));
 

@@ -19,7 +19,7 @@ describe('a dirty working tree', () => {
       ['run', '--repo', repo.dir, '--goal', EXAMPLE_GOAL, '--model', `replay:${EXAMPLE_REPLAY}`, '--approve', 'auto', '--allow', 'node --test', '--json'],
       { env: cliEnv({ CAHOOTS_WORKSPACE_ROOT: repo.scratch }) },
     );
-  }, 120_000);
+  });
 
   afterAll(() => repo?.cleanup());
 

@@ -83,10 +83,9 @@ describe('cahoots run against an OpenAI-compatible server', () => {
         CAHOOTS_SECRET_OPENAI_API_KEY: 'sk-from-the-secret',
         OPENAI_API_KEY: 'sk-from-the-environment',
       }),
-      timeoutMs: 240_000,
     });
     doc = JSON.parse(result.stdout);
-  }, 300_000);
+  });
 
   afterAll(async () => {
     await fake?.close();

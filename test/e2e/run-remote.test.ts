@@ -79,10 +79,10 @@ describe('cahoots run --repo <url> --deliver pr', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'cahoots-remote-data-'));
     result = await runCli(
       ['run', '--repo', repoUrl, '--github-api-url', github.apiUrl, '--deliver', 'pr', '--goal', GOAL, '--model', `openai:fake-coder@${model.baseUrl}`, '--autonomy', '4', '--allow', 'node --test', '--data-dir', dataDir, '--json'],
-      { env: cliEnv({ GITHUB_TOKEN: CANARY, GITHUB_API_URL: undefined }), timeoutMs: 120_000 },
+      { env: cliEnv({ GITHUB_TOKEN: CANARY, GITHUB_API_URL: undefined }) },
     );
     doc = JSON.parse(result.stdout || '{}');
-  }, 150_000);
+  });
 
   afterAll(async () => {
     await Promise.all([git?.close(), github?.close(), model?.close()]);
@@ -128,7 +128,7 @@ describe('cahoots run --repo <url> --deliver pr', () => {
     expect(files.some((f) => f.path.endsWith(join('mirrors', `${readdirSync(join(dataDir, 'workspaces', 'mirrors')).find((n) => n.endsWith('.git'))}`, 'config')))).toBe(true);
     const leaks = files.filter((f) => f.bytes.includes(CANARY)).map((f) => f.path);
     expect(leaks).toEqual([]);
-  }, 60_000);
+  });
 });
 
 describe('cahoots run --repo <url>: what is refused before anything starts', () => {

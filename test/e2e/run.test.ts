@@ -52,7 +52,7 @@ describe('cahoots run --json on the example', () => {
       { env: cliEnv({ CAHOOTS_PRICES: JSON.stringify({ 'replay:': PRICE }), CAHOOTS_WORKSPACE_ROOT: repo.scratch }) },
     );
     doc = JSON.parse(result.stdout);
-  }, 90_000);
+  });
 
   afterAll(() => repo?.cleanup());
 

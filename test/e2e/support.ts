@@ -43,6 +43,12 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * How long a spawned CLI may take before the test gives up on it: a guard against hangs, not a
+ * speed limit, so it is generous enough for a loaded 2-core CI machine.
+ */
+const CLI_HANG_GUARD_MS = 240_000;
+
 /** Runs `cahoots <args>` to the end. */
 export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
@@ -53,8 +59,8 @@ export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessE
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`cahoots ${args.join(' ')} did not finish within ${options.timeoutMs ?? 60_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, options.timeoutMs ?? 60_000);
+      reject(new Error(`cahoots ${args.join(' ')} did not finish within ${options.timeoutMs ?? CLI_HANG_GUARD_MS} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, options.timeoutMs ?? CLI_HANG_GUARD_MS);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -87,7 +93,7 @@ export function startCli(args: readonly string[], options: { env?: NodeJS.Proces
     child,
     output: () => text,
     exited,
-    waitFor(pattern, timeoutMs = 30_000) {
+    waitFor(pattern, timeoutMs = CLI_HANG_GUARD_MS) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const match = text.match(pattern);

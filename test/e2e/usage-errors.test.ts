@@ -91,7 +91,7 @@ describe('cahoots run refuses bad input with exit 2', () => {
       }
     };
     await Promise.all([worker(), worker()]);
-  }, 120_000);
+  });
 
   afterAll(() => repo?.cleanup());
 
@@ -129,12 +129,12 @@ describe('an unusable data directory is a usage error that names the path and th
       for (let next = queue.shift(); next; next = queue.shift()) {
         const dataDir = next.dataDir();
         // A hang (as /proc once caused) fails here rather than at the suite's timeout.
-        const result = await runCli(['run', '--repo', repo.dir, ...GOAL, '--model', `replay:${EXAMPLE_REPLAY}`, '--data-dir', dataDir], { env: cliEnv(), timeoutMs: 45_000 });
+        const result = await runCli(['run', '--repo', repo.dir, ...GOAL, '--model', `replay:${EXAMPLE_REPLAY}`, '--data-dir', dataDir], { env: cliEnv() });
         results.set(next.name, { result, dataDir });
       }
     };
     await Promise.all([worker(), worker()]);
-  }, 120_000);
+  });
 
   afterAll(() => repo?.cleanup());
 
@@ -160,5 +160,5 @@ describe('an unusable data directory is a usage error that names the path and th
     } finally {
       busy.close();
     }
-  }, 60_000);
+  });
 });

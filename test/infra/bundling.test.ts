@@ -41,7 +41,7 @@ beforeAll(() => {
   const hash = String(code.S3Key).replace(/\.zip$/, '');
   bundleDir = path.join(outdir, `asset.${hash}`);
   bundle = fs.readFileSync(path.join(bundleDir, 'index.mjs'), 'utf8');
-}, 120_000);
+});
 
 it('emits index.mjs with the createRequire banner first, plus its source map', () => {
   expect(bundle.startsWith(ESM_REQUIRE_BANNER)).toBe(true);

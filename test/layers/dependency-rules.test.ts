@@ -136,7 +136,7 @@ beforeAll(() => {
   for (const [file, imports] of Object.entries(FIXTURE)) {
     write(file, imports.map((target, i) => `import * as m${i} from '${target}';\nexport const use${i} = m${i};\n`).join('') + 'export {};\n');
   }
-}, 30_000);
+});
 
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });

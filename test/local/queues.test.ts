@@ -14,7 +14,7 @@ import {
 import { LocalWorkQueue } from '../../lib/local/work-queue';
 
 /** Polls until `check` holds; fails the test after `ms`. */
-async function eventually(check: () => boolean, ms = 2000): Promise<void> {
+async function eventually(check: () => boolean, ms = 60_000): Promise<void> {
   const until = Date.now() + ms;
   while (!check()) {
     if (Date.now() > until) throw new Error('condition not reached in time');

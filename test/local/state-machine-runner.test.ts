@@ -33,7 +33,7 @@ interface DispatchMessage {
   script: string[];
 }
 
-async function eventually(check: () => boolean, ms = 3000): Promise<void> {
+async function eventually(check: () => boolean, ms = 60_000): Promise<void> {
   const until = Date.now() + ms;
   while (!check()) {
     if (Date.now() > until) throw new Error('condition not reached in time');

@@ -109,7 +109,7 @@ describe('model gateway', () => {
     setTimeout(() => controller.abort(), 30);
     const started = Date.now();
     await expect(gw.converse(request({ signal: controller.signal }))).rejects.toBeInstanceOf(ModelCallAbortedError);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 
   it('times out a slow model per attempt and falls back', async () => {

@@ -72,7 +72,7 @@ describe('delivering a goal to GitHub', () => {
     });
     goalId = started.goal.id;
     outcome = await h.wait(started.executionId);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await h?.stop();
@@ -146,7 +146,7 @@ describe('delivering a goal to GitHub', () => {
     expect((await h.events(goalId)).filter((e) => e.type === 'Delivery.Created')).toHaveLength(2);
     // Rework updates the pull request without announcing it on the issue again.
     expect(github.comments).toHaveLength(1);
-  }, 60_000);
+  });
 
   it('pushes the branch only when the project delivers branches', async () => {
     const project = await h.local.store.projects.updateSettings(h.project.id, { delivery: 'branch' });
@@ -159,7 +159,7 @@ describe('delivering a goal to GitHub', () => {
     expect(github.requests.length).toBe(requestsBefore);
     expect((await h.local.store.goals.get(goalId)).delivery).toMatchObject({ kind: 'branch', sha: delivered.sha });
     await h.local.store.projects.updateSettings(h.project.id, { delivery: 'pull-request' });
-  }, 60_000);
+  });
 
   it('refuses to overwrite a goal branch someone else pushed to, and names the error', async () => {
     const branch = `cahoots/${goalId}`;
@@ -168,7 +168,7 @@ describe('delivering a goal to GitHub', () => {
     commitOnBranch(mirror, branch, 'src/subtract.js', 'export const subtract = (a, b) => a - b; // ours\n', 'Our second rework');
     await expect(deliverGoal(h.local.runtime, { goalId, projectId: h.project.id })).rejects.toMatchObject({ stepFunctionsError: 'Repository.RemoteBranchMoved' });
     expect(git.git('acme', 'shop', 'rev-parse', branch)).toBe(theirs);
-  }, 60_000);
+  });
 });
 
 describe('a goal whose branch moved on the remote', () => {
@@ -180,7 +180,7 @@ describe('a goal whose branch moved on the remote', () => {
 
   beforeAll(async () => {
     ({ git, github, source, h } = await startRemoteProject('moved'));
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await h?.stop();
@@ -206,7 +206,7 @@ describe('a goal whose branch moved on the remote', () => {
     expect(failed.delivery).toBeUndefined();
     expect(git.git('acme', 'shop', 'rev-parse', goal.branch)).toBe(theirs);
     expect(github.pulls).toHaveLength(0);
-  }, 120_000);
+  });
 });
 
 

@@ -33,7 +33,7 @@ describe('a diamond goal', () => {
     const started = await h.startGoal('Add four modules');
     goalId = started.goal.id;
     outcome = await h.wait(started.executionId);
-  }, 120_000);
+  });
 
   afterAll(() => h?.stop());
 

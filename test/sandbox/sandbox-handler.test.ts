@@ -86,7 +86,7 @@ beforeAll(async () => {
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     ...PLANTED,
   });
-}, 120_000);
+});
 
 afterAll(() => {
   if (root) rmSync(dirname(root), { recursive: true, force: true });

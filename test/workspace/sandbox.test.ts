@@ -158,12 +158,10 @@ describe('running commands', () => {
       process.on('SIGTERM', () => {});
       spawn(process.execPath, ['-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000) // ${token}'], { stdio: 'ignore' });
       setInterval(() => {}, 1000);`;
-    const started = Date.now();
     const result = await runCommand(['node', '-e', script], opts({ timeoutMs: 2500, killGraceMs: 300 }));
     expect(result.timedOut).toBe(true);
     expect(result.exitCode).toBeNull();
     expect(result.signal).toBe('SIGKILL');
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(processesWith(token)).toEqual([]);
   });
 
