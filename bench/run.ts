@@ -5,6 +5,7 @@ import type { OverheadSample } from './pipeline-overhead';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 const { measureOverhead } = await import('./pipeline-overhead');
+const { comparePromptCacheLayouts, renderPromptCacheComparison } = await import('./prompt-cache');
 
 const SIZES = [1, 10, 50];
 const PARALLEL = 4;
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
   console.log(fmt(header));
   for (const line of lines) console.log(fmt(line));
   console.log('\n"ms per task" counts the planning and both quality-gate tasks as tasks too (n + 3 units).');
+  console.log(`\n${renderPromptCacheComparison(await comparePromptCacheLayouts()).join('\n')}`);
 }
 
 main().catch((error: unknown) => {

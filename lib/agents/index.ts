@@ -5,6 +5,7 @@ export * from './errors';
 export * from './budget';
 export * from './checkpoint';
 export * from './context';
+export * from './elision';
 export * from './finish-schemas';
 export * from './learning';
 export * from './loop';

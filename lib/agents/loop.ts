@@ -15,13 +15,13 @@ import {
   estimateWorstCaseUsd,
   type ContentBlock,
   type ConverseRequest,
-  type Message,
   type ModelCallResult,
   type ToolSpec,
   type ToolUseBlock,
 } from '../models/index';
 import { logger, metrics } from '../powertools';
 import { isToolError, type WorkspaceToolContext } from '../workspace/index';
+import { elideOldToolResults } from './elision';
 import { startHeartbeatTimer } from './heartbeat-timer';
 import { checkpointOf, newRunState, recordModelCall, recordToolCall, restoreRunState, runRecordOf, type RunState } from './run-state';
 import {
@@ -49,7 +49,6 @@ import { redact, redactDeep, wrapUntrusted } from './redaction';
 import { StuckDetector } from './stuck';
 import { ToolNotAvailableError, agentToolsByName, clipMiddle, resultFingerprint, type AgentTool } from './tools';
 
-const ELIDED_RESULT = '[elided to fit the context window: an older tool result; run the tool again if you still need it]';
 const NO_TOOL_CALL = '(no tool call)';
 
 /** Runs one agent on one task until it finishes; every other ending is thrown (errors.ts). */
@@ -225,6 +224,8 @@ export class AgentSession<R extends AgentRole> {
     const request: ConverseRequest = {
       system: this.system,
       cacheSystem: true,
+      // Rolling points on the growing conversation; 'prefix-only' caches system and context alone.
+      cacheConversation: (options.model.cachePolicy ?? 'rolling') === 'rolling',
       messages: state.messages,
       tools: [...this.toolSpecs],
       maxTokens: limits.maxOutputTokens,
@@ -457,28 +458,4 @@ function assistantContent(reply: ModelCallResult): ContentBlock[] {
     block.type === 'text' ? { type: 'text', text: redact(block.text) } : { ...block, input: redactDeep(block.input) },
   );
   return blocks.length > 0 ? blocks : [{ type: 'text', text: '(empty reply)' }];
-}
-
-/**
- * Keeps a long conversation inside the model's window: the oldest tool results (and long inputs
- * of old tool calls, such as whole-file writes) are replaced by a short note until the request
- * fits. The first message (context and task) and the latest exchange are never touched.
- */
-function elideOldToolResults(messages: Message[], system: string, tools: readonly ToolSpec[], maxTokens: number): void {
-  const size = () => estimateTokens({ system, messages, tools: [...tools], maxTokens: 0 });
-  if (size() <= maxTokens) return;
-  for (let i = 1; i < messages.length - 2; i++) {
-    const message = messages[i]!;
-    message.content = message.content.map((block) => {
-      if (block.type === 'toolResult' && block.content.length > ELIDED_RESULT.length) return { ...block, content: ELIDED_RESULT };
-      if (block.type === 'toolUse') {
-        const input = Object.fromEntries(
-          Object.entries(block.input).map(([k, v]) => [k, typeof v === 'string' && v.length > 200 ? `[elided ${v.length} characters]` : v]),
-        );
-        return { ...block, input };
-      }
-      return block;
-    });
-    if (size() <= maxTokens) return;
-  }
 }

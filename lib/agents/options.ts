@@ -108,7 +108,15 @@ export interface AgentModelOptions {
   /** Position in the role's model policy to start at; attempt k of a task usually starts higher. */
   startTier?: number;
   temperature?: number;
+  /**
+   * What the prompt cache holds. 'rolling' (default): the system prompt, the context prefix and
+   * the conversation as it grows, read back every turn. 'prefix-only': the system prompt and the
+   * context prefix alone (the conversation is sent uncached), cheaper only for one- or two-turn runs.
+   */
+  cachePolicy?: CachePolicy;
 }
+
+export type CachePolicy = 'rolling' | 'prefix-only';
 
 export interface AgentRunLimits extends Partial<AgentLimits> {
   /** Asked before every model call with its worst-case cost, charged after. */

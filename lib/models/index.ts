@@ -4,6 +4,7 @@ export * from './errors';
 export * from './spec';
 export * from './pricing';
 export * from './gateway';
+export { MAX_CACHE_POINTS, chooseCachePoints, minCacheTokens, type CacheCandidate } from './prompt-cache';
 export { createProvider, type ProviderOptions } from './providers/index';
 export {
   createBedrockProvider,

@@ -71,6 +71,12 @@ export interface ConverseRequest {
   system: string;
   /** Put a cache point after the system prompt (and therefore after the tool definitions). */
   cacheSystem?: boolean;
+  /**
+   * Cache the conversation as it grows: providers with explicit caching put rolling cache points
+   * on message ends (the newest that closes a long enough segment, and the one before it, which
+   * the previous call wrote). Only worth it for a conversation that will be sent again.
+   */
+  cacheConversation?: boolean;
   messages: Message[];
   tools?: ToolSpec[];
   maxTokens: number;

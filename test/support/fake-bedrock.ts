@@ -1,6 +1,7 @@
 // A local HTTP fake of Bedrock Runtime's Converse REST protocol, for tests that drive the real
 // AWS SDK through AWS_ENDPOINT_URL_BEDROCK_RUNTIME. Replies are scripted; requests are recorded.
 // It speaks cleartext HTTP/2, because the Bedrock Runtime client sends every call over HTTP/2.
+// With a BedrockPromptCache it bills input tokens as Bedrock's prompt cache would.
 import {
   createServer,
   type Http2ServerRequest,
@@ -9,6 +10,7 @@ import {
   type IncomingHttpHeaders,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { PromptCacheRuleError, type BedrockPromptCache } from './bedrock-prompt-cache';
 import { ReplyScript } from './reply-script';
 
 export interface BedrockUsage {
@@ -108,7 +110,12 @@ export const accessDenied = (message = 'You don\'t have access to the model with
 
 const ROUTE = /^\/model\/([^/]+)\/(converse|converse-stream)$/;
 
-export async function startFakeBedrock(): Promise<FakeBedrock> {
+export interface FakeBedrockOptions {
+  /** Accounts cache reads and writes of every answered call; its figures replace the scripted input usage. */
+  promptCache?: BedrockPromptCache;
+}
+
+export async function startFakeBedrock(options: FakeBedrockOptions = {}): Promise<FakeBedrock> {
   const requests: RecordedBedrockRequest[] = [];
   const script = new ReplyScript<RecordedBedrockRequest, FakeBedrockReply>();
 
@@ -162,7 +169,18 @@ export async function startFakeBedrock(): Promise<FakeBedrock> {
     }
     switch (reply.type) {
       case 'message': {
-        const usage = { inputTokens: 10, outputTokens: 5, ...reply.usage };
+        let cached: Partial<BedrockUsage> = {};
+        if (options.promptCache) {
+          try {
+            const { inputTokens, cacheReadInputTokens, cacheWriteInputTokens } = options.promptCache.account(recorded.modelId, body);
+            cached = { inputTokens, cacheReadInputTokens, cacheWriteInputTokens };
+          } catch (error) {
+            if (!(error instanceof PromptCacheRuleError)) throw error;
+            send(res, 400, { 'x-amzn-errortype': 'ValidationException' }, JSON.stringify({ message: error.message }));
+            return;
+          }
+        }
+        const usage = { inputTokens: 10, outputTokens: 5, ...reply.usage, ...cached };
         const totalTokens =
           usage.inputTokens + usage.outputTokens + (usage.cacheReadInputTokens ?? 0) + (usage.cacheWriteInputTokens ?? 0);
         send(

@@ -1,5 +1,6 @@
 // Bedrock provider: one conversation turn through the Converse API, with tool use and prompt
-// cache points, its reply validated and its errors sorted into retryable or not.
+// cache points (placed by prompt-cache.ts), its reply validated and its errors sorted into
+// retryable or not.
 import {
   BedrockRuntimeClient,
   ConverseCommand,
@@ -22,6 +23,8 @@ import type {
   ProviderReply,
   StopReason,
 } from '../types';
+import { canonicalJson } from '../../domain/canonical-json';
+import { cacheTokensAtLeast, chooseCachePoints, minCacheTokens, type CacheCandidate } from '../prompt-cache';
 import { startDeadline } from './deadline';
 
 export interface BedrockProviderOptions {
@@ -82,12 +85,28 @@ export function createBedrockProvider(parsed: BedrockModelSpec, options: Bedrock
 }
 
 export function toConverseInput(modelId: string, request: ConverseRequest, useCache: boolean): ConverseCommandInput {
-  const system: SystemContentBlock[] = [{ text: request.system }];
-  if (request.cacheSystem && useCache) system.push({ cachePoint: { type: 'default' } });
-  const messages: BedrockMessage[] = request.messages.map((message) => ({
-    role: message.role,
-    content: message.content.flatMap((block) => toBedrockBlock(block, useCache)),
+  // Serialised with sorted keys, so the tool definitions (the first bytes of every request) are
+  // byte-identical from call to call whatever order their schema was built in.
+  const tools = (request.tools ?? []).map((tool) => ({
+    name: tool.name,
+    description: tool.description,
+    schema: canonicalJson(tool.inputSchema),
   }));
+  const placement = useCache ? placeCachePoints(modelId, request, tools) : undefined;
+  const system: SystemContentBlock[] = [{ text: request.system }];
+  if (placement?.afterSystem) system.push(cachePointBlock());
+  const messages: BedrockMessage[] = request.messages.map((message, m) => {
+    const content: BedrockContentBlock[] = [];
+    message.content.forEach((block, b) => {
+      if (block.type === 'cachePoint') {
+        if (placement?.inMessages.has(`${m}:${b}`)) content.push(cachePointBlock());
+      } else {
+        content.push(toBedrockBlock(block));
+      }
+    });
+    if (placement?.inMessages.has(`${m}:end`)) content.push(cachePointBlock());
+    return { role: message.role, content };
+  });
   const input: ConverseCommandInput = {
     modelId,
     system,
@@ -97,34 +116,90 @@ export function toConverseInput(modelId: string, request: ConverseRequest, useCa
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
     },
   };
-  if (request.tools && request.tools.length > 0) {
+  if (tools.length > 0) {
     input.toolConfig = {
-      tools: request.tools.map((tool) => ({
-        toolSpec: { name: tool.name, description: tool.description, inputSchema: { json: tool.inputSchema as never } },
+      tools: tools.map((tool) => ({
+        toolSpec: { name: tool.name, description: tool.description, inputSchema: { json: JSON.parse(tool.schema) as never } },
       })),
     };
   }
   return input;
 }
 
-function toBedrockBlock(block: ContentBlock, useCache: boolean): BedrockContentBlock[] {
+const cachePointBlock = () => ({ cachePoint: { type: 'default' as const } });
+
+interface CachePlacement {
+  afterSystem: boolean;
+  /** `message:block` of explicit cachePoint blocks kept, `message:end` of rolling points. */
+  inMessages: Set<string>;
+}
+
+/**
+ * Turns the request's wishes (cacheSystem, cachePoint blocks, cacheConversation) into at most four
+ * cache points, each closing a segment of at least the model's minimum (prompt-cache.ts).
+ */
+function placeCachePoints(modelId: string, request: ConverseRequest, tools: readonly { name: string; description: string; schema: string }[]): CachePlacement {
+  const candidates: CacheCandidate[] = [];
+  const keys: string[] = [];
+  // Bedrock reads a request as tools, then system, then messages: a point after the system
+  // prompt caches the tool definitions too.
+  let pending = cacheTokensAtLeast(request.system) + tools.reduce((n, t) => n + cacheTokensAtLeast(t.name + t.description + t.schema), 0);
+  if (request.cacheSystem) {
+    candidates.push({ kind: 'fixed', tokens: pending });
+    keys.push('system');
+    pending = 0;
+  }
+  request.messages.forEach((message, m) => {
+    message.content.forEach((block, b) => {
+      if (block.type === 'cachePoint') {
+        candidates.push({ kind: 'fixed', tokens: pending });
+        keys.push(`${m}:${b}`);
+        pending = 0;
+      } else {
+        pending += blockTokensAtLeast(block);
+      }
+    });
+    if (request.cacheConversation) {
+      candidates.push({ kind: 'rolling', tokens: pending });
+      keys.push(`${m}:end`);
+      pending = 0;
+    }
+  });
+  const chosen = chooseCachePoints(candidates, minCacheTokens(modelId));
+  const placement: CachePlacement = { afterSystem: false, inMessages: new Set() };
+  chosen.forEach((isPoint, i) => {
+    if (!isPoint) return;
+    if (keys[i] === 'system') placement.afterSystem = true;
+    else placement.inMessages.add(keys[i]!);
+  });
+  return placement;
+}
+
+function blockTokensAtLeast(block: Exclude<ContentBlock, { type: 'cachePoint' }>): number {
   switch (block.type) {
     case 'text':
-      return [{ text: block.text }];
+      return cacheTokensAtLeast(block.text);
     case 'toolUse':
-      return [{ toolUse: { toolUseId: block.id, name: block.name, input: block.input as never } }];
+      return cacheTokensAtLeast(block.name + JSON.stringify(block.input));
     case 'toolResult':
-      return [
-        {
-          toolResult: {
-            toolUseId: block.toolUseId,
-            content: [{ text: block.content }],
-            status: block.isError ? 'error' : 'success',
-          },
+      return cacheTokensAtLeast(block.content);
+  }
+}
+
+function toBedrockBlock(block: Exclude<ContentBlock, { type: 'cachePoint' }>): BedrockContentBlock {
+  switch (block.type) {
+    case 'text':
+      return { text: block.text };
+    case 'toolUse':
+      return { toolUse: { toolUseId: block.id, name: block.name, input: block.input as never } };
+    case 'toolResult':
+      return {
+        toolResult: {
+          toolUseId: block.toolUseId,
+          content: [{ text: block.content }],
+          status: block.isError ? 'error' : 'success',
         },
-      ];
-    case 'cachePoint':
-      return useCache ? [{ cachePoint: { type: 'default' } }] : [];
+      };
   }
 }
 

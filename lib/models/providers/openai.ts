@@ -1,6 +1,7 @@
 // OpenAI-compatible provider: one conversation turn through POST {baseUrl}/chat/completions
 // with function tools, for Ollama, vLLM, LM Studio, llama.cpp and hosted compatible APIs.
 import { z } from 'zod';
+import { canonicalJson } from '../../domain/canonical-json';
 import { ModelProviderError, type ModelErrorKind } from '../errors';
 import { estimateTokens } from '../pricing';
 import type { OpenAIModelSpec } from '../spec';
@@ -128,7 +129,8 @@ export function toChatCompletionsBody(parsed: OpenAIModelSpec, request: Converse
   if (request.tools && request.tools.length > 0) {
     body.tools = request.tools.map((tool) => ({
       type: 'function',
-      function: { name: tool.name, description: tool.description, parameters: tool.inputSchema },
+      // Sorted keys: servers that cache by prefix (OpenAI, vLLM) see the same bytes every call.
+      function: { name: tool.name, description: tool.description, parameters: JSON.parse(canonicalJson(tool.inputSchema)) as unknown },
     }));
   }
   return body;
