@@ -1,4 +1,5 @@
-// The end-of-run report: tasks and how they ended, tokens by kind, dollars by model and by role,
+// The end-of-run report: tasks and how they ended, tokens by kind, dollars and the share of input
+// read from the prompt cache by model and by role,
 // duration and the branch with the result. Built only from the goal, its tasks and its event log
 // (Model.Called events carry model, tokens and cost; their taskId gives the role), so the same
 // report can be made for a goal that ran anywhere.
@@ -13,6 +14,8 @@ export interface CostLine {
   cacheReadTokens: number;
   cacheWriteTokens: number;
   calls: number;
+  /** Cache reads over all input tokens (plain, cache read, cache write), 0–1; 0 without input. */
+  cacheReadShare: number;
 }
 
 export interface TaskSummary {
@@ -44,7 +47,15 @@ export interface RunSummary {
   eventCount: number;
 }
 
-const emptyLine = (): CostLine => ({ usd: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, calls: 0 });
+const emptyLine = (): CostLine => ({ usd: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, calls: 0, cacheReadShare: 0 });
+
+/** All input tokens of a line: plain input does not include what was read from or written to the cache. */
+const allInput = (line: CostLine) => line.inputTokens + line.cacheReadTokens + line.cacheWriteTokens;
+
+function updateShare(line: CostLine): void {
+  const input = allInput(line);
+  line.cacheReadShare = input === 0 ? 0 : line.cacheReadTokens / input;
+}
 
 // Costs are rounded to a billionth of a dollar (as the gateway rounds each call) so that totals
 // and their parts agree exactly instead of drifting in the last float digits.
@@ -57,6 +68,7 @@ function add(line: CostLine, data: Record<string, unknown>): void {
   line.cacheReadTokens += num(data.cacheReadTokens);
   line.cacheWriteTokens += num(data.cacheWriteTokens);
   line.calls += 1;
+  updateShare(line);
 }
 
 export function summarizeRun(input: { detail: GoalDetail; events: readonly EventEnvelope[]; repo?: string; now?: Date }): RunSummary {
@@ -83,6 +95,7 @@ export function summarizeRun(input: { detail: GoalDetail; events: readonly Event
     total.cacheWriteTokens += line.cacheWriteTokens;
     total.calls += line.calls;
   }
+  updateShare(total);
   const keys = planKeys(events);
   // In the order the story mentions them: the plan task starts first, planned tasks in plan order.
   const firstSeen = new Map<string, number>();
@@ -140,16 +153,24 @@ export function renderSummary(summary: RunSummary): string[] {
     ),
   );
   const c = summary.cost;
-  lines.push('', `Tokens: ${count(c.inputTokens)} input · ${count(c.outputTokens)} output · ${count(c.cacheReadTokens)} cache read · ${count(c.cacheWriteTokens)} cache write · ${count(c.calls)} model call(s)`);
+  lines.push(
+    '',
+    `Tokens: ${count(c.inputTokens)} input · ${count(c.outputTokens)} output · ${count(c.cacheReadTokens)} cache read · ${count(c.cacheWriteTokens)} cache write · ${count(c.calls)} model call(s) · ${share(c)} of input read from cache`,
+  );
   const costRows = (group: Record<string, CostLine>) =>
     Object.entries(group)
       .sort(([a, x], [b, y]) => y.usd - x.usd || (a < b ? -1 : 1))
-      .map(([name, line]) => [shorten(name, 60), usd(line.usd), String(line.calls), count(line.inputTokens + line.cacheReadTokens + line.cacheWriteTokens), count(line.outputTokens)]);
-  lines.push('', 'Cost by model', ...table(['model', 'usd', 'calls', 'tokens in', 'tokens out'], costRows(c.byModel)));
-  lines.push('', 'Cost by role', ...table(['role', 'usd', 'calls', 'tokens in', 'tokens out'], costRows(c.byRole)));
+      .map(([name, line]) => [shorten(name, 60), usd(line.usd), String(line.calls), count(allInput(line)), share(line), count(line.outputTokens)]);
+  lines.push('', 'Cost by model', ...table(['model', 'usd', 'calls', 'tokens in', 'cache read', 'tokens out'], costRows(c.byModel)));
+  lines.push('', 'Cost by role', ...table(['role', 'usd', 'calls', 'tokens in', 'cache read', 'tokens out'], costRows(c.byRole)));
   lines.push('', `Total ${usd(c.usd)} · duration ${duration(summary.durationMs)} · ${summary.eventCount} events`);
   if (summary.failureCause) lines.push(`Cause: ${summary.failureCause.code}: ${summary.failureCause.message}`);
   return lines;
+}
+
+/** The cache-read share of a line as a percentage, or '-' for a line without input. */
+function share(line: CostLine): string {
+  return allInput(line) === 0 ? '-' : `${(line.cacheReadShare * 100).toFixed(1)}%`;
 }
 
 function num(value: unknown): number {

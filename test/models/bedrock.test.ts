@@ -135,33 +135,40 @@ describe('bedrock provider over the Converse protocol', () => {
 
   it('puts cache points after the system prompt and the context block for models that support them', async () => {
     fake.reply(bedrockText('a'), bedrockText('b'));
+    // Claude Haiku 4.5 caches segments of 4,096 tokens or more: both segments are well above.
+    const system = `You are the developer of a software team. ${'Follow the working rules of the project. '.repeat(500)}`;
+    const context = `<project-context>${'AGENTS.md: keep modules small and typed. '.repeat(500)}</project-context>`;
     const cached = request(undefined, {
+      system,
       cacheSystem: true,
       messages: [
         {
           role: 'user',
-          content: [
-            { type: 'text', text: '<project-context>AGENTS.md …</project-context>' },
-            { type: 'cachePoint' },
-            { type: 'text', text: 'Task: add rate limiting.' },
-          ],
+          content: [{ type: 'text', text: context }, { type: 'cachePoint' }, { type: 'text', text: 'Task: add rate limiting.' }],
         },
       ],
     });
     await gateway([`bedrock:${HAIKU}`]).gw.converse(cached);
-    expect(fake.requests[0]!.body.system).toEqual([
-      { text: 'You are the developer of a software team.' },
-      { cachePoint: { type: 'default' } },
-    ]);
+    expect(fake.requests[0]!.body.system).toEqual([{ text: system }, { cachePoint: { type: 'default' } }]);
     expect(fake.requests[0]!.body.messages[0].content).toEqual([
-      { text: '<project-context>AGENTS.md …</project-context>' },
+      { text: context },
       { cachePoint: { type: 'default' } },
       { text: 'Task: add rate limiting.' },
     ]);
     // Llama rejects cache points, so they are left out rather than failing the call.
     await gateway([`bedrock:${LLAMA}`]).gw.converse(cached);
-    expect(fake.requests[1]!.body.system).toEqual([{ text: 'You are the developer of a software team.' }]);
+    expect(fake.requests[1]!.body.system).toEqual([{ text: system }]);
     expect(fake.requests[1]!.body.messages[0].content).toHaveLength(2);
+  });
+
+  it('leaves out a cache point that would close a segment below the model\'s minimum', async () => {
+    fake.reply(bedrockText('a'));
+    const short = request(undefined, {
+      cacheSystem: true,
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'A short context.' }, { type: 'cachePoint' }, { type: 'text', text: 'Task.' }] }],
+    });
+    await gateway([`bedrock:${HAIKU}`]).gw.converse(short);
+    expect(fake.requests[0]!.rawBody).not.toContain('cachePoint');
   });
 
   it('records tokens including cache reads and writes and prices them from the table', async () => {
