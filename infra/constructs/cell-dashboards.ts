@@ -14,7 +14,7 @@ import {
 import { Construct } from 'constructs';
 import type { AgentRole } from '../../lib/domain/settings';
 import { cellResourceName } from '../naming';
-import type { AgentFunction } from './agent-function';
+import { METRICS_NAMESPACE, type AgentFunction } from './agent-function';
 import type { AgentQueue } from './agent-queue';
 import { CAHOOTS_METRICS, type CahootsMetricName, cahootsMetric } from './cahoots-metrics';
 import type { PipelineStateMachine } from './pipeline-state-machine';
@@ -71,7 +71,7 @@ export class CellDashboards extends Construct {
         tokens(CAHOOTS_METRICS.cacheRead),
         tokens(CAHOOTS_METRICS.cacheWrite),
       ]),
-      graph('Prompt cache hit share (% of input tokens)', [cacheHitShare()], { max: 100 }),
+      graph('Prompt cache read share (% of input tokens)', [cacheReadShare(), ...Object.keys(props.agents).map((role) => cacheReadShare(role))], { max: 100 }),
     );
     this.cost.addWidgets(
       graph('Budget stops (Budget.Exceeded)', [cahootsMetric(CAHOOTS_METRICS.budgetExceeded, { label: 'BudgetExceeded', period: HOUR })]),
@@ -175,18 +175,19 @@ function graph(title: string, metrics: IMetric[], options: { stacked?: boolean; 
 }
 
 /**
- * Share of input tokens read from the prompt cache. Bedrock reports cached reads and writes apart
- * from `inputTokens`, so all input is TokensIn + CacheRead + CacheWrite.
+ * Share of input tokens read from the prompt cache, in all or for one role. Bedrock reports cache
+ * reads and writes apart from `inputTokens`, so all input is TokensIn + CacheRead + CacheWrite.
+ * A ratio needs three sums in one graph and CloudWatch takes one Metrics Insights query per
+ * request, so the sums are SEARCH expressions (any dimension set the emitting code uses).
  */
-function cacheHitShare(): MathExpression {
+function cacheReadShare(role?: string): MathExpression {
+  const total = (metric: CahootsMetricName) =>
+    `SUM(SEARCH('Namespace="${METRICS_NAMESPACE}" MetricName="${metric}"${role ? ` role="${role}"` : ''}', 'Sum', ${HOUR.toSeconds()}))`;
+  const read = total(CAHOOTS_METRICS.cacheRead);
   return new MathExpression({
-    expression: '100 * cacheRead / (tokensIn + cacheRead + cacheWrite)',
-    usingMetrics: {
-      tokensIn: cahootsMetric(CAHOOTS_METRICS.tokensIn, { period: HOUR }),
-      cacheRead: cahootsMetric(CAHOOTS_METRICS.cacheRead, { period: HOUR }),
-      cacheWrite: cahootsMetric(CAHOOTS_METRICS.cacheWrite, { period: HOUR }),
-    },
-    label: 'cache hit share',
+    expression: `100 * ${read} / (${total(CAHOOTS_METRICS.tokensIn)} + ${read} + ${total(CAHOOTS_METRICS.cacheWrite)})`,
+    usingMetrics: {},
+    label: role ?? 'all roles',
     period: HOUR,
   });
 }

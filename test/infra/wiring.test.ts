@@ -461,7 +461,13 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
       expect(dashboards.map((dashboard) => dashboard.name).sort()).toEqual([`cahoots-${id}-behaviour`, `cahoots-${id}-cost`]);
       const cost = dashboards.find((dashboard) => dashboard.name.endsWith('-cost'))!.body;
       for (const dimension of ['model', 'role', 'projectId']) expect(cost).toContain(`SELECT SUM(CostUsd) FROM Cahoots GROUP BY ${dimension}`);
-      expect(cost).toContain('100 * cacheRead / (tokensIn + cacheRead + cacheWrite)');
+      // The cache share: read / (plain + read + write), in all and per role, with no Metrics Insights query.
+      const shares = [...cost.matchAll(/100 \* SUM\(SEARCH\('Namespace=\\"Cahoots\\" MetricName=\\"TokensCacheRead\\"( role=\\"(\w+)\\")?'.*?\)\)\)/g)];
+      expect(shares.map((match) => match[2] ?? 'all').sort()).toEqual(['all', ...AGENT_ROLES].sort());
+      for (const [share] of shares) {
+        expect(share).toMatch(/\/ \(SUM\(SEARCH\('[^']*TokensIn[^']*'.*\+ SUM\(SEARCH\('[^']*TokensCacheRead[^']*'.*\+ SUM\(SEARCH\('[^']*TokensCacheWrite[^']*'/);
+        expect(share).not.toContain('SELECT');
+      }
       const behaviour = dashboards.find((dashboard) => dashboard.name.endsWith('-behaviour'))!.body;
       for (const metric of ['GoalCompleted', 'GoalFailed', 'GoalCancelled', 'QualityGatePassed', 'QualityGateRejected', 'ReworkRounds']) {
         expect(behaviour).toContain(`SELECT SUM(${metric}) FROM Cahoots`);
