@@ -1,7 +1,8 @@
 // The agent loop: system prompt for the role → stable context prefix (cache point) → the task →
-// model turns with tool calls until the agent calls `finish` with a payload its role's schema
-// accepts. Budgets are checked before every call, repeats stop a stuck agent, limits stop a slow
-// one, and a run that must yield (Lambda timeout) suspends with a checkpoint it can resume from.
+// model turns with tool calls, the conversation cached as it grows (rolling cache points), until
+// the agent calls `finish` with a payload its role's schema accepts. Budgets are checked before
+// every call, repeats stop a stuck agent, limits stop a slow one, and a run that must yield
+// (Lambda timeout) suspends with a checkpoint it can resume from.
 //
 // Read it as a page: `runAgent` opens a session and steps it until it finishes; a step asks the
 // model (`query`) and runs what it asked for (`executeTools`).

@@ -1,7 +1,7 @@
 // Cache point placement (Bedrock's rules), the fake's Bedrock cache billing that the loop tests
 // and the bench rely on, and the stable request prefix both providers send.
 import { describe, expect, it } from 'vitest';
-import { chooseCachePoints, MAX_CACHE_POINTS, minCacheTokens, parseModelSpec, type ConverseRequest, type Message, type OpenAIModelSpec, type ToolSpec } from '../../lib/models/index';
+import { chooseCachePoints, MAX_CACHE_POINTS, type CacheCandidate, minCacheTokens, parseModelSpec, type ConverseRequest, type Message, type OpenAIModelSpec, type ToolSpec } from '../../lib/models/index';
 import { toConverseInput } from '../../lib/models/providers/bedrock';
 import { toChatCompletionsBody } from '../../lib/models/providers/openai';
 import { BedrockPromptCache, PromptCacheRuleError } from '../support/bedrock-prompt-cache';
@@ -36,9 +36,9 @@ describe('chooseCachePoints', () => {
 
   it('over a long growing conversation: at most four points, none on a short segment, and last turn\'s newest point kept', () => {
     const next = random(7);
-    const candidates = [
-      { kind: 'fixed' as const, tokens: 3_000 },
-      { kind: 'fixed' as const, tokens: 5_000 },
+    const candidates: CacheCandidate[] = [
+      { kind: 'fixed', tokens: 3_000 },
+      { kind: 'fixed', tokens: 5_000 },
     ];
     let previous: boolean[] = [];
     for (let turn = 0; turn < 200; turn++) {
