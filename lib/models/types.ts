@@ -73,8 +73,8 @@ export interface ConverseRequest {
   cacheSystem?: boolean;
   /**
    * Cache the conversation as it grows: providers with explicit caching put rolling cache points
-   * on message ends (the newest that closes a long enough segment, and the one before it, which
-   * the previous call wrote). Only worth it for a conversation that will be sent again.
+   * at the ends of user messages (the newest that closes a long enough segment, and the one
+   * before it, which the previous call wrote). Only worth it for a conversation sent again.
    */
   cacheConversation?: boolean;
   messages: Message[];

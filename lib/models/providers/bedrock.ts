@@ -159,7 +159,9 @@ function placeCachePoints(modelId: string, request: ConverseRequest, tools: read
         pending += blockTokensAtLeast(block);
       }
     });
-    if (request.cacheConversation) {
+    // Only after user turns (tool results, or the task): every request ends with one, and no
+    // model is asked to accept a cache point inside its own reply.
+    if (request.cacheConversation && message.role === 'user') {
       candidates.push({ kind: 'rolling', tokens: pending });
       keys.push(`${m}:end`);
       pending = 0;
