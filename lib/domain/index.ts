@@ -12,6 +12,7 @@ export * from './lesson';
 export * from './plan';
 export * from './project';
 export * from './routing-stat';
+export * from './schedule-expression';
 export * from './settings';
 export * from './status';
 export * from './task';

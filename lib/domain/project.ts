@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { BranchNameSchema, IsoTimestampSchema, NameSchema, RepoRelativePathSchema, VersionSchema } from './common';
 import { ProjectIdSchema } from './ids';
+import { isKnownTimeZone, ScheduleExpressionSchema } from './schedule-expression';
 import { AGENT_ROLES, AutonomyLevelSchema, BudgetsSchema, ModelPolicySchema, TeamCompositionSchema, type AgentRole } from './settings';
 
 const GitUrlSchema = z
@@ -49,20 +50,21 @@ export const RepoSchema = z
 export type Repo = z.infer<typeof RepoSchema>;
 
 /**
- * Work-detection schedule in EventBridge Scheduler syntax, `cron(min hour dom month dow year)`,
- * evaluated in `timezone`; the local runtime reads the same expression.
+ * Work-detection schedule in EventBridge Scheduler syntax — `cron(min hour dom month dow year)` or
+ * `rate(N minutes|hours|days)` — evaluated in `timezone` (an IANA zone, also for daylight saving);
+ * the cell's EventBridge Scheduler and the local scheduler read the same expression
+ * (schedule-expression.ts). The field keeps its first name, `cron`, for stored projects and clients.
  */
-export const CronExpressionSchema = z
-  .string()
-  .max(256)
-  .regex(/^cron\((\S+\s){5}\S+\)$/, { message: 'schedule must be cron(min hour day-of-month month day-of-week year)' })
-  .refine((c) => /^[0-9*?,/LW#A-Z-]+$/i.test(c.slice(5, -1).replace(/\s/g, '')), {
-    message: 'cron fields may contain digits, letters and * ? , / - L W # only',
-  });
+export const CronExpressionSchema = ScheduleExpressionSchema;
 
 export const ScheduleSchema = z.object({
   cron: CronExpressionSchema,
-  timezone: z.string().min(1).max(64).regex(/^[A-Za-z0-9_+\-/]+$/, { message: 'timezone must be an IANA name like Europe/Berlin' }),
+  timezone: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_+\-/]+$/, { message: 'timezone must be an IANA name like Europe/Berlin' })
+    .refine(isKnownTimeZone, { message: 'timezone is not a known IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)' }),
   enabled: z.boolean(),
 });
 export type Schedule = z.infer<typeof ScheduleSchema>;
