@@ -2,7 +2,7 @@
 // repository host and secrets (projects, the GitHub webhook) — taken from the process runtime (lib/runtime.ts), so the API, the pipeline and the local runtime
 // share one seam. Tests may inject their own with setApiDependencies.
 import type { ProjectDefaults } from '../domain/settings';
-import type { PipelineStarter, Secrets, TaskCallbacks } from '../ports/index';
+import type { DetectionScheduler, PipelineStarter, Secrets, TaskCallbacks } from '../ports/index';
 import type { RepositoryHost } from '../ports/repository-host';
 import { getRuntime, setRuntime, type Runtime, type RuntimeConfig } from '../runtime';
 import type { Store } from '../store/index';
@@ -23,6 +23,8 @@ export interface ApiDependencies {
   deployment?: Pick<RuntimeConfig, 'deployment' | 'egress'>;
   /** The deployment's settings for new projects (the customer file's `projectDefaults`); none locally. */
   projectDefaults?: ProjectDefaults;
+  /** Projects' work-detection schedules, kept in step with their settings (EventBridge Scheduler, local timers). */
+  schedules?: DetectionScheduler;
 }
 
 let injected: ApiDependencies | undefined;
@@ -56,6 +58,7 @@ export async function apiDependencies(): Promise<ApiDependencies> {
         callbacks: runtime.ports.callbacks,
         repositories: runtime.ports.repositories,
         secrets: runtime.ports.secrets,
+        schedules: runtime.ports.schedules,
         deployment: { deployment: runtime.config.deployment, egress: runtime.config.egress },
         ...(runtime.config.projectDefaults ? { projectDefaults: runtime.config.projectDefaults } : {}),
       },

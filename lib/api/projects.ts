@@ -77,6 +77,8 @@ export async function createProject(deps: ApiDependencies, requested: CreateProj
   const input = withProjectDefaults(requested, deps.projectDefaults);
   await checkRepositoryUsable(deps, input);
   const project = await deps.store.projects.create(input);
+  // A new project without detection has no schedule to remove: no call at all.
+  if (project.schedule.enabled) await saveDetectionSchedule(deps, project);
   await deps.store.events.append(projectStream(project.id), {
     type: 'Project.Created',
     actor,
@@ -97,8 +99,18 @@ export function getProject(deps: ApiDependencies, projectId: string): Promise<Pr
   return deps.store.projects.get(projectId);
 }
 
+/**
+ * Puts the project's schedule where it fires (EventBridge Scheduler in a cell, timers locally):
+ * created or replaced when detection is enabled, removed when not. Called after the project is
+ * stored, so a failure here leaves the settings saved and the same request, repeated, completes it.
+ */
+async function saveDetectionSchedule(deps: ApiDependencies, project: Project): Promise<void> {
+  await deps.schedules?.upsert(project.id, project.schedule);
+}
+
 export async function updateProject(deps: ApiDependencies, projectId: string, patch: UpdateProjectSettingsInput, actor: Actor): Promise<Project> {
   const project = await deps.store.projects.updateSettings(projectId, patch);
+  if (patch.schedule !== undefined) await saveDetectionSchedule(deps, project);
   const changed = Object.keys(patch)
     .filter((field) => field !== 'expectedVersion')
     .sort();

@@ -80,7 +80,11 @@ export interface RouteDefinition<
   errors: readonly number[];
   /** Honours `Idempotency-Key`. */
   idempotent: boolean;
-  touches: { table: TableAccess; pipeline: readonly PipelineAction[]; secrets?: readonly SecretPurpose[] };
+  /**
+   * `schedules`: saves projects' detection schedules (EventBridge Scheduler's Create/Update/DeleteSchedule
+   * in the cell's group, and iam:PassRole of the scheduler's role to the service).
+   */
+  touches: { table: TableAccess; pipeline: readonly PipelineAction[]; secrets?: readonly SecretPurpose[]; schedules?: boolean };
   /** Fills what a request leaves out from the deployment's project defaults (CAHOOTS_PROJECT_DEFAULTS). */
   readsProjectDefaults?: boolean;
 }
@@ -107,7 +111,7 @@ export const createProjectRoute = defineRoute({
   errors: [409, 413, 415, 422],
   idempotent: true,
   // In a cell the repository URL is checked with the git host credentials before it is stored.
-  touches: { table: 'readWrite', pipeline: [], secrets: ['gitHostCredentials'] },
+  touches: { table: 'readWrite', pipeline: [], secrets: ['gitHostCredentials'], schedules: true },
   readsProjectDefaults: true,
 });
 
@@ -151,14 +155,14 @@ export const updateProjectRoute = defineRoute({
   tag: 'Projects',
   summary: 'Change project settings',
   description:
-    'A partial update: only the fields sent change, and `schedule` may itself be partial. With `expectedVersion` the change applies only if the project is still at that version (409 otherwise).',
+    'A partial update: only the fields sent change, and `schedule` may itself be partial. A changed `schedule` is saved where it fires (EventBridge Scheduler in a cell): replaced when `enabled`, removed when not. With `expectedVersion` the change applies only if the project is still at that version (409 otherwise).',
   params: ProjectPathSchema,
   query: NoQuerySchema,
   body: { schema: UpdateProjectBodySchema, required: true },
   response: { status: 200, description: 'The project after the change.', schema: ProjectResponseSchema },
   errors: [409, 413, 415, 422],
   idempotent: false,
-  touches: { table: 'readWrite', pipeline: [] },
+  touches: { table: 'readWrite', pipeline: [], schedules: true },
 });
 
 export const createGoalRoute = defineRoute({

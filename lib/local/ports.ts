@@ -1,6 +1,6 @@
 // The local side of the ports: createLocalPorts assembles one adapter per port from the local
 // runtime's parts, the counterpart of createAwsPorts. Handlers get the same Ports interface.
-import type { Ports } from '../ports/index';
+import type { DetectionScheduler, Ports } from '../ports/index';
 import { createRepositoryHost } from '../ports/repository/index';
 import { effectiveSandboxNetwork, SandboxCommandRunner } from '../workspace/sandbox-runner';
 import { DirectoryArtifactStore } from './artifact-store';
@@ -23,6 +23,8 @@ export interface LocalPortsParts {
   workspaceRoot: string;
   /** Network of agents' commands (RuntimeConfig.sandboxNetwork); `none` falls back where namespaces are unavailable. */
   sandboxNetwork?: 'none' | 'inherit';
+  /** Projects' detection schedules (the local scheduler the runtime owns). */
+  schedules: DetectionScheduler;
 }
 
 export function createLocalPorts(parts: LocalPortsParts): Ports {
@@ -36,5 +38,6 @@ export function createLocalPorts(parts: LocalPortsParts): Ports {
     secrets,
     repositories: createRepositoryHost({ secrets, workspaceRoot: parts.workspaceRoot }),
     commands: new SandboxCommandRunner(parts.workspaceRoot, { network: effectiveSandboxNetwork(parts.sandboxNetwork ?? 'none') }),
+    schedules: parts.schedules,
   };
 }

@@ -10,6 +10,8 @@ import { localFunctionArn } from './lambda-context';
 import { LocalEventBus } from './event-bus';
 import { startDynalite, type LocalDynamo } from './dynalite';
 import { createLocalPorts } from './ports';
+import { DetectionUnavailableError, LocalDetectionScheduler, type ScheduledDetection } from './detection-scheduler';
+import type { DetectionStarter } from '../ports/index';
 import { LocalQueueConsumer, type SqsHandler } from './queue-consumer';
 import { LocalQueues } from './queues';
 import { LocalStateMachineRunner, type ExecutionHistoryEvent, type LambdaHandler } from './state-machine-runner';
@@ -49,6 +51,10 @@ export interface LocalRuntimeOptions {
   onExecutionEvent?: (event: ExecutionHistoryEvent) => void;
   /** Milliseconds to pause before retries, per state; tests pass 0. */
   retryIntervalOverrides?: Record<string, number | number[]>;
+  /** What a project's detection schedule starts when it fires (the DetectWork workflow). */
+  detection?: DetectionStarter;
+  /** Told about every scheduled detection (cahoots dev prints it). */
+  onScheduledDetection?: (event: { projectId: string; at: Date; error?: unknown }) => void;
 }
 
 export interface LocalRuntime {
@@ -58,6 +64,13 @@ export interface LocalRuntime {
   queues: LocalQueues;
   bus: LocalEventBus;
   dynamo: LocalDynamo;
+  /** Projects' detection schedules; API changes reach it through the `schedules` port. */
+  scheduler: LocalDetectionScheduler;
+  /**
+   * Reads every stored project's schedule and starts firing them (cahoots dev). A one-off run never
+   * calls it, so it starts no detections of the projects it finds in its data directory.
+   */
+  startDetectionSchedules(): Promise<ScheduledDetection[]>;
   /** Stops the workers and executions, then the database. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -130,7 +143,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const scratchArtifacts = dataDir ? undefined : await mkdtemp(join(tmpdir(), 'cahoots-artifacts-'));
     removeScratch = scratchArtifacts ? () => rm(scratchArtifacts, { recursive: true, force: true }) : undefined;
     const artifactsDir = scratchArtifacts ?? join(dataDir!, 'artifacts');
-    const ports = createLocalPorts({ runner, queues, bus, artifactsDir, workspaceRoot, sandboxNetwork: config.sandboxNetwork });
+    const scheduler = new LocalDetectionScheduler({
+      start: async (request) => {
+        if (!options.detection) throw new DetectionUnavailableError('work detection is not available in this runtime: no DetectWork workflow to start');
+        return options.detection.startDetection(request);
+      },
+      ...(options.onScheduledDetection ? { onFire: options.onScheduledDetection } : {}),
+    });
+    const ports = createLocalPorts({ runner, queues, bus, artifactsDir, workspaceRoot, sandboxNetwork: config.sandboxNetwork, schedules: scheduler });
     const runtime: Runtime = { store, ports, config };
     setRuntime(runtime);
 
@@ -163,9 +183,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       queues,
       bus,
       dynamo,
+      scheduler,
+      async startDetectionSchedules() {
+        let cursor: string | undefined;
+        do {
+          const page = await store.projects.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+          for (const project of page.items) {
+            try {
+              await scheduler.upsert(project.id, project.schedule);
+            } catch (error) {
+              // Stored before the expression rules were as strict; the others still run.
+              logger.warn('a project schedule cannot be evaluated; it does not fire', { projectId: project.id, error: error as Error });
+            }
+          }
+          cursor = page.cursor;
+        } while (cursor);
+        scheduler.start();
+        return scheduler.list();
+      },
       stop() {
         stopped ??= (async () => {
           clearInterval(sweep);
+          await scheduler.stop();
           await runner.stopAll('the local runtime is shutting down');
           await Promise.all(consumers.map((c) => c.stop()));
           await Promise.allSettled([...inFlight]);

@@ -2,6 +2,7 @@
 // here, with an AWS adapter (aws/*) and a local adapter (lib/local/*); the service limits both
 // adapters apply live beside them (service-rules.ts, event-entries.ts). Code that uses a port is
 // handed one and never asks which it got.
+import type { Schedule } from '../domain/project';
 import type { CommandRunner } from './command-runner';
 import { PortError } from './errors';
 import type { RepositoryHost } from './repository-host';
@@ -14,6 +15,35 @@ export interface PipelineStarter {
   startGoal(input: { goalId: string; projectId: string }): Promise<{ executionId: string }>;
   /** Stops a running execution; stopping one that already ended is not an error. */
   stopGoal(executionId: string, cause: string): Promise<void>;
+}
+
+/** Why a detection run starts: its project's schedule fired, or someone asked (API, CLI). */
+export type DetectionTrigger = 'schedule' | 'manual';
+
+/** The DetectWork workflow's input (statemachines/detect-work.asl.json), the same from a schedule or a request. */
+export interface DetectionRequest {
+  projectId: string;
+  trigger: DetectionTrigger;
+}
+
+/** Starts one run of the DetectWork workflow for a project (Step Functions in AWS, the local runner locally). */
+export interface DetectionStarter {
+  startDetection(request: DetectionRequest): Promise<{ executionId: string }>;
+}
+
+/**
+ * Keeps each project's work-detection schedule in step with its settings: EventBridge Scheduler in
+ * a cell (one schedule per project, targeting DetectWork), timers locally. Both evaluate the same
+ * expression in the project's time zone (lib/domain/schedule-expression.ts).
+ */
+export interface DetectionScheduler {
+  /**
+   * Creates the project's schedule or replaces it with this one. A schedule that is not `enabled`
+   * is removed, so only projects whose detection is on have one.
+   */
+  upsert(projectId: string, schedule: Schedule): Promise<void>;
+  /** Removes the project's schedule; removing one that does not exist is not an error. */
+  delete(projectId: string): Promise<void>;
 }
 
 /** Answers a task token the state machine is waiting on (SendTaskSuccess/Failure/Heartbeat). */
@@ -68,6 +98,8 @@ export interface Ports {
   repositories: RepositoryHost;
   /** Where agents' commands run: the sandbox runner locally, the sandbox function in a cell. */
   commands: CommandRunner;
+  /** Projects' work-detection schedules: EventBridge Scheduler in a cell, timers locally. */
+  schedules: DetectionScheduler;
 }
 
 /**

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type BusEnvelope, LocalEventBus } from '../../lib/local/event-bus';
+import { LocalDetectionScheduler } from '../../lib/local/detection-scheduler';
 import { createLocalPorts } from '../../lib/local/ports';
 import { LocalQueues } from '../../lib/local/queues';
 import { LocalStateMachineRunner } from '../../lib/local/state-machine-runner';
@@ -44,6 +45,7 @@ describe('createLocalPorts', () => {
       artifactsDir: join(dir, 'artifacts'),
       secrets: { env: { CAHOOTS_SECRET_GITHUB_TOKEN: 'ghp_local' } },
       workspaceRoot: join(dir, 'workspaces'),
+      schedules: new LocalDetectionScheduler({ start: async () => undefined }),
     });
 
     const { executionId } = await ports.pipeline.startGoal({ goalId: 'g1', projectId: 'p1' });

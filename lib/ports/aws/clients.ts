@@ -3,6 +3,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -14,6 +15,7 @@ let eventBridge: EventBridgeClient | undefined;
 let s3: S3Client | undefined;
 let secretsManager: SecretsManagerClient | undefined;
 let lambda: LambdaClient | undefined;
+let scheduler: SchedulerClient | undefined;
 
 export function sfnClient(): SFNClient {
   sfn ??= traceAwsClient(new SFNClient({}));
@@ -43,4 +45,9 @@ export function secretsManagerClient(): SecretsManagerClient {
 export function lambdaClient(): LambdaClient {
   lambda ??= traceAwsClient(new LambdaClient({}));
   return lambda;
+}
+
+export function schedulerClient(): SchedulerClient {
+  scheduler ??= traceAwsClient(new SchedulerClient({}));
+  return scheduler;
 }

@@ -13,16 +13,21 @@ export const AWS_PORTS_ENV = {
   secretsPrefix: 'SECRETS_PREFIX',
   secretsCacheTtlSeconds: 'SECRETS_CACHE_TTL_SECONDS',
   sandboxFunctionName: 'SANDBOX_FUNCTION_NAME',
+  scheduleGroupName: 'SCHEDULE_GROUP_NAME',
+  detectWorkStateMachineArn: 'DETECT_WORK_STATE_MACHINE_ARN',
+  schedulerRoleArn: 'SCHEDULER_ROLE_ARN',
+  scheduleDeadLetterQueueArn: 'SCHEDULE_DLQ_ARN',
 } as const;
+
+const StateMachineArnSchema = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/, {
+    message: 'must be a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)',
+  });
 
 export const AwsPortsConfigSchema = z.object({
   /** The goal pipeline state machine (PipelineStarter). */
-  stateMachineArn: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/, {
-      message: 'must be a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)',
-    })
-    .optional(),
+  stateMachineArn: StateMachineArnSchema.optional(),
   /** The customer's custom bus, by name or ARN (EventPublisher). */
   eventBusName: z
     .string()
@@ -45,6 +50,23 @@ export const AwsPortsConfigSchema = z.object({
     .regex(/^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}$/, {
       message: 'must be a Lambda function name or ARN',
     })
+    .optional(),
+  /** The cell's EventBridge Scheduler group that holds one detection schedule per project (DetectionScheduler). */
+  scheduleGroupName: z
+    .string()
+    .regex(/^[0-9a-zA-Z._-]{1,64}$/, { message: 'must be a schedule group name (1-64 of 0-9 a-z A-Z . _ -)' })
+    .optional(),
+  /** The DetectWork state machine the schedules start. */
+  detectWorkStateMachineArn: StateMachineArnSchema.optional(),
+  /** The role EventBridge Scheduler assumes to start DetectWork (and to reach the dead-letter queue). */
+  schedulerRoleArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, { message: 'must be an IAM role ARN' })
+    .optional(),
+  /** Where a schedule's invocation goes when every retry failed. */
+  scheduleDeadLetterQueueArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]{1,80}$/, { message: 'must be an SQS queue ARN' })
     .optional(),
   /** How long a secret value is reused before Secrets Manager is asked again. */
   secretsCacheTtlSeconds: z.coerce.number().int().min(0).max(86_400).default(300),

@@ -13,6 +13,7 @@ import type { CommandRunner } from '../command-runner';
 import { LambdaCommandRunner } from './lambda-command-runner';
 import { defaultWorkspaceRoot } from '../../workspace/git';
 import { PortError } from '../errors';
+import { EventBridgeDetectionScheduler } from './detection-scheduler';
 
 export { AWS_PORTS_ENV, AwsPortsConfigError, AwsPortsConfigSchema, parseAwsPortsConfig, readAwsPortsConfig } from './config';
 export type { AwsPortsConfig, AwsPortsConfigInput } from './config';
@@ -22,6 +23,13 @@ export { SqsWorkQueue } from './work-queue';
 export { EventBridgePublisher, EventPublishError, type FailedEvent } from './event-publisher';
 export { S3ArtifactStore, InvalidArtifactKeyError } from './artifact-store';
 export { SecretsManagerSecrets } from './secrets';
+export {
+  EventBridgeDetectionScheduler,
+  DetectionScheduleError,
+  detectionScheduleName,
+  DETECTION_FLEXIBLE_WINDOW_MINUTES,
+  DETECTION_RETRY_POLICY,
+} from './detection-scheduler';
 export {
   LambdaCommandRunner,
   SandboxFunctionError,
@@ -77,7 +85,25 @@ export function createAwsPorts(config: AwsPortsConfig = readAwsPortsConfig(), op
     commands: config.sandboxFunctionName
       ? new LambdaCommandRunner({ functionName: config.sandboxFunctionName, workspaceRoot })
       : unconfiguredCommands(workspaceRoot),
+    schedules: detectionScheduler(config),
   };
+}
+
+/** The scheduler needs all four of its variables; the stand-in names the first one missing. */
+function detectionScheduler(config: AwsPortsConfig): Ports['schedules'] {
+  const { scheduleGroupName, detectWorkStateMachineArn, schedulerRoleArn, scheduleDeadLetterQueueArn } = config;
+  if (scheduleGroupName && detectWorkStateMachineArn && schedulerRoleArn && scheduleDeadLetterQueueArn) {
+    return new EventBridgeDetectionScheduler({
+      groupName: scheduleGroupName,
+      detectWorkStateMachineArn,
+      roleArn: schedulerRoleArn,
+      deadLetterQueueArn: scheduleDeadLetterQueueArn,
+    });
+  }
+  const missing = (['scheduleGroupName', 'detectWorkStateMachineArn', 'schedulerRoleArn', 'scheduleDeadLetterQueueArn'] as const).find(
+    (field) => !config[field],
+  )!;
+  return unconfigured('schedules', AWS_PORTS_ENV[missing]);
 }
 
 /**
