@@ -6,7 +6,7 @@
 // cdk-nag drops the finding silently; with the namespaced one the CDK suppresses it and writes it,
 // with its reason and where it was acknowledged, to `suppressedViolations` in
 // cdk.out/validation-report.json: an audit trail of every accepted finding.
-import { type App, Validations } from 'aws-cdk-lib';
+import { type App, type Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 
 export const NAG_PACK_NAMES = ['AwsSolutions', 'Serverless'] as const;
@@ -14,4 +14,16 @@ export const NAG_PACK_NAMES = ['AwsSolutions', 'Serverless'] as const;
 export function addNagChecks(app: App): void {
   // Each pack walks the whole app, so registering at the app covers every cell exactly once.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }), new ServerlessChecks(app, { verbose: true }));
+}
+
+/**
+ * How cdk-nag writes a resource in a finding id: the resolved ARN, with CloudFormation functions
+ * (pseudo parameters, imports) as their JSON. Acknowledgements of `IAM5[Resource::…]` use it.
+ */
+export function nagResourceText(stack: Stack, value: string): string {
+  const resolved: unknown = stack.resolve(value);
+  if (typeof resolved === 'string') return resolved;
+  const join = (resolved as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (join) return join[1].map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join(join[0]);
+  return JSON.stringify(resolved);
 }

@@ -32,11 +32,13 @@ import type { ProjectDefaults } from '../../lib/domain/settings';
 import { RUNTIME_ENV } from '../../lib/runtime-env';
 import type { EgressMode } from '../config/customer-config';
 import { cellResourceName } from '../naming';
+import { nagResourceText } from '../nag';
 import { AWS_PORTS_ENV, cellDeploymentEnvironment } from '../runtime-environment';
 import { AgentFunction } from './agent-function';
 import type { AgentPlacement } from './cell-network';
 import { type CellSecretReferences, cellSecretsPrefix, grantSecretsRead } from './cell-secrets';
 import { createEncryptedLogGroup } from './encrypted-log-group';
+import type { DetectionSchedules } from './detection-schedules';
 import type { PipelineStateMachine } from './pipeline-state-machine';
 
 /** Steady-state requests per second across the stage, and the burst above it. */
@@ -63,6 +65,8 @@ export interface CellApiProps {
   readonly pipeline: PipelineStateMachine;
   /** The cell's secrets; each route's function may read those its `touches.secrets` names. */
   readonly secrets: CellSecretReferences;
+  /** Projects' detection schedules, saved by the routes that touch `schedules`. */
+  readonly detectionSchedules?: DetectionSchedules;
   /** The cell's egress setting, which the API checks repository hosts against. */
   readonly egress: EgressMode;
   /** The customer file's settings for new projects, given to the routes that read them. */
@@ -179,6 +183,8 @@ export class CellApi extends Construct {
     if (pipeline.length > 0) environment.STATE_MACHINE_ARN = props.pipeline.stateMachineArn;
     if (secrets.length > 0) environment[AWS_PORTS_ENV.secretsPrefix] = cellSecretsPrefix(props.customerId);
     if (route.readsProjectDefaults && props.projectDefaults) environment[RUNTIME_ENV.projectDefaults] = JSON.stringify(props.projectDefaults);
+    const schedules = route.touches.schedules ? props.detectionSchedules : undefined;
+    if (schedules) Object.assign(environment, schedules.environment);
 
     const fn = new AgentFunction(this, pascalCase(route.operationId), {
       entry: `api/${route.handler}.ts`,
@@ -195,6 +201,7 @@ export class CellApi extends Construct {
 
     if (table !== 'none') props.grantTableAccess(fn, table);
     grantSecretsRead(fn, props.secrets, secrets);
+    schedules?.grantScheduleWrites(fn, fn.role);
     if (pipeline.includes('start')) props.pipeline.grantStartExecution(fn);
     if (pipeline.includes('answer')) props.pipeline.grantTaskResponse(fn);
     // Starting asks DescribeExecution when the goal's execution name is already taken (a retry);
@@ -336,14 +343,6 @@ function accessLogFormat(): AccessLogFormat {
  * A resource ARN the way cdk-nag writes it into a finding id: the resolved string, with any
  * intrinsic inside it as JSON. The acknowledgement must name the exact finding.
  */
-function nagResourceText(stack: Stack, value: string): string {
-  const resolved: unknown = stack.resolve(value);
-  if (typeof resolved === 'string') return resolved;
-  const join = (resolved as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
-  if (join) return join[1].map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join(join[0]);
-  return JSON.stringify(resolved);
-}
-
 function pascalCase(name: string): string {
   return `${name.charAt(0).toUpperCase()}${name.slice(1)}`;
 }

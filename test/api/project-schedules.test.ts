@@ -7,6 +7,8 @@ import { EventBridgeDetectionScheduler } from '../../lib/ports/aws/detection-sch
 import { expectError, newProjectBody, request, startApi, type ApiTestContext } from './support';
 
 const scheduler = mockClient(SchedulerClient);
+/** A service error as the SDK builds it from a response: `Message` in the body, `message` on the Error. */
+const fault = (message: string) => ({ message, Message: message, $metadata: {} });
 let api: ApiTestContext;
 
 beforeAll(async () => {
@@ -48,7 +50,7 @@ describe('project detection schedules', () => {
     const created = await request('POST', '/projects', { json: { ...newProjectBody('patched'), schedule: { enabled: true } } });
     const id = created.body.id as string;
     scheduler.reset();
-    scheduler.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'exists', $metadata: {} }));
+    scheduler.on(CreateScheduleCommand).rejects(new ConflictException(fault('exists')));
     scheduler.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn' });
     scheduler.on(DeleteScheduleCommand).resolves({});
 
@@ -64,7 +66,7 @@ describe('project detection schedules', () => {
 
   it('disabling a project that never had a schedule is fine (ResourceNotFound on delete)', async () => {
     const created = await request('POST', '/projects', { json: newProjectBody('never') });
-    scheduler.on(DeleteScheduleCommand).rejects(new ResourceNotFoundException({ message: 'none', $metadata: {} }));
+    scheduler.on(DeleteScheduleCommand).rejects(new ResourceNotFoundException(fault('none')));
     const patched = await request('PATCH', `/projects/${created.body.id}`, { json: { schedule: { enabled: false } } });
     expect(patched.status).toBe(200);
   });

@@ -13,6 +13,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAwsPorts, DetectionScheduleError, EventBridgeDetectionScheduler, parseAwsPortsConfig, PortNotConfiguredError } from '../../lib/ports/aws/index';
 
 const scheduler = mockClient(SchedulerClient);
+/** A service error as the SDK builds it from a response: `Message` in the body, `message` on the Error. */
+const fault = (message: string) => ({ message, Message: message, $metadata: {} });
 const options = {
   groupName: 'cahoots-acme-detection',
   detectWorkStateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:cahoots-acme-detect-work',
@@ -22,7 +24,6 @@ const options = {
 const adapter = new EventBridgeDetectionScheduler(options);
 const projectId = 'prj_01JDZ8W5T1N6V1Q2ZK3M4X5Y6Z';
 const nightly = { cron: 'cron(0 3 ? * MON-FRI *)', timezone: 'Europe/Berlin', enabled: true };
-const meta = { $metadata: {} };
 
 afterEach(() => scheduler.reset());
 
@@ -50,7 +51,7 @@ describe('EventBridgeDetectionScheduler', () => {
   });
 
   it('updates the schedule when the project has one already (ConflictException)', async () => {
-    scheduler.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'exists', ...meta }));
+    scheduler.on(CreateScheduleCommand).rejects(new ConflictException(fault('exists')));
     scheduler.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn' });
     await adapter.upsert(projectId, { ...nightly, cron: 'rate(12 hours)' });
     const update = scheduler.commandCalls(UpdateScheduleCommand)[0]!.args[0].input;
@@ -60,15 +61,15 @@ describe('EventBridgeDetectionScheduler', () => {
   it('creates after all when the schedule vanished between create and update', async () => {
     scheduler
       .on(CreateScheduleCommand)
-      .rejectsOnce(new ConflictException({ message: 'exists', ...meta }))
+      .rejectsOnce(new ConflictException(fault('exists')))
       .resolves({ ScheduleArn: 'arn' });
-    scheduler.on(UpdateScheduleCommand).rejects(new ResourceNotFoundException({ message: 'gone', ...meta }));
+    scheduler.on(UpdateScheduleCommand).rejects(new ResourceNotFoundException(fault('gone')));
     await adapter.upsert(projectId, nightly);
     expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(2);
   });
 
   it('removes the schedule when detection is disabled, and a missing one is fine', async () => {
-    scheduler.on(DeleteScheduleCommand).rejects(new ResourceNotFoundException({ message: 'no such schedule', ...meta }));
+    scheduler.on(DeleteScheduleCommand).rejects(new ResourceNotFoundException(fault('no such schedule')));
     await adapter.upsert(projectId, { ...nightly, enabled: false });
     await adapter.delete(projectId);
     expect(scheduler.commandCalls(DeleteScheduleCommand).map((c) => c.args[0].input)).toEqual([
@@ -79,16 +80,16 @@ describe('EventBridgeDetectionScheduler', () => {
   });
 
   it('names the project and the service reason when the request is refused; transient errors pass through', async () => {
-    scheduler.on(CreateScheduleCommand).rejects(new ValidationException({ message: 'Invalid Schedule Expression', ...meta }));
+    scheduler.on(CreateScheduleCommand).rejects(new ValidationException(fault('Invalid Schedule Expression')));
     const refused = await adapter.upsert(projectId, nightly).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(DetectionScheduleError);
     expect((refused as Error).message).toBe(`The detection schedule of project ${projectId} could not be saved: ValidationException: Invalid Schedule Expression`);
     expect((refused as DetectionScheduleError).permanent).toBe(true);
 
     scheduler.reset();
-    scheduler.on(CreateScheduleCommand).rejects(new ThrottlingException({ message: 'slow down', ...meta }));
+    scheduler.on(CreateScheduleCommand).rejects(new ThrottlingException(fault('slow down')));
     await expect(adapter.upsert(projectId, nightly)).rejects.toBeInstanceOf(ThrottlingException);
-    scheduler.on(DeleteScheduleCommand).rejects(new ThrottlingException({ message: 'slow down', ...meta }));
+    scheduler.on(DeleteScheduleCommand).rejects(new ThrottlingException(fault('slow down')));
     await expect(adapter.delete(projectId)).rejects.toBeInstanceOf(ThrottlingException);
   });
 

@@ -83,7 +83,8 @@ export class EventBridgeDetectionScheduler implements DetectionScheduler {
       const name = (error as { name?: string }).name;
       // The service's refusals of the request itself are permanent; throttling and 5xx are not ours to name.
       if (name === 'ValidationException' || name === 'ServiceQuotaExceededException') {
-        throw new DetectionScheduleError(projectId, `${name}: ${(error as Error).message}`, { cause: error });
+        const reason = (error as { Message?: string }).Message ?? (error as Error).message;
+        throw new DetectionScheduleError(projectId, `${name}: ${reason}`, { cause: error });
       }
       throw error;
     }
