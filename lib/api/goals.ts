@@ -71,7 +71,7 @@ async function recordStartFailure(deps: ApiDependencies, goal: Goal, error: unkn
       correlationId: goal.id,
       projectId: goal.projectId,
       goalId: goal.id,
-      data: { code: PIPELINE_START_FAILED, message: message.slice(0, 4000) },
+      data: { title: goal.title, code: PIPELINE_START_FAILED, message: message.slice(0, 4000), cause: message.slice(0, 4000) },
     });
   } catch (recordError) {
     logger.error('could not mark a goal whose pipeline did not start as FAILED', { goalId: goal.id, recordError });

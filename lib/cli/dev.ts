@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { EventEnvelopeSchema } from '../domain/events';
 import { goalStream } from '../store/index';
 import type { LocalRuntime } from '../local/runtime';
-import { lockDataDir, readDevServerInfo, removeDevServerInfo, resolveDataDir, writeDevServerInfo } from './data-dir';
+import { DEFAULT_DATA_DIR, lockDataDir, readDevServerInfo, removeDevServerInfo, resolveDataDir, writeDevServerInfo } from './data-dir';
 import { EXIT, UsageError, type ExitCode } from './errors';
 import { parseModels, parsePort, readRuntimeSettings } from './options';
 import { Output } from './output';
@@ -35,6 +35,7 @@ export async function devCommand(flags: DevFlags, output = new Output()): Promis
   const { startLocalRuntime } = await import('../local/runtime');
   const { startLocalHttpServer } = await import('../local/http-server');
   const { recoverInterruptedGoals } = await import('../local/recovery');
+  const { installLocalNotifications } = await import('../local/notifications');
   const { queueUrls: _fromEnv, ...runtimeConfig } = config;
   let local: LocalRuntime | undefined;
   let server: Awaited<ReturnType<typeof startLocalHttpServer>> | undefined;
@@ -48,6 +49,12 @@ export async function devCommand(flags: DevFlags, output = new Output()): Promis
         // Working copies next to the data, so a restarted task finds its goal's files again.
         workspaceRoot: runtimeConfig.workspaceRoot ?? join(dataDir, 'workspaces'),
       },
+      onScheduledDetection: ({ projectId, at, error }) =>
+        output.info(
+          error === undefined
+            ? `⏱ scheduled detection of ${projectId} started (${at.toISOString()})`
+            : `⏱ scheduled detection of ${projectId} did not start: ${error instanceof Error ? error.message : String(error)}`,
+        ),
     });
     try {
       server = await startLocalHttpServer({ port });
@@ -56,6 +63,11 @@ export async function devCommand(flags: DevFlags, output = new Output()): Promis
       throw error;
     }
     logEvents(local, output);
+    // What a cell sends to its notification topic, printed here in the same words.
+    const cliTarget = flags.dataDir === undefined || flags.dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${flags.dataDir}`;
+    installLocalNotifications(local.bus, { apiUrl: server.url, cliTarget }, (notification) => {
+      output.info(`🔔 ${notification.text.replace(/\n/g, '\n   ')}`);
+    });
     output.info(`cahoots dev · API at ${server.url} · data in ${dataDir}`);
     output.info(models.length > 0 ? `models ${models.map((m) => m.spec).join(' → ')}` : 'no default model: set CAHOOTS_MODEL or --model, or give projects a modelPolicy');
     for (const goal of await recoverInterruptedGoals(local)) {
@@ -64,6 +76,9 @@ export async function devCommand(flags: DevFlags, output = new Output()): Promis
           ? `↺ resumed ${goal.goalId} "${goal.title}" (was ${goal.from}${goal.requeuedTasks.length ? `; ${goal.requeuedTasks.length} task(s) back in the queue` : ''})`
           : `✖ ended ${goal.goalId} "${goal.title}" FAILED: ${goal.cause ?? 'cannot be resumed'}`,
       );
+    }
+    for (const scheduled of await local.startDetectionSchedules()) {
+      output.info(`⏱ detection of ${scheduled.projectId}: ${scheduled.schedule.cron} ${scheduled.schedule.timezone}${scheduled.nextRunAt ? `, next at ${scheduled.nextRunAt.toISOString()}` : ', never again'}`);
     }
     serving = true;
     writeDevServerInfo(dataDir, { url: server.url, pid: process.pid });

@@ -9,6 +9,7 @@ export * from './finding';
 export * from './goal';
 export * from './ids';
 export * from './lesson';
+export * from './notifications';
 export * from './plan';
 export * from './project';
 export * from './routing-stat';

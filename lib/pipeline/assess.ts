@@ -21,7 +21,16 @@ export async function assessGoal(runtime: Runtime, input: GoalStepInput): Promis
   await recordGoalEvent(runtime, {
     type: 'Goal.Completed',
     goal,
-    data: { costUsd: done.costUsd, leadTimeMs, reworkRounds: done.reworkRounds, lessons, branch: done.branch },
+    data: {
+      title: goal.title,
+      costUsd: done.costUsd,
+      leadTimeMs,
+      reworkRounds: done.reworkRounds,
+      lessons,
+      branch: done.branch,
+      // Where the work is, in one field a notification can quote: the pull request, else the branch.
+      delivery: done.delivery?.url ?? `branch ${done.delivery?.branch ?? done.branch}`,
+    },
     idempotencyKey: 'completed',
   });
   await removeTaskBranches(runtime, done);

@@ -92,6 +92,7 @@ export async function requestApproval(runtime: Runtime, input: RequestApprovalIn
     goal: updated,
     ...(input.taskId ? { taskId: input.taskId } : {}),
     data: {
+      title: updated.title,
       stage: input.kind,
       costUsd: updated.costUsd,
       ...(input.kind === 'budget' ? { budgetUsd: budget?.limitUsd ?? null, ...(budget ? { budgetScope: budget.scope, budgetSpentUsd: budget.spentUsd } : {}) } : {}),
@@ -117,7 +118,7 @@ export async function endGoal(runtime: Runtime, input: EndGoalInput): Promise<vo
   await recordGoalEvent(runtime, {
     type: ended.status === 'CANCELLED' ? 'Goal.Cancelled' : 'Goal.Failed',
     goal,
-    data: { cause: ended.failureCause?.message ?? '', code: ended.failureCause?.code ?? ended.status, costUsd: ended.costUsd },
+    data: { title: goal.title, cause: ended.failureCause?.message ?? '', code: ended.failureCause?.code ?? ended.status, costUsd: ended.costUsd },
     idempotencyKey: `ended:${ended.status}`,
   });
 }
