@@ -26,3 +26,12 @@ export function cellArtifactsBucketName(customerId: string, account: string, reg
   if (name.length > 63) throw new Error(`Artifacts bucket name ${name} is longer than S3's 63 characters`);
   return name;
 }
+
+/** The notification topics, named so the key policy can admit EventBridge for them before they exist. */
+export function notificationTopicName(customerId: string): string {
+  return cellResourceName(customerId, 'notifications');
+}
+
+export function chatNotificationTopicName(customerId: string): string {
+  return cellResourceName(customerId, 'chat-notifications');
+}

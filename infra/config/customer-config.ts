@@ -78,6 +78,37 @@ export const PipelineTimeoutsSchema = z
   });
 export type PipelineTimeouts = z.infer<typeof PipelineTimeoutsSchema>;
 
+/**
+ * Who hears about what needs people (approvals waiting, goals done or failed, critical findings):
+ * e-mail addresses subscribed to the cell's notification topic (each confirms once, by the link SNS
+ * mails), and optionally a Slack channel through AWS Chatbot, whose workspace must already be
+ * authorized in the AWS Chatbot console of the account.
+ */
+export const NotificationSettingsSchema = z.strictObject({
+  emails: z
+    .array(z.email({ message: 'must be an e-mail address' }))
+    .max(50)
+    .superRefine((emails, context) => {
+      const seen = new Set<string>();
+      for (const email of emails) {
+        if (seen.has(email.toLowerCase())) context.addIssue({ code: 'custom', message: `lists ${email} twice (addresses are compared without case)` });
+        seen.add(email.toLowerCase());
+      }
+    })
+    .default([]),
+  slack: z
+    .strictObject({
+      workspaceId: z.string().regex(/^T[A-Z0-9]{8,12}$/, {
+        message: 'must be a Slack workspace (team) id such as T07ABC12DEF, shown in the AWS Chatbot console after the workspace is authorized',
+      }),
+      channelId: z.string().regex(/^[CG][A-Z0-9]{8,12}$/, {
+        message: 'must be a Slack channel id such as C05XYZ98UVW (channel details → bottom of the About tab), not the #name',
+      }),
+    })
+    .optional(),
+});
+export type NotificationSettings = z.infer<typeof NotificationSettingsSchema>;
+
 export const CustomerConfigSchema = z.strictObject({
   id: CustomerIdSchema,
   account: z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account id' }),
@@ -87,6 +118,8 @@ export const CustomerConfigSchema = z.strictObject({
   /** Which interface endpoints the cell pays for; see infra/constructs/cell-network.ts. */
   endpoints: oneOf(ENDPOINT_PROFILES),
   alarmEmail: z.email({ message: 'must be an e-mail address' }),
+  /** Optional; without it, messages go to the notification topic with no subscriber (add one later). */
+  notifications: NotificationSettingsSchema.default({ emails: [] }),
   projectDefaults: ProjectDefaultsSchema,
   /**
    * Optional: a regional AWS WAFv2 web ACL, in the cell's account and region, to put in front of

@@ -167,6 +167,12 @@ export class CellApi extends Construct {
     return this.api.url;
   }
 
+  /** The stage's base URL without the trailing slash, as the CLI's `--endpoint` takes it. */
+  get baseUrl(): string {
+    const stack = Stack.of(this);
+    return `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${this.api.deploymentStage.stageName}`;
+  }
+
   /** Lets a principal call every route (execute-api:Invoke on this stage). */
   grantInvoke(grantee: IGrantable): Grant {
     return Grant.addToPrincipal({

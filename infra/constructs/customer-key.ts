@@ -4,7 +4,7 @@ import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { cellResourceName } from '../naming';
+import { cellResourceName, chatNotificationTopicName, notificationTopicName } from '../naming';
 
 export const KEY_ROTATION_PERIOD = Duration.days(90);
 
@@ -92,6 +92,24 @@ export class CustomerKey extends Construct {
         principals: [new ServicePrincipal('events.amazonaws.com')],
         actions: ['kms:DescribeKey'],
         resources: ['*'],
+      }),
+    );
+
+    // EventBridge rules deliver notifications to the encrypted notification topics as the
+    // EventBridge service; SNS names the topic in the encryption context.
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'EventBridgePublishesNotifications',
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: {
+            'kms:EncryptionContext:aws:sns:topicArn': [notificationTopicName(props.customerId), chatNotificationTopicName(props.customerId)].map((name) =>
+              stack.formatArn({ service: 'sns', resource: name }),
+            ),
+          },
+        },
       }),
     );
 

@@ -7,6 +7,7 @@ import type { CustomerConfig } from '../config/customer-config';
 import type { AgentFunction } from '../constructs/agent-function';
 import { CellAlarms } from '../constructs/cell-alarms';
 import { CellDashboards } from '../constructs/cell-dashboards';
+import { CellNotifications } from '../constructs/cell-notifications';
 import type { AgentsStack } from './agents-stack';
 import type { PipelineStack } from './pipeline-stack';
 import type { ServiceStack } from './service-stack';
@@ -16,6 +17,8 @@ export interface ObservabilityStackProps extends StackProps {
   readonly service: ServiceStack;
   readonly pipeline: PipelineStack;
   readonly agents: AgentsStack;
+  /** The API's base URL, quoted by notifications in the commands and calls they suggest. */
+  readonly apiUrl: string;
   /** Further Lambda groups for the errors/throttles graphs, e.g. the API handlers. */
   readonly functionGroups?: Readonly<Record<string, readonly AgentFunction[]>>;
 }
@@ -23,11 +26,12 @@ export interface ObservabilityStackProps extends StackProps {
 export class ObservabilityStack extends Stack {
   readonly alarms: CellAlarms;
   readonly dashboards: CellDashboards;
+  readonly notifications: CellNotifications;
 
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id, {
       ...props,
-      description: `Cahoots cell ${props.config.id}: Cost and Behaviour dashboards, alarms`,
+      description: `Cahoots cell ${props.config.id}: Cost and Behaviour dashboards, alarms, notifications`,
     });
     const agents = Object.fromEntries(AGENT_ROLES.map((role) => [role, props.agents.workers[role].agent])) as Record<
       AgentRole,
@@ -39,6 +43,13 @@ export class ObservabilityStack extends Stack {
       topic: props.service.alarmTopic.topic,
       pipeline: props.pipeline.pipeline,
       agents,
+    });
+    this.notifications = new CellNotifications(this, 'Notifications', {
+      customerId: props.config.id,
+      encryptionKey: props.service.key,
+      eventBus: props.service.eventBus.bus,
+      apiUrl: props.apiUrl,
+      settings: props.config.notifications,
     });
     this.dashboards = new CellDashboards(this, 'Dashboards', {
       customerId: props.config.id,

@@ -46,6 +46,7 @@ export class CustomerCell extends Stage {
       service: this.service,
       pipeline: this.pipeline,
       agents: this.agents,
+      apiUrl: this.api.api.baseUrl,
       functionGroups: { api: Object.values(this.api.api.functions) },
       tags,
     });

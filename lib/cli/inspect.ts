@@ -4,8 +4,10 @@ import { sleep } from '../domain/backoff';
 import type { PublicGoal } from '../api/schemas';
 import type { EventEnvelope } from '../domain/events';
 import type { Project } from '../domain/project';
+import { nextFireTime } from '../domain/schedule-expression';
 import { isTerminal } from '../domain/status';
 import { connect, type Connection } from './connect';
+import { DEFAULT_DATA_DIR } from './data-dir';
 import { CommandFailedError, EXIT, UsageError, type ExitCode } from './errors';
 import { EventFollower } from './follow';
 import { count, shorten, table, usd } from './format';
@@ -47,18 +49,49 @@ export async function statusCommand(flags: RemoteFlags & { project?: string }, o
       output.info(`No projects yet in ${connection.where}. Start one with cahoots run --data-dir, or POST /projects to cahoots dev.`);
       return EXIT.ok;
     }
+    const target = connection.kind === 'endpoint' && flags.endpoint ? ` --endpoint ${flags.endpoint}` : flags.dataDir && flags.dataDir !== DEFAULT_DATA_DIR ? ` --data-dir ${flags.dataDir}` : '';
+    let approvals = 0;
+    let failures = 0;
     for (const { project, goals } of report) {
       output.info(`${project.id} "${project.name}" · ${project.repo.path ?? project.repo.url} (${project.repo.defaultBranch}) · autonomy ${project.autonomyLevel}`);
+      output.info(`  detection ${describeSchedule(project)}`);
       if (goals.length === 0) output.info('  no goals');
       else for (const line of table(['goal', 'status', 'cost', 'created', 'title'], goals.map(goalRow))) output.info(line);
       for (const goal of goals.filter(waitsForApproval)) {
-        output.info(`  → ${goal.id} waits for ${goal.approval.stage ?? 'an'} approval: cahoots approve ${goal.id}  (or reject)`);
+        approvals += 1;
+        output.info(`  → ${goal.id} waits for ${goal.approval.stage ?? 'an'} approval: cahoots approve ${goal.id}${target}  (or reject)`);
       }
+      // Goals come newest first; the latest failures are the ones someone may still act on.
+      const failed = goals.filter((g) => g.status === 'FAILED');
+      failures += failed.length;
+      for (const goal of failed.slice(0, SHOWN_FAILURES)) {
+        output.info(`  ✖ ${goal.id} failed${goal.failureCause ? ` (${goal.failureCause.code}): ${shorten(goal.failureCause.message, 160)}` : ''}  · cahoots events ${goal.id}${target}`);
+      }
+      if (failed.length > SHOWN_FAILURES) output.info(`  ✖ … and ${failed.length - SHOWN_FAILURES} earlier failed goal(s)`);
       for (const goal of goals.filter((g) => g.delivery?.url)) output.info(`  ⇢ ${goal.id} pull request #${goal.delivery!.number ?? '?'}: ${goal.delivery!.url}`);
       output.info('');
     }
+    output.info(approvals + failures === 0 ? 'Nothing waits for you.' : `Waiting for you: ${approvals} approval(s), ${failures} failed goal(s).`);
     return EXIT.ok;
   });
+}
+
+/** Failed goals listed per project; older ones are counted. */
+const SHOWN_FAILURES = 5;
+
+/** `cron(0 3 * * ? *) Europe/Berlin, next 2026-12-03 02:00 UTC`, or `off`. */
+function describeSchedule(project: Project, now = new Date()): string {
+  const { schedule } = project;
+  if (!schedule.enabled) return `off (${schedule.cron} ${schedule.timezone} when enabled)`;
+  let next: Date | undefined;
+  try {
+    next = nextFireTime(schedule.cron, { after: now, timeZone: schedule.timezone });
+  } catch {
+    return `${schedule.cron} ${schedule.timezone} (not a valid expression)`;
+  }
+  // A rate counts from when the schedule was saved, which the project does not record.
+  const when = schedule.cron.startsWith('rate(') ? '' : next ? `, next ${next.toISOString().slice(0, 16).replace('T', ' ')} UTC` : ', never again';
+  return `${schedule.cron} ${schedule.timezone}${when}`;
 }
 
 const waitsForApproval = (goal: PublicGoal) => goal.status === 'AWAITING_APPROVAL' && goal.approval.state === 'pending';

@@ -5,6 +5,9 @@ import { IsoTimestampSchema } from './common';
 import { EventIdSchema, GoalIdSchema, ProjectIdSchema, TaskIdSchema } from './ids';
 import { AgentRoleSchema } from './settings';
 
+/** The `source` of every Cahoots event on the bus; rules match on it (here so infra can name it too). */
+export const EVENT_SOURCE = 'cahoots';
+
 /** Every event type, in one place. Add new names here; nothing else lists them. */
 export const EVENT_TYPES = [
   'Project.Created',

@@ -4,9 +4,9 @@ import { z } from 'zod';
 import type { BusEvent } from './index';
 import { EVENTBRIDGE_LIMITS, eventBridgeEntrySize, EventTooLargeError } from './service-rules';
 import { PortError } from './errors';
+import { EVENT_SOURCE } from '../domain/events';
 
-/** The `source` of every Cahoots event on the bus; rules match on it. */
-export const EVENT_SOURCE = 'cahoots';
+export { EVENT_SOURCE };
 
 const BusEventSchema = z.looseObject({
   eventId: z.string().min(1),

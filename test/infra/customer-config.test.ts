@@ -108,6 +108,26 @@ describe('a malformed customer file', () => {
     expect(message).toMatch(/projectDefaults\.modelPolicy\.planner\.0: model spec must be/);
   });
 
+  it('takes notification subscribers and a Slack channel, naming what is wrong with each', () => {
+    expect((parseVariant(() => undefined) as { notifications: unknown }).notifications).toEqual({ emails: [] });
+    const good = parseVariant((config) => {
+      config.notifications = { emails: ['lead@example.com'], slack: { workspaceId: 'T07ABC12DEF', channelId: 'C05XYZ98UVW' } };
+    }) as { notifications: unknown };
+    expect(good.notifications).toEqual({ emails: ['lead@example.com'], slack: { workspaceId: 'T07ABC12DEF', channelId: 'C05XYZ98UVW' } });
+    const message = problemsOf(() =>
+      parseVariant((config) => {
+        config.notifications = { emails: ['lead@example.com', 'LEAD@example.com', 'not-an-address'], slack: { workspaceId: 'acme', channelId: '#cahoots', team: 'x' } };
+      }),
+    );
+    expect(message.split('\n').map((line) => line.replace('infra/customers/example.json: ', '')).sort()).toEqual([
+      'notifications.emails.2: must be an e-mail address',
+      'notifications.emails: lists LEAD@example.com twice (addresses are compared without case)',
+      'notifications.slack.channelId: must be a Slack channel id such as C05XYZ98UVW (channel details → bottom of the About tab), not the #name',
+      'notifications.slack.team: unknown field',
+      'notifications.slack.workspaceId: must be a Slack workspace (team) id such as T07ABC12DEF, shown in the AWS Chatbot console after the workspace is authorized',
+    ]);
+  });
+
   it('fails synth naming each role that has workers but no model', () => {
     const message = problemsOf(() =>
       parseVariant((config) => {
