@@ -35,3 +35,8 @@ export function notificationTopicName(customerId: string): string {
 export function chatNotificationTopicName(customerId: string): string {
   return cellResourceName(customerId, 'chat-notifications');
 }
+
+/** Where the notification rules put a message SNS refused after every retry. */
+export function notificationDeadLetterQueueName(customerId: string): string {
+  return cellResourceName(customerId, 'notifications', 'dlq');
+}

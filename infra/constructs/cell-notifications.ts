@@ -2,19 +2,22 @@
 // (lib/domain/notifications.ts) on the cell bus, whose input transformer writes the message, to an
 // SNS topic under the cell key with the customer's e-mail subscribers; with a Slack channel, a
 // second topic in AWS Chatbot's custom-notification format that Chatbot posts to the channel.
-import { Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { SlackChannelConfiguration } from 'aws-cdk-lib/aws-chatbot';
 import { type IEventBus, type IRuleRef, Rule, RuleTargetInput, type RuleTargetInputProperties } from 'aws-cdk-lib/aws-events';
 import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE } from '../../lib/domain/events';
 import { messageTemplate, type NotificationContext, NOTIFICATIONS, type NotificationDefinition } from '../../lib/domain/notifications';
 import type { NotificationSettings } from '../config/customer-config';
-import { cellResourceName, chatNotificationTopicName, notificationTopicName } from '../naming';
+import { cellResourceName, chatNotificationTopicName, notificationDeadLetterQueueName, notificationTopicName } from '../naming';
 
 /**
  * An input transformer whose template is sent as it is. CDK's RuleTargetInput.fromText JSON-encodes
@@ -56,6 +59,8 @@ export interface CellNotificationsProps {
   /** How messages tell people to reach this cell: its API base URL (no trailing slash), also the CLI's `--endpoint`. */
   readonly apiUrl: string;
   readonly settings: NotificationSettings;
+  /** Where the alarm on undelivered notifications goes. */
+  readonly alarmTopic?: ITopic;
 }
 
 export class CellNotifications extends Construct {
@@ -63,6 +68,8 @@ export class CellNotifications extends Construct {
   readonly chatTopic?: Topic;
   readonly slackChannel?: SlackChannelConfiguration;
   readonly rules: Readonly<Record<string, Rule>>;
+  /** Notifications SNS refused after every retry (a deleted topic, a key EventBridge may not use). */
+  readonly deadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: CellNotificationsProps) {
     super(scope, id);
@@ -106,6 +113,34 @@ export class CellNotifications extends Construct {
       });
     }
 
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      queueName: notificationDeadLetterQueueName(props.customerId),
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: props.encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the notification rule targets, not a work queue that needs one.',
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'Serverless::Serverless-SQSRedrivePolicy',
+      reason: 'This queue is itself a dead-letter queue; a DLQ of a DLQ would only move the same messages once more.',
+    });
+    if (props.alarmTopic) {
+      new Alarm(this, 'DeadLettersAlarm', {
+        alarmName: cellResourceName(props.customerId, 'notifications', 'dead-letters'),
+        alarmDescription: 'A notification could not be delivered to its SNS topic after every retry; the dead-letter queue holds it.',
+        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(new SnsAction(props.alarmTopic));
+    }
+    const delivery = { deadLetterQueue: this.deadLetterQueue, retryAttempts: 10, maxEventAge: Duration.hours(6) };
+
     const rules: Record<string, Rule> = {};
     for (const definition of NOTIFICATIONS) {
       const rule = new Rule(this, `Notify-${definition.id}`, {
@@ -118,8 +153,8 @@ export class CellNotifications extends Construct {
           ...(definition.pattern.detail ? { detail: definition.pattern.detail } : {}),
         },
       });
-      rule.addTarget(new SnsTopic(this.topic, { message: emailInput(definition, context) }));
-      if (this.chatTopic) rule.addTarget(new SnsTopic(this.chatTopic, { message: chatInput(definition, context) }));
+      rule.addTarget(new SnsTopic(this.topic, { message: emailInput(definition, context), ...delivery }));
+      if (this.chatTopic) rule.addTarget(new SnsTopic(this.chatTopic, { message: chatInput(definition, context), ...delivery }));
       rules[definition.id] = rule;
     }
     this.rules = rules;

@@ -4,7 +4,7 @@ import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { cellResourceName, chatNotificationTopicName, notificationTopicName } from '../naming';
+import { cellResourceName, chatNotificationTopicName, notificationDeadLetterQueueName, notificationTopicName } from '../naming';
 
 export const KEY_ROTATION_PERIOD = Duration.days(90);
 
@@ -109,6 +109,19 @@ export class CustomerKey extends Construct {
               stack.formatArn({ service: 'sns', resource: name }),
             ),
           },
+        },
+      }),
+    );
+
+    // ...and, when SNS refuses a notification after every retry, to its encrypted dead-letter queue.
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'EventBridgeKeepsUndeliveredNotifications',
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'kms:EncryptionContext:aws:sqs:arn': stack.formatArn({ service: 'sqs', resource: notificationDeadLetterQueueName(props.customerId) }) },
         },
       }),
     );

@@ -50,6 +50,7 @@ export class ObservabilityStack extends Stack {
       eventBus: props.service.eventBus.bus,
       apiUrl: props.apiUrl,
       settings: props.config.notifications,
+      alarmTopic: props.service.alarmTopic.topic,
     });
     this.dashboards = new CellDashboards(this, 'Dashboards', {
       customerId: props.config.id,

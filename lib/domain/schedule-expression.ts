@@ -216,7 +216,8 @@ export const ScheduleExpressionSchema = z
       if (!(error instanceof ScheduleExpressionError)) throw error;
       context.addIssue({ code: 'custom', message: `schedule ${expression}: ${error.message}` });
     }
-  });
+  })
+  .describe('EventBridge Scheduler expression: cron(minutes hours day-of-month month day-of-week year) or rate(N minutes|hours|days)');
 
 /** Whether `timeZone` is an IANA zone this runtime knows (Intl). */
 export function isKnownTimeZone(timeZone: string): boolean {

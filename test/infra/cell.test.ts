@@ -39,7 +39,7 @@ function templatesOf(id: string): StackTemplate[] {
   return templatesByCell.get(id)!;
 }
 
-function templateOf(id: string, stack: 'stateful' | 'network' | 'service' | 'pipeline' | 'agents' | 'api'): StackTemplate {
+function templateOf(id: string, stack: 'stateful' | 'network' | 'service' | 'pipeline' | 'agents' | 'api' | 'observability'): StackTemplate {
   const stackName = cell(id)[stack].stackName;
   return templatesOf(id).find((candidate) => candidate.stackName === stackName)!;
 }
@@ -119,12 +119,14 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
     // flow logs, the state machine's and the API access logs.
     expect(counts).toEqual({
       'AWS::DynamoDB::Table': 1,
-      'AWS::SQS::Queue': AGENT_ROLES.length * 2,
+      // The role queues and their DLQs, and the notifications' DLQ.
+      'AWS::SQS::Queue': AGENT_ROLES.length * 2 + 1,
       'AWS::Events::EventBus': 1,
       'AWS::Events::Archive': 1,
       'AWS::S3::Bucket': 2,
       'AWS::Logs::LogGroup': cahootsFunctionCount(templatesOf(id)) + 3,
-      'AWS::SNS::Topic': 1,
+      // Alarms, notifications, and the chat notifications of a cell with a Slack channel.
+      'AWS::SNS::Topic': cell(id).config.notifications.slack ? 3 : 2,
       'AWS::StepFunctions::StateMachine': 1,
       'AWS::EFS::FileSystem': 1,
       'AWS::SecretsManager::Secret': 1,
@@ -236,6 +238,55 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
     template.hasResourceProperties('AWS::Events::EventBus', { Name: `cahoots-${id}` });
     template.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 90 });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: cell(id).config.alarmEmail });
+  });
+
+  it('sends what needs people from the bus to a notification topic under the cell key, in readable words', () => {
+    const { template, json } = templateOf(id, 'observability');
+    const { config } = cell(id);
+    template.hasResourceProperties('AWS::SNS::Topic', { TopicName: `cahoots-${id}-notifications`, KmsMasterKeyId: Match.anyValue() });
+    for (const email of config.notifications.emails) template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: email });
+    const rules = Object.values(json.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
+    expect(rules.map((r) => r.Properties!.Name).sort()).toEqual(
+      ['approval-waiting', 'critical-finding', 'goal-failed', 'goal-succeeded'].map((n) => `cahoots-${id}-notify-${n}`),
+    );
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Name: `cahoots-${id}-notify-critical-finding`,
+      EventPattern: { source: ['cahoots'], 'detail-type': ['Finding.Detected'], detail: { data: { severity: ['critical'] } } },
+    });
+    const approval = rules.find((r) => r.Properties!.Name === `cahoots-${id}-notify-approval-waiting`)!;
+    const targets = approval.Properties!.Targets as Array<{ InputTransformer: { InputTemplate: unknown; InputPathsMap: Record<string, string> } }>;
+    expect(targets).toHaveLength(config.notifications.slack ? 2 : 1);
+    expect(targets[0]!.InputTransformer.InputPathsMap).toMatchObject({ goalId: '$.detail.goalId', stage: '$.detail.data.stage' });
+    // What SNS refuses after the retries is kept, under the cell key, and alarms.
+    for (const target of targets as unknown as Array<{ DeadLetterConfig: unknown; RetryPolicy: unknown }>) {
+      expect(target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [expect.stringMatching(/DeadLetterQueue/), 'Arn'] } });
+      expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 21_600 });
+    }
+    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: `cahoots-${id}-notifications-dlq`, KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `cahoots-${id}-notifications-dead-letters` });
+    // Plain text, not a JSON string: an e-mail shows the lines, not quotes and \n.
+    const text = JSON.stringify(targets[0]!.InputTransformer.InputTemplate);
+    expect(text).toContain('Approve:  cahoots approve <goalId> --endpoint https://');
+    expect(text).not.toMatch(/^"\\"/);
+  });
+
+  it('posts to the Slack channel of the customer file through AWS Chatbot, where there is one', () => {
+    const { template, json } = templateOf(id, 'observability');
+    const slack = cell(id).config.notifications.slack;
+    if (!slack) {
+      template.resourceCountIs('AWS::Chatbot::SlackChannelConfiguration', 0);
+      return;
+    }
+    template.hasResourceProperties('AWS::Chatbot::SlackChannelConfiguration', {
+      SlackWorkspaceId: slack.workspaceId,
+      SlackChannelId: slack.channelId,
+      SnsTopicArns: [{ Ref: Match.stringLikeRegexp('ChatTopic') }],
+      GuardrailPolicies: [{ Ref: Match.stringLikeRegexp('ChatGuardrail') }],
+    });
+    const chatTargets = Object.values(json.Resources)
+      .filter((r) => r.Type === 'AWS::Events::Rule')
+      .map((r) => (r.Properties!.Targets as Array<{ InputTransformer: { InputTemplate: unknown } }>)[1]!.InputTransformer.InputTemplate);
+    for (const target of chatTargets) expect(JSON.stringify(target)).toContain('\\"source\\":\\"custom\\"');
   });
 
   it('restricts the default security group, logs flows, and lets agents out on 443 only', () => {
