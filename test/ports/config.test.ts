@@ -27,12 +27,13 @@ describe('AWS ports configuration', () => {
 
   it('builds every port, and a port without its variable fails on use naming the variable', async () => {
     const ports = createAwsPorts(readAwsPortsConfig({}));
-    expect(Object.keys(ports).sort()).toEqual(['artifacts', 'callbacks', 'commands', 'events', 'pipeline', 'queue', 'repositories', 'secrets']);
+    expect(Object.keys(ports).sort()).toEqual(['artifacts', 'callbacks', 'commands', 'events', 'pipeline', 'queue', 'repositories', 'schedules', 'secrets']);
     await expect(ports.pipeline.startGoal({ goalId: 'g', projectId: 'p' })).rejects.toBeInstanceOf(PortNotConfiguredError);
     await expect(ports.events.publish([])).rejects.toThrow(/EVENT_BUS_NAME/);
     await expect(ports.artifacts.get('k')).rejects.toThrow(/ARTIFACTS_BUCKET/);
     // Without a sandbox function a cell runs no commands, rather than running them beside the agent's credentials.
     await expect(ports.commands.run({ workingCopy: '.', argv: ['npm', 'test'], allowedCommands: ['npm test'], timeoutMs: 1_000 })).rejects.toThrow(/SANDBOX_FUNCTION_NAME/);
+    await expect(ports.schedules.delete('prj_x')).rejects.toThrow(/SCHEDULE_GROUP_NAME/);
   });
 
   it('reads the sandbox function name, and refuses one that is not a function name or ARN', () => {
