@@ -438,6 +438,7 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
           `cahoots-${id}-model-throttled`,
           `cahoots-${id}-budget-exceeded`,
           `cahoots-${id}-agent-errors`,
+          `cahoots-${id}-notifications-dead-letters`,
         ].sort(),
       );
       for (const alarm of alarms) {
