@@ -96,6 +96,10 @@ describe('cahoots dev across a restart', () => {
 
     // A waits at its plan gate; the approval goes through the CLI, which finds the server in dev.json.
     await until('the plan gate', async () => ((await events(first.base, goalA)).some((e) => e.type === 'Goal.AwaitingApproval') ? true : undefined));
+    // It tells whoever watches what a cell would send its subscribers, in the same words.
+    const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    await first.server.waitFor(new RegExp(`🔔 Cahoots: goal ${goalA} waits for your plan approval`));
+    await first.server.waitFor(new RegExp(`Approve: {2}cahoots approve ${goalA} --data-dir ${escaped(dataDir)}`));
     const approved = await runCli(['approve', goalA, '--data-dir', dataDir, '--comment', 'ship it'], { env });
     log.push(approved.stdout, approved.stderr);
     expect(approved.code, approved.stderr).toBe(0);
