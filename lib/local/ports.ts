@@ -23,6 +23,8 @@ export interface LocalPortsParts {
   workspaceRoot: string;
   /** Network of agents' commands (RuntimeConfig.sandboxNetwork); `none` falls back where namespaces are unavailable. */
   sandboxNetwork?: 'none' | 'inherit';
+  /** Network of the dependency install (RuntimeConfig.installNetwork); default `inherit`. */
+  installNetwork?: 'none' | 'inherit';
 }
 
 export function createLocalPorts(parts: LocalPortsParts): Ports {
@@ -35,6 +37,9 @@ export function createLocalPorts(parts: LocalPortsParts): Ports {
     artifacts: new DirectoryArtifactStore(parts.artifactsDir),
     secrets,
     repositories: createRepositoryHost({ secrets, workspaceRoot: parts.workspaceRoot }),
-    commands: new SandboxCommandRunner(parts.workspaceRoot, { network: effectiveSandboxNetwork(parts.sandboxNetwork ?? 'none') }),
+    commands: new SandboxCommandRunner(parts.workspaceRoot, {
+      network: effectiveSandboxNetwork(parts.sandboxNetwork ?? 'none'),
+      installNetwork: effectiveSandboxNetwork(parts.installNetwork ?? 'inherit'),
+    }),
   };
 }

@@ -130,7 +130,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const scratchArtifacts = dataDir ? undefined : await mkdtemp(join(tmpdir(), 'cahoots-artifacts-'));
     removeScratch = scratchArtifacts ? () => rm(scratchArtifacts, { recursive: true, force: true }) : undefined;
     const artifactsDir = scratchArtifacts ?? join(dataDir!, 'artifacts');
-    const ports = createLocalPorts({ runner, queues, bus, artifactsDir, workspaceRoot, sandboxNetwork: config.sandboxNetwork });
+    const ports = createLocalPorts({ runner, queues, bus, artifactsDir, workspaceRoot, sandboxNetwork: config.sandboxNetwork, installNetwork: config.installNetwork });
     const runtime: Runtime = { store, ports, config };
     setRuntime(runtime);
 
