@@ -108,8 +108,9 @@ export class CellPackageRegistry extends Construct {
     });
   }
 
+  /** Written out rather than referenced: the grant in another stack then needs no cross-stack export. */
   get domainArn(): string {
-    return this.domain.attrArn;
+    return Stack.of(this).formatArn({ service: 'codeartifact', resource: 'domain', resourceName: this.domainName });
   }
 
   /**
