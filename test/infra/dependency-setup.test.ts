@@ -158,7 +158,7 @@ describe('a cell with egress none: the CodeArtifact registry', () => {
   });
 
   it('admits the agent workers to the API endpoint and only the setup function to the repositories endpoint', () => {
-    const ingress = [...none.values()].flatMap((json) => [
+    const ingress: Record<string, unknown>[] = [...none.values()].flatMap((json) => [
       ...resourcesOf(json, 'AWS::EC2::SecurityGroupIngress').map(([, rule]) => rule.Properties!),
       ...resourcesOf(json, 'AWS::EC2::SecurityGroup').flatMap(([id, group]) =>
         ((group.Properties!.SecurityGroupIngress as Record<string, unknown>[] | undefined) ?? []).map((rule) => ({ ...rule, GroupId: { Ref: id } })),
