@@ -24,6 +24,9 @@ import { SUBNET_GROUPS } from './cell-network';
 
 /** The npm repository's name inside the cell's domain. */
 export const NPM_REPOSITORY_NAME = 'npm';
+/** The interface endpoints the registry adds to a cell without egress, by endpoint name. */
+export const PACKAGE_REGISTRY_ENDPOINTS = ['codeartifact.api', 'codeartifact.repositories'] as const;
+
 /** CodeArtifact's name for the public npm registry as an external connection. */
 export const NPM_UPSTREAM = 'public:npmjs';
 
