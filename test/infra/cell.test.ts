@@ -45,7 +45,6 @@ function templateOf(id: string, stack: 'stateful' | 'network' | 'service' | 'pip
   return templatesOf(id).find((candidate) => candidate.stackName === stackName)!;
 }
 
-// Every shipped cell, with validation: the slowest synth of the suite.
 beforeAll(() => {
   const outdir = tempOutdir('cells');
   built = buildApp({ outdir, context: testContext() });
@@ -56,7 +55,7 @@ beforeAll(() => {
     templatesByCell.set(customerCell.config.id, templates);
     for (const { stackName, json } of templates) allTemplates.set(stackName, json);
   }
-}, 300_000);
+});
 
 const CUSTOMER_IDS = listCustomerIds();
 const PAIRS = CUSTOMER_IDS.flatMap((own) => CUSTOMER_IDS.filter((other) => other !== own).map((other) => [own, other]));
