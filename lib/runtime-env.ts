@@ -12,6 +12,7 @@ export const RUNTIME_ENV = {
   maxOutputTokens: 'MAX_OUTPUT_TOKENS',
   maxAgentTurns: 'MAX_AGENT_TURNS',
   sandboxNetwork: 'CAHOOTS_SANDBOX_NETWORK',
+  installNetwork: 'CAHOOTS_INSTALL_NETWORK',
   deployment: 'CAHOOTS_DEPLOYMENT',
   egress: 'CAHOOTS_EGRESS',
   /** JSON: the customer file's `projectDefaults`, for projects created through the API. */

@@ -43,6 +43,13 @@ export const RuntimeConfigSchema = z.object({
    */
   sandboxNetwork: z.enum(['none', 'inherit']).default('none'),
   /**
+   * The network of the dependency install that runs before a working copy's first command (the
+   * project's `setup`): `inherit` (the default) lets it reach the package registry; `none` keeps it
+   * in the same loopback-only namespace as commands, for setups that install offline. Commands
+   * themselves keep `sandboxNetwork` either way.
+   */
+  installNetwork: z.enum(['none', 'inherit']).default('inherit'),
+  /**
    * `cell` in a deployed cell (infra sets it), `local` for the local runtime. A cell refuses what
    * it cannot do, e.g. a project with `repo.path`: every Lambda environment has its own disk.
    */
@@ -90,6 +97,7 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     maxOutputTokens: env[RUNTIME_ENV.maxOutputTokens] || undefined,
     maxAgentTurns: env[RUNTIME_ENV.maxAgentTurns] || undefined,
     sandboxNetwork: env[RUNTIME_ENV.sandboxNetwork] || undefined,
+    installNetwork: env[RUNTIME_ENV.installNetwork] || undefined,
     deployment: env[RUNTIME_ENV.deployment] || undefined,
     egress: env[RUNTIME_ENV.egress] || undefined,
     projectDefaults,

@@ -20,6 +20,22 @@ export const ECR_IMAGE_URI = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\
 export const WEB_ACL_ARN = /^arn:aws(?:-[a-z]+)*:wafv2:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):regional\/webacl\/[\w-]{1,128}\/[a-f0-9-]{1,64}$/;
 
 export const EGRESS_MODES = ['nat', 'none'] as const;
+
+/**
+ * A name the cell's DNS firewall lets resolve: a domain such as `registry.npmjs.org`, or `*.` and a
+ * domain for every name under it (not the domain itself: list both when both are used).
+ */
+export const AllowedDomainSchema = z
+  .string()
+  .regex(/^(\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/, {
+    message: 'must be a lower-case domain name such as registry.npmjs.org, or "*." and a domain for the names under it',
+  });
+
+/**
+ * What installs and git need when the customer file names nothing: the npm registry and GitHub
+ * (git over HTTPS, its API, and the hosts release assets and raw files come from).
+ */
+export const DEFAULT_EGRESS_ALLOW_LIST = ['registry.npmjs.org', 'github.com', '*.github.com', '*.githubusercontent.com'] as const;
 export const ENDPOINT_PROFILES = ['full', 'minimal'] as const;
 
 /**
@@ -115,6 +131,13 @@ export const CustomerConfigSchema = z.strictObject({
   region: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, { message: 'must be an AWS region such as eu-west-1' }),
   /** `nat`: one NAT gateway lets agents reach git hosts; `none`: no route to the internet at all. */
   egress: oneOf(EGRESS_MODES),
+  /**
+   * With egress `nat`: the registries and git hosts the cell's DNS firewall lets resolve; every
+   * other name outside AWS's own regional endpoints is blocked and logged. Absent:
+   * DEFAULT_EGRESS_ALLOW_LIST. Not allowed with egress `none`, where nothing leaves the VPC and
+   * dependencies come from the cell's CodeArtifact repository.
+   */
+  egressAllowList: z.array(AllowedDomainSchema).min(1).max(1000).optional(),
   /** Which interface endpoints the cell pays for; see infra/constructs/cell-network.ts. */
   endpoints: oneOf(ENDPOINT_PROFILES),
   alarmEmail: z.email({ message: 'must be an e-mail address' }),
@@ -167,6 +190,13 @@ export const CustomerConfigSchema = z.strictObject({
   const webAcl = config.webAclArn === undefined ? undefined : WEB_ACL_ARN.exec(config.webAclArn);
   if (webAcl && (webAcl[1] !== config.region || webAcl[2] !== config.account)) {
     context.addIssue({ code: 'custom', path: ['webAclArn'], message: `must be a web ACL in the cell's account ${config.account} and region ${config.region}` });
+  }
+  if (config.egress === 'none' && config.egressAllowList !== undefined) {
+    context.addIssue({
+      code: 'custom',
+      path: ['egressAllowList'],
+      message: 'has no effect with egress "none": nothing leaves the VPC and dependencies come from the cell\'s CodeArtifact repository; remove it or set egress to "nat"',
+    });
   }
   // Every role has an agent worker in the cell and any project may staff it; a worker with no
   // model would only fail each task it is given, long after the deploy.

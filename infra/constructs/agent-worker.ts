@@ -2,6 +2,7 @@
 // consuming that role's queue, and everything an agent run touches — the table, the bus, its task
 // token, its own queue for continuations, its checkpoints, the workspace, the git host credentials
 // and Bedrock.
+import { Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -26,6 +27,7 @@ import { grantArtifactsPrefixAccess } from './artifacts-bucket';
 import { type CellSecretReferences, cellSecretsPrefix, grantSecretsRead } from './cell-secrets';
 import type { CellWorkspace } from './cell-workspace';
 import type { SandboxFunction } from './sandbox-function';
+import type { CellPackageRegistry } from './cell-package-registry';
 import type { PriceOverrides } from '../../lib/domain/prices';
 import type { CellEventBus } from './event-bus';
 import { grantModelInvocation, type ModelResources } from './model-access';
@@ -54,6 +56,10 @@ export interface AgentWorkerProps {
   readonly workspace: CellWorkspace;
   /** Runs the worker's commands (SANDBOX_FUNCTION_NAME); the worker may invoke it and nothing else of its kind. */
   readonly sandbox: SandboxFunction;
+  /** Installs dependencies before a working copy's first command (SETUP_FUNCTION_NAME). */
+  readonly setup: SandboxFunction;
+  /** Cells without egress: the CodeArtifact repository installs use; the worker fetches its read tokens. */
+  readonly packageRegistry?: CellPackageRegistry;
   /** The cell's secrets; the worker reads the git host credentials. */
   readonly secrets: CellSecretReferences;
   readonly table: ITable;
@@ -105,6 +111,14 @@ export class AgentWorker extends Construct {
         ...queueUrlEnvironment({ [props.role]: props.queue.queue.queueUrl }),
         [RUNTIME_ENV.workspaceRoot]: CELL_WORKSPACE_ROOT,
         [AWS_PORTS_ENV.sandboxFunctionName]: props.sandbox.functionName,
+        [AWS_PORTS_ENV.setupFunctionName]: props.setup.functionName,
+        ...(props.packageRegistry
+          ? {
+              [AWS_PORTS_ENV.codeArtifactDomain]: props.packageRegistry.domainName,
+              [AWS_PORTS_ENV.codeArtifactDomainOwner]: Stack.of(this).account,
+              [AWS_PORTS_ENV.codeArtifactNpmUrl]: props.packageRegistry.npmUrl,
+            }
+          : {}),
         // The agent heartbeats more often than the pipeline's heartbeat timeout, and stops in time.
         [RUNTIME_ENV.taskTimeoutSeconds]: String(props.timeouts.taskTimeoutSeconds),
         [RUNTIME_ENV.heartbeatSeconds]: String(props.timeouts.heartbeatSeconds),
@@ -130,5 +144,7 @@ export class AgentWorker extends Construct {
     props.openAiApiKey?.secret.grantRead(this.agent);
     grantModelInvocation(this.agent, this.agent.role, props.models);
     props.sandbox.grantInvoke(this.agent);
+    props.setup.grantInvoke(this.agent);
+    props.packageRegistry?.grantReadToken(this.agent);
   }
 }

@@ -23,11 +23,13 @@ export interface AgentsStackProps extends StackProps {
 export class AgentsStack extends Stack {
   readonly workers: Readonly<Record<AgentRole, AgentWorker>>;
   readonly sandbox: SandboxFunction;
+  /** Installs working copies' dependencies (CommandRunner.setup). */
+  readonly setup: SandboxFunction;
 
   constructor(scope: Construct, id: string, props: AgentsStackProps) {
     super(scope, id, {
       ...props,
-      description: `Cahoots cell ${props.config.id}: agent Lambdas, one per role, and the sandbox function that runs their commands`,
+      description: `Cahoots cell ${props.config.id}: agent Lambdas, one per role, the sandbox function that runs their commands and the one that installs dependencies`,
     });
     const { config, service } = props;
     const { key, table, artifactsBucket, secrets } = props.stateful.importInto(this);
@@ -44,6 +46,18 @@ export class AgentsStack extends Stack {
       ...(config.sandbox.image ? { image: config.sandbox.image } : {}),
     });
 
+    // Dependency installs: the same image with a way to a registry, and still no credentials.
+    this.setup = new SandboxFunction(this, 'DependencySetup', {
+      purpose: 'setup',
+      customerId: config.id,
+      encryptionKey: key,
+      network: service.network,
+      workspace: service.workspace,
+      ...(config.sandbox.image ? { image: config.sandbox.image } : {}),
+    });
+    const packageRegistry = props.network.packageRegistry;
+    packageRegistry?.allowDownloadsFrom(this.setup.securityGroup);
+
     const openAiApiKey = config.openAiApiKeySecret
       ? { name: config.openAiApiKeySecret, secret: cellSecretReference(this, config.id, config.openAiApiKeySecret, key) }
       : undefined;
@@ -58,6 +72,8 @@ export class AgentsStack extends Stack {
         encryptionKey: key,
         workspace: service.workspace,
         sandbox: this.sandbox,
+        setup: this.setup,
+        ...(packageRegistry ? { packageRegistry } : {}),
         secrets,
         table,
         eventBus: service.eventBus,

@@ -3,6 +3,7 @@
 // function does, so model-written code never runs next to the agent's credentials. The request
 // and response schemas are the wire format of the sandbox function and are parsed on both sides.
 import { z } from 'zod';
+import { ProjectIdSchema } from './ids';
 
 /** A path relative to the workspace root or a working copy: "/" separators, no "..", not absolute. */
 const RelativePathSchema = z
@@ -62,6 +63,96 @@ export const CommandResponseSchema = z.discriminatedUnion('ok', [
 ]);
 export type CommandResponse = z.infer<typeof CommandResponseSchema>;
 
+// ---------------------------------------------------------------- dependency setup
+
+/**
+ * One word of a setup command (the project's `setup` setting). Words hold no whitespace and no
+ * character a shell gives meaning to: the install runs without a shell, under an allow-list that is
+ * exactly its own argv, and npm hands some arguments on to one.
+ */
+export const SetupWordSchema = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^[^\s;&|`$<>(){}*?[\]!'"\\]+$/, { message: 'setup words must not contain whitespace or shell metacharacters' });
+
+/** One dependency-install command as an argv, e.g. ["npm", "ci"]. */
+export const SetupArgvSchema = z.array(SetupWordSchema).min(1, { message: 'a setup command needs at least a program' }).max(50);
+
+/**
+ * The project's `setup` setting: the commands that install a working copy's dependencies, run in
+ * order before its first command. `[]` means none; absent means DEFAULT_SETUP (see resolveSetupCommands).
+ */
+export const SetupCommandsSchema = z.array(SetupArgvSchema).max(5, { message: 'at most 5 setup commands' });
+export type SetupCommands = z.infer<typeof SetupCommandsSchema>;
+
+/** Lockfiles whose contents key the dependency cache, in the order they are hashed. */
+export const DEPENDENCY_LOCKFILES = ['package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml'] as const;
+
+/** What installs a working copy's dependencies when the project names no `setup`: `npm ci` for an npm lockfile. */
+export const DEFAULT_SETUP: { readonly lockfiles: readonly string[]; readonly commands: SetupCommands } = {
+  lockfiles: ['package-lock.json', 'npm-shrinkwrap.json'],
+  commands: [['npm', 'ci']],
+};
+
+/** The commands to run for a working copy holding `lockfiles` (names at its root). */
+export function resolveSetupCommands(setting: SetupCommands | undefined, lockfiles: readonly string[]): SetupCommands {
+  if (setting !== undefined) return setting;
+  return lockfiles.some((name) => DEFAULT_SETUP.lockfiles.includes(name)) ? DEFAULT_SETUP.commands : [];
+}
+
+/**
+ * The registry an install uses instead of the default, with a short-lived read-only token: the
+ * cell's CodeArtifact repository in cells without egress. The agent worker fetches the token, so
+ * the setup function itself holds no AWS credentials worth stealing.
+ */
+export const RegistryAccessSchema = z.strictObject({
+  url: z
+    .string()
+    .max(2048)
+    .regex(/^https?:\/\/[^\s/@]+\/\S*\/$/, { message: 'registry url must be an http(s) URL without credentials ending in "/"' }),
+  token: z.string().min(1).max(8192).regex(/^[^\s]+$/, { message: 'registry token must not contain whitespace' }),
+});
+export type RegistryAccess = z.infer<typeof RegistryAccessSchema>;
+
+/** The longest an install may run (the sandbox function's maximum, like a command). */
+export const MAX_SETUP_TIMEOUT_MS = MAX_COMMAND_TIMEOUT_MS;
+
+export const SetupRequestSchema = z.strictObject({
+  /** The working copy, relative to the workspace root. */
+  workingCopy: RelativePathSchema,
+  /** Whose dependency cache to use: caches are never shared between projects. */
+  projectId: ProjectIdSchema,
+  /** The project's `setup` setting; absent: the default for the lockfile found. */
+  commands: SetupCommandsSchema.optional(),
+  /** For all setup commands together. */
+  timeoutMs: z.number().int().min(1).max(MAX_SETUP_TIMEOUT_MS),
+  maxOutputBytes: z.number().int().min(1_024).max(1024 * 1024).default(64 * 1024),
+  registry: RegistryAccessSchema.optional(),
+});
+export type SetupRequest = z.infer<typeof SetupRequestSchema>;
+export type SetupRequestInput = z.input<typeof SetupRequestSchema>;
+
+/**
+ * What setting up a working copy came to. `skipped`: nothing to install. `reused`: node_modules
+ * came from the project's cache for this lockfile. `installed`: the commands ran and succeeded
+ * (and filled the cache, when there is a lockfile to key it by). `failed`: a command failed; the
+ * last outcome is the failing one and nothing was cached.
+ */
+export const SetupResultSchema = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('skipped'), reason: z.string() }),
+  z.object({ status: z.literal('reused'), cacheKey: z.string(), durationMs: z.number().nonnegative() }),
+  z.object({ status: z.literal('installed'), cacheKey: z.string().nullable(), outcomes: z.array(CommandOutcomeSchema), durationMs: z.number().nonnegative() }),
+  z.object({ status: z.literal('failed'), cacheKey: z.string().nullable(), outcomes: z.array(CommandOutcomeSchema), durationMs: z.number().nonnegative() }),
+]);
+export type SetupResult = z.infer<typeof SetupResultSchema>;
+
+export const SetupResponseSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), result: SetupResultSchema }),
+  z.object({ ok: z.literal(false), refusal: z.object({ reason: z.enum(COMMAND_REFUSALS), message: z.string() }) }),
+]);
+export type SetupResponse = z.infer<typeof SetupResponseSchema>;
+
 export interface CommandRunner {
   /**
    * Where working copies live as this process sees them; requests name working copies relative
@@ -74,4 +165,10 @@ export interface CommandRunner {
    * command throws CommandRefusedError (lib/workspace/errors.ts); a runner that could not run it at all throws its own error.
    */
   run(request: CommandRequestInput): Promise<CommandOutcome>;
+  /**
+   * Installs a working copy's dependencies (the project's `setup`), from the project's cache when
+   * the lockfile is unchanged. Unlike run, the install may reach a package registry. A failed
+   * install is a result (`failed`); a refused request throws CommandRefusedError.
+   */
+  setup(request: SetupRequestInput): Promise<SetupResult>;
 }

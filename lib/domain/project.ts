@@ -2,6 +2,7 @@
 // detection schedule and sandbox allow-list. Also the API inputs that create and change it.
 import { z } from 'zod';
 import { BranchNameSchema, IsoTimestampSchema, NameSchema, RepoRelativePathSchema, VersionSchema } from './common';
+import { SetupCommandsSchema } from './commands';
 import { ProjectIdSchema } from './ids';
 import { isKnownTimeZone, ScheduleExpressionSchema } from './schedule-expression';
 import { AGENT_ROLES, AutonomyLevelSchema, BudgetsSchema, ModelPolicySchema, TeamCompositionSchema, type AgentRole } from './settings';
@@ -132,6 +133,12 @@ const settingsShape = {
    */
   qaMayWriteTests: z.boolean(),
   issueLabel: IssueLabelSchema,
+  /**
+   * The commands that install a working copy's dependencies before its first command, each an argv
+   * (no shell), e.g. [["npm", "ci"]]. `[]`: none. Absent: `npm ci` when the working copy has an npm
+   * lockfile, nothing otherwise. Cached per lockfile (docs/workspace.md).
+   */
+  setup: SetupCommandsSchema,
 };
 
 export const ProjectSchema = z.object({
@@ -144,6 +151,8 @@ export const ProjectSchema = z.object({
   qaMayWriteTests: settingsShape.qaMayWriteTests.default(false),
   /** Absent on projects stored before the setting existed: they use DEFAULT_ISSUE_LABEL (issueLabelOf). */
   issueLabel: IssueLabelSchema.optional(),
+  /** Absent: the default setup (resolveSetupCommands). */
+  setup: SetupCommandsSchema.optional(),
   createdAt: IsoTimestampSchema,
   updatedAt: IsoTimestampSchema,
   version: VersionSchema,
@@ -176,6 +185,7 @@ export const CreateProjectInputSchema = z.object({
   delivery: settingsShape.delivery.default(DEFAULT_DELIVERY_MODE),
   qaMayWriteTests: settingsShape.qaMayWriteTests.default(false),
   issueLabel: settingsShape.issueLabel.default(DEFAULT_ISSUE_LABEL),
+  setup: settingsShape.setup.optional(),
 });
 export type CreateProjectInput = z.input<typeof CreateProjectInputSchema>;
 export type CreateProjectRequest = z.output<typeof CreateProjectInputSchema>;

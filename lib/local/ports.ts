@@ -25,6 +25,8 @@ export interface LocalPortsParts {
   sandboxNetwork?: 'none' | 'inherit';
   /** Projects' detection schedules (the local scheduler the runtime owns). */
   schedules: DetectionScheduler;
+  /** Network of the dependency install (RuntimeConfig.installNetwork); default `inherit`. */
+  installNetwork?: 'none' | 'inherit';
 }
 
 export function createLocalPorts(parts: LocalPortsParts): Ports {
@@ -37,7 +39,10 @@ export function createLocalPorts(parts: LocalPortsParts): Ports {
     artifacts: new DirectoryArtifactStore(parts.artifactsDir),
     secrets,
     repositories: createRepositoryHost({ secrets, workspaceRoot: parts.workspaceRoot }),
-    commands: new SandboxCommandRunner(parts.workspaceRoot, { network: effectiveSandboxNetwork(parts.sandboxNetwork ?? 'none') }),
+    commands: new SandboxCommandRunner(parts.workspaceRoot, {
+      network: effectiveSandboxNetwork(parts.sandboxNetwork ?? 'none'),
+      installNetwork: effectiveSandboxNetwork(parts.installNetwork ?? 'inherit'),
+    }),
     schedules: parts.schedules,
   };
 }

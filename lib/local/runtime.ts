@@ -150,7 +150,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
       ...(options.onScheduledDetection ? { onFire: options.onScheduledDetection } : {}),
     });
-    const ports = createLocalPorts({ runner, queues, bus, artifactsDir, workspaceRoot, sandboxNetwork: config.sandboxNetwork, schedules: scheduler });
+    const ports = createLocalPorts({ runner, queues, bus, artifactsDir, workspaceRoot, sandboxNetwork: config.sandboxNetwork, installNetwork: config.installNetwork, schedules: scheduler });
     const runtime: Runtime = { store, ports, config };
     setRuntime(runtime);
 

@@ -12,7 +12,7 @@ import { createModelGateway } from '../models/index';
 import { chooseStartTier } from '../models/routing';
 import type { Runtime } from '../runtime';
 import { RUNTIME_ENV } from '../runtime-env';
-import { cahootsIdentity, type GitWorkspace, type TaskWorkingCopy } from '../workspace/index';
+import { cahootsIdentity, DependencySetupRunner, type GitWorkspace, type TaskWorkingCopy } from '../workspace/index';
 import { NoModelConfiguredError } from './errors';
 import { answer } from './agent-callbacks';
 import { CHECKPOINT_MARGIN_MS, continueLater, loadCheckpoint, SUSPEND_MARGIN_MS } from './agent-continuation';
@@ -109,7 +109,12 @@ async function agentOptions(runtime: Runtime, work: ClaimedWork, copy: TaskWorki
       allowedCommands: project.allowedCommands,
       qaMayWriteTests: project.qaMayWriteTests,
       contextFiles: project.contextFiles,
-      commands: ports.commands,
+      // The project's dependencies are installed (or copied from its cache) before the first command.
+      commands: new DependencySetupRunner(ports.commands, {
+        projectId: project.id,
+        ...(project.setup ? { setup: project.setup } : {}),
+        timeLeftMs: () => work.remainingMs() - CHECKPOINT_MARGIN_MS,
+      }),
     },
     context: {
       goal: { title: goal.title, description: goal.description, source: goal.source },

@@ -12,7 +12,10 @@ import {
   type CommandRequestInput,
   type CommandResponse,
   type CommandRunner,
+  type SetupRequestInput,
+  type SetupResult,
 } from '../domain/commands';
+import { serveSetupRequest, setupResultOf } from './dependency-setup';
 import { CommandNotAllowedError, CommandRefusedError, NotADirectoryError, PathOutsideWorkspaceError } from './errors';
 import { resolveInside } from './paths';
 import { logger } from '../powertools';
@@ -80,17 +83,31 @@ export function readSandboxFunctionSettings(env: NodeJS.ProcessEnv = process.env
   return { workspaceRoot, network: 'inherit' };
 }
 
+export interface SandboxCommandRunnerOptions {
+  /** Network of commands: `none` keeps them in a loopback-only namespace. */
+  network?: 'inherit' | 'none';
+  /** Network of the dependency install (setup): `inherit` lets it reach the registry. Default `inherit`. */
+  installNetwork?: 'inherit' | 'none';
+}
+
 /** The local adapter: commands run as children of this process, under the sandbox runner's rules. */
 export class SandboxCommandRunner implements CommandRunner {
   constructor(
     readonly workspaceRoot: string,
-    private readonly options: { network?: 'inherit' | 'none' } = {},
+    private readonly options: SandboxCommandRunnerOptions = {},
   ) {}
 
   async run(request: CommandRequestInput): Promise<CommandOutcome> {
-    const response = await serveCommandRequest(request, { workspaceRoot: this.workspaceRoot, ...this.options });
+    const response = await serveCommandRequest(request, {
+      workspaceRoot: this.workspaceRoot,
+      ...(this.options.network ? { network: this.options.network } : {}),
+    });
     if (!response.ok) throw new CommandRefusedError(response.refusal.reason, response.refusal.message);
     return response.outcome;
+  }
+
+  async setup(request: SetupRequestInput): Promise<SetupResult> {
+    return setupResultOf(await serveSetupRequest(request, { workspaceRoot: this.workspaceRoot, network: this.options.installNetwork ?? 'inherit' }));
   }
 }
 

@@ -18,6 +18,7 @@ import { logger } from '../powertools';
 import { CommandNotAllowedError, NetworkIsolationUnavailableError, NotADirectoryError } from './errors';
 import { resolveInside } from './paths';
 import { RUN_MARKER_VARIABLE, signalRunProcesses } from './process-tree';
+import type { RegistryAccess } from '../domain/commands';
 
 export interface CommandResult {
   argv: string[];
@@ -61,6 +62,12 @@ export interface RunCommandOptions {
    * it is not permitted: the runner tracks and kills the command's processes itself.
    */
   pidNamespace?: boolean;
+  /**
+   * Set for the dependency-install step only: npm may fetch (commands are always offline), using
+   * `npmCacheDir` as its cache and, when given, `registry` (written to the run's private
+   * ~/.npmrc, never to the environment, where the token would be dropped as a secret anyway).
+   */
+  install?: { npmCacheDir?: string; registry?: RegistryAccess };
 }
 
 export const SANDBOX_DEFAULTS = {
@@ -196,6 +203,7 @@ export function buildSandboxEnv(
   parent: NodeJS.ProcessEnv,
   extra: Record<string, string>,
   directories: RunDirectories,
+  purpose: 'command' | 'install' = 'command',
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of INHERITED) {
@@ -216,7 +224,8 @@ export function buildSandboxEnv(
   for (const [name, value] of Object.entries(extra)) env[name] = value;
   // npm and npx never fetch: with the private, empty HOME there is no cache either, so an `npx x`
   // inside a test script fails instead of installing and running third-party code.
-  env.npm_config_offline = 'true';
+  // The install step is the one exception: it exists to fetch.
+  if (purpose === 'command') env.npm_config_offline = 'true';
   for (const name of Object.keys(env)) {
     if (isSecretEnvName(name)) {
       logger.warn('sandbox dropped a variable that looks like a secret', { name });
@@ -408,13 +417,21 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
 
   const runDirectories = await createRunDirectories();
   try {
-    return await runInSandbox(argv, isolated, allowedBy, cwd.absolute, options, {
-      home: options.home ?? runDirectories.home,
-      tmp: runDirectories.tmp,
-    });
+    const home = options.home ?? runDirectories.home;
+    if (options.install?.registry) await writeRegistryNpmrc(home, options.install.registry);
+    return await runInSandbox(argv, isolated, allowedBy, cwd.absolute, options, { home, tmp: runDirectories.tmp });
   } finally {
     await fsp.rm(runDirectories.base, { recursive: true, force: true, maxRetries: 3 });
   }
+}
+
+/** `registry=<url>` and its token, in the run's private HOME (mode 0600), for npm to read. */
+async function writeRegistryNpmrc(home: string, registry: RegistryAccess): Promise<void> {
+  const url = new URL(registry.url);
+  // npm matches credentials by "//host/path/" without the protocol.
+  const scope = `//${url.host}${url.pathname}`;
+  const lines = [`registry=${registry.url}`, `${scope}:_authToken=${registry.token}`, ''];
+  await fsp.writeFile(join(home, '.npmrc'), lines.join('\n'), { mode: 0o600 });
 }
 
 async function runInSandbox(
@@ -440,7 +457,15 @@ async function runInSandbox(
       // detached: the child leads a new process group, so a timeout can kill its children too.
       const child = spawn(file, args, {
         cwd,
-        env: { ...buildSandboxEnv(process.env, options.env ?? {}, directories), [RUN_MARKER_VARIABLE]: runId },
+        env: {
+          ...buildSandboxEnv(
+            process.env,
+            { ...(options.env ?? {}), ...(options.install?.npmCacheDir ? { npm_config_cache: options.install.npmCacheDir } : {}) },
+            directories,
+            options.install ? 'install' : 'command',
+          ),
+          [RUN_MARKER_VARIABLE]: runId,
+        },
         detached: true,
         shell: false,
         stdio: ['ignore', 'pipe', 'pipe'],

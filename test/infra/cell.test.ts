@@ -7,6 +7,7 @@ import { GSIS, TABLE_KEYS, TTL_ATTRIBUTE } from '../../lib/store/table-definitio
 import { buildApp, type CahootsApp } from '../../infra/app';
 import { listCustomerIds, loadCustomerConfigs } from '../../infra/config/customer-config';
 import { GATEWAY_ENDPOINTS, INTERFACE_ENDPOINT_SETS } from '../../infra/constructs/cell-network';
+import { PACKAGE_REGISTRY_ENDPOINTS } from '../../infra/constructs/cell-package-registry';
 import type { CustomerCell } from '../../infra/stages/customer-cell';
 import {
   acknowledgementsIn,
@@ -116,7 +117,7 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
       ].map((type) => [type, resources.filter((resource) => resource.type === type).length]),
     );
     // Not vacuous: the cell really has these resources. Log groups: one per Cahoots function, plus
-    // flow logs, the state machine's and the API access logs.
+    // flow logs, the state machine's and the API access logs, and with NAT the DNS query log.
     expect(counts).toEqual({
       'AWS::DynamoDB::Table': 1,
       // The role queues and their DLQs, and the notifications' DLQ.
@@ -124,7 +125,7 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
       'AWS::Events::EventBus': 1,
       'AWS::Events::Archive': 1,
       'AWS::S3::Bucket': 2,
-      'AWS::Logs::LogGroup': cahootsFunctionCount(templatesOf(id)) + 3,
+      'AWS::Logs::LogGroup': cahootsFunctionCount(templatesOf(id)) + 3 + (cell(id).config.egress === 'nat' ? 1 : 0),
       // Alarms, notifications, and the chat notifications of a cell with a Slack channel.
       'AWS::SNS::Topic': cell(id).config.notifications.slack ? 3 : 2,
       'AWS::StepFunctions::StateMachine': 1,
@@ -302,10 +303,12 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
       GroupDescription: 'Interface endpoints: HTTPS in from agent Lambdas only',
       SecurityGroupEgress: [Match.objectLike({ CidrIp: '255.255.255.255/32' })],
     });
-    // The only rules between groups: agents to endpoints on 443.
-    template.resourceCountIs('AWS::EC2::SecurityGroupEgress', 1);
+    // The only rules between groups: agents to endpoints on 443 (without egress, also to the
+    // CodeArtifact API endpoint, for registry tokens).
+    const pairs = cell(id).config.egress === 'none' ? 2 : 1;
+    template.resourceCountIs('AWS::EC2::SecurityGroupEgress', pairs);
     template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { FromPort: 443, ToPort: 443, DestinationSecurityGroupId: Match.anyValue() });
-    template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 1);
+    template.resourceCountIs('AWS::EC2::SecurityGroupIngress', pairs);
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 443, ToPort: 443, SourceSecurityGroupId: Match.anyValue() });
   });
 
@@ -316,7 +319,8 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
     const interfaces = endpoints.filter((resource) => resource.Properties!.VpcEndpointType === 'Interface');
     const gateways = endpoints.filter((resource) => resource.Properties!.VpcEndpointType === 'Gateway');
 
-    expect(interfaces.map(serviceOf).sort()).toEqual([...INTERFACE_ENDPOINT_SETS[cell(id).config.endpoints]].sort());
+    const registry = cell(id).config.egress === 'none' ? PACKAGE_REGISTRY_ENDPOINTS : [];
+    expect(interfaces.map(serviceOf).sort()).toEqual([...INTERFACE_ENDPOINT_SETS[cell(id).config.endpoints], ...registry].sort());
     expect(gateways.map(serviceOf).sort()).toEqual([...GATEWAY_ENDPOINTS].sort());
     const aiSubnets = Object.entries(json.Resources)
       .filter(([logicalId, resource]) => resource.Type === 'AWS::EC2::Subnet' && logicalId.includes('aiSubnet'))
@@ -396,7 +400,7 @@ describe.each(CUSTOMER_IDS)('workspace of cell %s', (id) => {
     expect(inline).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })]);
   });
 
-  it('is mounted at /mnt/workspace by the agent workers, Deliver, AssessGoal and the sandbox function, and by no other function', () => {
+  it('is mounted at /mnt/workspace by the agent workers, Deliver, AssessGoal, the sandbox and dependency-setup functions, and by no other function', () => {
     const mounted: string[] = [];
     const notMounted: string[] = [];
     for (const stack of ['pipeline', 'agents', 'api'] as const) {
@@ -421,6 +425,7 @@ describe.each(CUSTOMER_IDS)('workspace of cell %s', (id) => {
         `cahoots-${id}-pipeline-deliver`,
         `cahoots-${id}-pipeline-assess-goal`,
         `cahoots-${id}-sandbox`,
+        `cahoots-${id}-dependency-setup`,
       ].sort(),
     );
     expect(notMounted.length).toBeGreaterThan(10);

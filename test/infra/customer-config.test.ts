@@ -178,3 +178,29 @@ describe('a malformed customer file', () => {
     );
   });
 });
+
+describe('the egress allow-list', () => {
+  it('is read from a nat cell\'s file, and absent when the file names none', () => {
+    const parsed = parseVariant(() => undefined) as { egressAllowList?: string[] };
+    expect(parsed.egressAllowList).toEqual(['registry.npmjs.org', 'github.com', '*.github.com', '*.githubusercontent.com']);
+    expect((parseVariant((config) => delete config.egressAllowList) as { egressAllowList?: string[] }).egressAllowList).toBeUndefined();
+  });
+
+  it('names each entry that is not a domain', () => {
+    const message = problemsOf(() => parseVariant((config) => (config.egressAllowList = ['registry.npmjs.org', 'https://github.com', 'GitHub.com', '*'])));
+    const lines = message.split('\n');
+    expect(lines).toHaveLength(3);
+    for (const index of [1, 2, 3]) {
+      expect(lines).toContainEqual(expect.stringContaining(`egressAllowList.${index}: must be a lower-case domain name such as registry.npmjs.org`));
+    }
+  });
+
+  it('must not be empty', () => {
+    expect(problemsOf(() => parseVariant((config) => (config.egressAllowList = []))).split('\n')).toEqual([expect.stringMatching(/egressAllowList: Too small/)]);
+  });
+
+  it('is refused with egress none, saying where dependencies come from instead', () => {
+    const message = problemsOf(() => parseVariant((config) => (config.egress = 'none')));
+    expect(message).toMatch(/example\.json: egressAllowList: has no effect with egress "none": .*CodeArtifact repository; remove it or set egress to "nat"/);
+  });
+});

@@ -98,7 +98,7 @@ describe('the sandbox function', () => {
     for (const [, group] of endpointGroups) expect(ref(group.Properties!.SecurityGroupIngress ?? [])).not.toContain('Sandbox');
   });
 
-  it('may be invoked by every agent worker, on this one function only, which is told its name', () => {
+  it('may be invoked by every agent worker, with the dependency-setup function and nothing else of its kind, and the worker is told its name', () => {
     const workers = resourcesOf(agents, 'AWS::Lambda::Function').filter(([, fn]) => ref(fn.Properties!.Environment).includes('AGENT_ROLE'));
     expect(workers).toHaveLength(AGENT_ROLES.length);
     for (const [, worker] of workers) {
@@ -108,7 +108,11 @@ describe('the sandbox function', () => {
       .flatMap(([, policy]) => (policy.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement)
       .filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'));
     expect(invokes).toHaveLength(AGENT_ROLES.length);
-    for (const statement of invokes) expect(statement.Resource).toEqual({ 'Fn::GetAtt': [sandboxId, 'Arn'] });
+    const setupId = resourcesOf(agents, 'AWS::Lambda::Function').find(([, fn]) => ref(fn.Properties!.Environment).includes('cahoots-acme-dependency-setup'))![0];
+    for (const statement of invokes) {
+      expect([statement.Resource].flat()).toEqual(expect.arrayContaining([{ 'Fn::GetAtt': [sandboxId, 'Arn'] }, { 'Fn::GetAtt': [setupId, 'Arn'] }]));
+      expect([statement.Resource].flat()).toHaveLength(2);
+    }
   });
 });
 

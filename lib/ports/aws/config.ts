@@ -17,6 +17,10 @@ export const AWS_PORTS_ENV = {
   detectWorkStateMachineArn: 'DETECT_WORK_STATE_MACHINE_ARN',
   schedulerRoleArn: 'SCHEDULER_ROLE_ARN',
   scheduleDeadLetterQueueArn: 'SCHEDULE_DLQ_ARN',
+  setupFunctionName: 'SETUP_FUNCTION_NAME',
+  codeArtifactDomain: 'CODEARTIFACT_DOMAIN',
+  codeArtifactDomainOwner: 'CODEARTIFACT_DOMAIN_OWNER',
+  codeArtifactNpmUrl: 'CODEARTIFACT_NPM_URL',
 } as const;
 
 const StateMachineArnSchema = z
@@ -24,6 +28,14 @@ const StateMachineArnSchema = z
   .regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/, {
     message: 'must be a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)',
   });
+
+const LambdaFunctionNameSchema = z
+  .string()
+  .regex(/^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}$/, {
+    message: 'must be a Lambda function name or ARN',
+  });
+
+const CODEARTIFACT_FIELDS = ['codeArtifactDomain', 'codeArtifactDomainOwner', 'codeArtifactNpmUrl'] as const;
 
 export const AwsPortsConfigSchema = z.object({
   /** The goal pipeline state machine (PipelineStarter). */
@@ -45,11 +57,21 @@ export const AwsPortsConfigSchema = z.object({
   /** Prepended to every secret name, e.g. `cahoots/acme/`. */
   secretsPrefix: z.string().max(256).default(''),
   /** The sandbox function that runs agents' commands (CommandRunner), by name or ARN. */
-  sandboxFunctionName: z
+  sandboxFunctionName: LambdaFunctionNameSchema.optional(),
+  /** The function that installs working copies' dependencies (CommandRunner.setup), by name or ARN. */
+  setupFunctionName: LambdaFunctionNameSchema.optional(),
+  /**
+   * Cells without egress install from a CodeArtifact repository: its domain, the domain's owner
+   * account and the repository's npm endpoint. All three or none.
+   */
+  codeArtifactDomain: z
     .string()
-    .regex(/^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}$/, {
-      message: 'must be a Lambda function name or ARN',
-    })
+    .regex(/^[a-z][a-z0-9-]{1,48}[a-z0-9]$/, { message: 'must be a CodeArtifact domain name (lower case letters, digits and hyphens)' })
+    .optional(),
+  codeArtifactDomainOwner: z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account id' }).optional(),
+  codeArtifactNpmUrl: z
+    .string()
+    .regex(/^https:\/\/[^\s/@]+\/npm\/[A-Za-z0-9._-]+\/$/, { message: 'must be a CodeArtifact npm endpoint: https://<domain>-<owner>.d.codeartifact.<region>.amazonaws.com/npm/<repository>/' })
     .optional(),
   /** The cell's EventBridge Scheduler group that holds one detection schedule per project (DetectionScheduler). */
   scheduleGroupName: z
@@ -70,6 +92,13 @@ export const AwsPortsConfigSchema = z.object({
     .optional(),
   /** How long a secret value is reused before Secrets Manager is asked again. */
   secretsCacheTtlSeconds: z.coerce.number().int().min(0).max(86_400).default(300),
+}).superRefine((config, context) => {
+  const set = CODEARTIFACT_FIELDS.filter((field) => config[field] !== undefined);
+  if (set.length > 0 && set.length < CODEARTIFACT_FIELDS.length) {
+    for (const field of CODEARTIFACT_FIELDS.filter((f) => config[f] === undefined)) {
+      context.addIssue({ code: 'custom', path: [field], message: `must be set together with ${set.map((f) => AWS_PORTS_ENV[f]).join(', ')}` });
+    }
+  }
 });
 export type AwsPortsConfig = z.infer<typeof AwsPortsConfigSchema>;
 export type AwsPortsConfigInput = z.input<typeof AwsPortsConfigSchema>;

@@ -11,6 +11,7 @@ import { AWS_PORTS_ENV, type AwsPortsConfig, readAwsPortsConfig } from './config
 import { createRepositoryHost } from '../repository/index';
 import type { CommandRunner } from '../command-runner';
 import { LambdaCommandRunner } from './lambda-command-runner';
+import { CodeArtifactRegistry } from './codeartifact-registry';
 import { defaultWorkspaceRoot } from '../../workspace/git';
 import { PortError } from '../errors';
 import { EventBridgeDetectionScheduler } from './detection-scheduler';
@@ -36,7 +37,9 @@ export {
   SandboxInvocationError,
   SandboxThrottledError,
   SandboxTimeoutError,
+  SetupFunctionNotConfiguredError,
 } from './lambda-command-runner';
+export { CodeArtifactRegistry, RegistryTokenError } from './codeartifact-registry';
 
 /** A port was used in a function whose environment does not configure it. */
 export class PortNotConfiguredError extends PortError {
@@ -68,6 +71,7 @@ function unconfigured<T extends object>(port: string, variable: string): T {
 export function createAwsPorts(config: AwsPortsConfig = readAwsPortsConfig(), options: { workspaceRoot?: string } = {}): Ports {
   const workspaceRoot = options.workspaceRoot ?? defaultWorkspaceRoot();
   const secrets = new SecretsManagerSecrets({ prefix: config.secretsPrefix, cacheTtlSeconds: config.secretsCacheTtlSeconds });
+  const registry = registryOf(config);
   return {
     pipeline: config.stateMachineArn
       ? new SfnPipelineStarter({ stateMachineArn: config.stateMachineArn })
@@ -83,7 +87,12 @@ export function createAwsPorts(config: AwsPortsConfig = readAwsPortsConfig(), op
     secrets,
     repositories: createRepositoryHost({ secrets, workspaceRoot }),
     commands: config.sandboxFunctionName
-      ? new LambdaCommandRunner({ functionName: config.sandboxFunctionName, workspaceRoot })
+      ? new LambdaCommandRunner({
+          functionName: config.sandboxFunctionName,
+          workspaceRoot,
+          ...(config.setupFunctionName ? { setupFunctionName: config.setupFunctionName } : {}),
+          ...(registry ? { registry } : {}),
+        })
       : unconfiguredCommands(workspaceRoot),
     schedules: detectionScheduler(config),
   };
@@ -106,6 +115,15 @@ function detectionScheduler(config: AwsPortsConfig): Ports['schedules'] {
   return unconfigured('schedules', AWS_PORTS_ENV[missing]);
 }
 
+/** The cell's CodeArtifact repository, when the environment names one (cells without egress). */
+function registryOf(config: AwsPortsConfig): CodeArtifactRegistry | undefined {
+  const { codeArtifactDomain: domain, codeArtifactDomainOwner: domainOwner, codeArtifactNpmUrl: registryUrl } = config;
+  if (!domain || !domainOwner || !registryUrl) return undefined;
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw new PortNotConfiguredError('commands (CodeArtifact registry)', 'AWS_REGION');
+  return new CodeArtifactRegistry({ domain, domainOwner, registryUrl, region });
+}
+
 /**
  * Without a sandbox function a cell runs no commands at all: running them in the agent's own
  * function would hand model-written code the agent's credentials.
@@ -114,6 +132,9 @@ function unconfiguredCommands(workspaceRoot: string): CommandRunner {
   return {
     workspaceRoot,
     run: async () => {
+      throw new PortNotConfiguredError('commands', AWS_PORTS_ENV.sandboxFunctionName);
+    },
+    setup: async () => {
       throw new PortNotConfiguredError('commands', AWS_PORTS_ENV.sandboxFunctionName);
     },
   };

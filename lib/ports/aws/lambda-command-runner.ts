@@ -11,8 +11,14 @@ import {
   type CommandOutcome,
   type CommandRequestInput,
   type CommandRunner,
+  type RegistryAccess,
+  SetupRequestSchema,
+  type SetupRequestInput,
+  SetupResponseSchema,
+  type SetupResult,
 } from '../command-runner';
 import { lambdaClient } from './clients';
+import { AWS_PORTS_ENV } from './config';
 
 /** Time beyond the command's own timeout the invocation may take: start-up, kill grace, answer. */
 export const INVOKE_GRACE_MS = 30_000;
@@ -46,9 +52,19 @@ const FunctionErrorPayloadSchema = z.object({ errorType: z.string().optional(), 
 export interface LambdaCommandRunnerOptions {
   /** Name or ARN of the sandbox function. */
   functionName: string;
+  /** Name or ARN of the dependency-setup function (the sandbox image with a way to a registry); absent: setup is refused. */
+  setupFunctionName?: string;
+  /** Where the setup function installs from, in cells without egress (CodeArtifact); absent: its default registry. */
+  registry?: { access(): Promise<RegistryAccess> };
   /** The workspace mount as the agent worker sees it (CAHOOTS_WORKSPACE_ROOT). */
   workspaceRoot: string;
   client?: LambdaClient;
+}
+
+/** A cell without a setup function cannot install dependencies; commands would fail without them. */
+export class SetupFunctionNotConfiguredError extends SandboxFunctionError {
+  readonly code = 'SetupFunctionNotConfigured';
+  override readonly permanent = true;
 }
 
 export class LambdaCommandRunner implements CommandRunner {
@@ -56,7 +72,7 @@ export class LambdaCommandRunner implements CommandRunner {
   private readonly functionName: string;
   private readonly client: LambdaClient;
 
-  constructor(options: LambdaCommandRunnerOptions) {
+  constructor(private readonly options: LambdaCommandRunnerOptions) {
     this.workspaceRoot = options.workspaceRoot;
     this.functionName = options.functionName;
     this.client = options.client ?? lambdaClient();
@@ -68,40 +84,61 @@ export class LambdaCommandRunner implements CommandRunner {
       throw new CommandRefusedError('InvalidRequest', `invalid command request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }
     const request = parsed.data;
-    const waitMs = request.timeoutMs + INVOKE_GRACE_MS;
+    const answer = CommandResponseSchema.safeParse(await this.invoke(this.functionName, request, request.timeoutMs + INVOKE_GRACE_MS));
+    if (!answer.success) {
+      throw new SandboxInvocationError(`the sandbox function's answer does not match the command response schema: ${answer.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    if (!answer.data.ok) throw new CommandRefusedError(answer.data.refusal.reason, answer.data.refusal.message);
+    return answer.data.outcome;
+  }
+
+  /**
+   * Installs through the setup function. In cells without egress the request carries the
+   * CodeArtifact repository URL and a short-lived read-only token fetched here.
+   */
+  async setup(input: SetupRequestInput): Promise<SetupResult> {
+    const functionName = this.options.setupFunctionName;
+    if (!functionName) throw new SetupFunctionNotConfiguredError(`dependency setup is not configured in this cell: set ${AWS_PORTS_ENV.setupFunctionName}`);
+    const withRegistry = this.options.registry && !input.registry ? { ...input, registry: await this.options.registry.access() } : input;
+    const parsed = SetupRequestSchema.safeParse(withRegistry);
+    if (!parsed.success) {
+      throw new CommandRefusedError('InvalidRequest', `invalid setup request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    const answer = SetupResponseSchema.safeParse(await this.invoke(functionName, parsed.data, parsed.data.timeoutMs + INVOKE_GRACE_MS));
+    if (!answer.success) {
+      throw new SandboxInvocationError(`the setup function's answer does not match the setup response schema: ${answer.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    if (!answer.data.ok) throw new CommandRefusedError(answer.data.refusal.reason, answer.data.refusal.message);
+    return answer.data.result;
+  }
+
+  /** One synchronous invocation; its answer as JSON, or the function's failure as a SandboxFunctionError. */
+  private async invoke(functionName: string, payload: unknown, waitMs: number): Promise<unknown> {
     let payloadText: string;
     let functionError: string | undefined;
     try {
       const response = await this.client.send(
-        new InvokeCommand({ FunctionName: this.functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(request)) }),
+        new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(payload)) }),
         { abortSignal: AbortSignal.timeout(waitMs) },
       );
       payloadText = response.Payload ? new TextDecoder().decode(response.Payload) : '';
       functionError = response.FunctionError;
     } catch (error) {
       if (error instanceof TooManyRequestsException) {
-        throw new SandboxThrottledError(`the sandbox function ${this.functionName} is throttled (${error.Reason ?? 'concurrency limit'}); try the command again later`, { cause: error });
+        throw new SandboxThrottledError(`the sandbox function ${functionName} is throttled (${error.Reason ?? 'concurrency limit'}); try the command again later`, { cause: error });
       }
       const name = (error as Error).name;
       if (name === 'AbortError' || name === 'TimeoutError') {
-        throw new SandboxTimeoutError(`no answer from the sandbox function within ${Math.round(waitMs / 1000)} s`, { cause: error });
+        throw new SandboxTimeoutError(`no answer from the sandbox function ${functionName} within ${Math.round(waitMs / 1000)} s`, { cause: error });
       }
-      throw new SandboxInvocationError(`invoking the sandbox function ${this.functionName} failed: ${(error as Error).message}`, { cause: error });
+      throw new SandboxInvocationError(`invoking the sandbox function ${functionName} failed: ${(error as Error).message}`, { cause: error });
     }
-    if (functionError) throw functionFailure(this.functionName, functionError, payloadText);
-
-    let body: unknown;
+    if (functionError) throw functionFailure(functionName, functionError, payloadText);
     try {
-      body = JSON.parse(payloadText);
+      return JSON.parse(payloadText) as unknown;
     } catch {
-      throw new SandboxInvocationError(`the sandbox function answered with something that is not JSON: ${payloadText.slice(0, 200)}`);
+      throw new SandboxInvocationError(`the sandbox function ${functionName} answered with something that is not JSON: ${payloadText.slice(0, 200)}`);
     }
-    const answer = CommandResponseSchema.safeParse(body);
-    if (!answer.success) {
-      throw new SandboxInvocationError(`the sandbox function's answer does not match the command response schema: ${answer.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    }
-    if (!answer.data.ok) throw new CommandRefusedError(answer.data.refusal.reason, answer.data.refusal.message);
-    return answer.data.outcome;
   }
 }
 
