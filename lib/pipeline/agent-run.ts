@@ -72,6 +72,7 @@ function gatewayFor(runtime: Runtime, { goal, task }: ClaimedWork, policy: reado
   const keySecret = runtime.config.openAiApiKeySecret;
   return createModelGateway({
     policy: [...policy],
+    timeoutMs: runtime.config.modelTimeoutSeconds * 1000,
     ...(runtime.config.prices ? { prices: runtime.config.prices } : {}),
     ...(keySecret ? { providers: { openai: { apiKey: () => readApiKey(runtime, keySecret) } } } : {}),
     onEvent: (event) => recordModelEvent(runtime, goal, task, event),
