@@ -161,13 +161,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   // The kill points of the goal under way: after its n-th model call, plus a delay, so kills land
   // in model calls, tool runs, commits and merges alike.
   let current: { key: string; killAfterCalls: number[]; delays: number[]; timers: Set<NodeJS.Timeout> } | undefined;
-  let dev: DevServer | undefined;
+  // The server is made once the model's address is known; the model's kill trigger reaches it here.
+  const server: { dev?: DevServer } = {};
   const model = await startChaosModel({
     seed: options.seed,
     faultRate,
     modelTimeoutMs: MODEL_TIMEOUT_SECONDS * 1000,
     onCall: (goalKey) => {
-      if (!current || current.key !== goalKey || !dev) return;
+      if (!current || current.key !== goalKey || !server.dev) return;
       const calls = model.calls.get(goalKey) ?? 0;
       while (current.killAfterCalls.length > 0 && current.killAfterCalls[0]! <= calls) {
         current.killAfterCalls.shift();
@@ -175,7 +176,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         const timers = current.timers;
         const timer = setTimeout(() => {
           timers.delete(timer);
-          dev?.killAndRestart()?.catch((error: unknown) => log(`  restart failed: ${String(error)}`));
+          server.dev?.killAndRestart()?.catch((error: unknown) => log(`  restart failed: ${String(error)}`));
         }, delay);
         timers.add(timer);
       }
@@ -188,7 +189,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
-  dev = new DevServer(dataDir, env, log);
+  const dev = new DevServer(dataDir, env, log);
+  server.dev = dev;
   try {
     await dev.start();
     log(`seed ${options.seed} · ${options.cycles} kill-and-restart cycle(s) · fault rate ${faultRate} · data in ${dataDir}`);
