@@ -18,8 +18,13 @@ export interface ChaosOptions {
   cycles: number;
   /** Chance that a model call is answered with a fault (default 0.2). */
   faultRate?: number;
-  /** How long one goal may take, restarts included, before it counts as stuck (default 180 s). */
-  goalTimeoutMs?: number;
+  /**
+   * A goal whose event log has not grown for this long counts as stuck (default 180 s). Progress,
+   * not total time, is what is judged: on a loaded machine every restart takes a while.
+   */
+  stallMs?: number;
+  /** Stops the run after the goal under way; the server is stopped either way. */
+  signal?: AbortSignal;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -146,7 +151,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const log = options.log ?? (() => {});
   const faultRate = options.faultRate ?? 0.2;
-  const goalTimeoutMs = options.goalTimeoutMs ?? 180_000;
+  const stallMs = options.stallMs ?? 180_000;
   if (!Number.isInteger(options.cycles) || options.cycles < 1) throw new RangeError(`cycles must be a positive integer, got ${options.cycles}`);
   if (!(faultRate >= 0 && faultRate < 1)) throw new RangeError(`faultRate must be in [0, 1), got ${faultRate}`);
 
@@ -194,7 +199,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   try {
     await dev.start();
     log(`seed ${options.seed} · ${options.cycles} kill-and-restart cycle(s) · fault rate ${faultRate} · data in ${dataDir}`);
-    for (let index = 1; dev.kills < options.cycles; index++) {
+    for (let index = 1; dev.kills < options.cycles && !options.signal?.aborted; index++) {
       const plan = planGoal(index, randomStream(options.seed, `goal:${index}`));
       const killing = randomStream(options.seed, `kills:${index}`);
       const wanted = Math.min(options.cycles - dev.kills, killing.int(1, 3));
@@ -204,7 +209,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       model.add(plan);
       goals++;
       const killsBefore = dev.kills;
-      const outcome = await runGoal(dev, plan, repos, goalTimeoutMs);
+      const outcome = await runGoal(dev, plan, repos, stallMs, options.signal);
       for (const timer of current.timers) clearTimeout(timer);
       current = undefined;
       await dev.settled();
@@ -251,7 +256,7 @@ interface GoalOutcome {
   violations: Violation[];
 }
 
-async function runGoal(dev: DevServer, plan: ChaosGoal, repos: TempRepo[], timeoutMs: number): Promise<GoalOutcome> {
+async function runGoal(dev: DevServer, plan: ChaosGoal, repos: TempRepo[], stallMs: number, signal: AbortSignal | undefined): Promise<GoalOutcome> {
   const repo = createTempRepo(baseFiles());
   repos.push(repo);
   const project = await dev.api<{ id: string }>('POST', '/projects', {
@@ -266,13 +271,19 @@ async function runGoal(dev: DevServer, plan: ChaosGoal, repos: TempRepo[], timeo
   const goalId = created.body.id;
   const violation = (check: CheckName, detail: string): Violation => ({ goal: plan.key, goalId, check, detail });
 
-  const deadline = Date.now() + timeoutMs;
   let detail: GoalDetail;
+  let lastSeq = 0;
+  let progressAt = Date.now();
   for (;;) {
     detail = (await dev.api<GoalDetail>('GET', `/goals/${goalId}`)).body;
     if (TERMINAL_STATUSES.includes(detail.goal.status)) break;
-    if (Date.now() > deadline) return { goalId, status: detail.goal.status, eventsChecked: 0, violations: [violation('terminal', `still ${detail.goal.status} after ${timeoutMs / 1000} s`)] };
-    await sleep(250);
+    const page = (await dev.api<{ lastSeq: number }>('GET', `/goals/${goalId}/events?after=${lastSeq}&limit=100`)).body;
+    if (page.lastSeq > lastSeq) [lastSeq, progressAt] = [page.lastSeq, Date.now()];
+    if (Date.now() - progressAt > stallMs) {
+      return { goalId, status: detail.goal.status, eventsChecked: 0, violations: [violation('terminal', `still ${detail.goal.status}, and no new event for ${stallMs / 1000} s (last seq ${lastSeq})`)] };
+    }
+    if (signal?.aborted) return { goalId, status: `${detail.goal.status} (run stopped)`, eventsChecked: 0, violations: [] };
+    await sleep(500);
   }
   // A kill that was already on its way lands now; the checks read the state after the restart.
   await dev.settled();

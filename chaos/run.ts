@@ -26,7 +26,16 @@ async function main(): Promise<number> {
   }
   const seed = flags.seed ?? newSeed();
   console.log(`chaos: seed ${seed} (replay with --seed ${seed})`);
-  const report = await runChaos({ seed, cycles: flags.cycles, faultRate: flags['fault-rate'], log: (line) => console.log(line) });
+  // Ctrl-C ends the run after the goal under way and stops the server it started.
+  const stop = new AbortController();
+  const onSignal = () => {
+    console.log('chaos: stopping after the goal under way (Ctrl-C again to leave at once)');
+    stop.abort();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const report = await runChaos({ seed, cycles: flags.cycles, faultRate: flags['fault-rate'], signal: stop.signal, log: (line) => console.log(line) });
   console.log(formatReport(report));
   return report.violations.length > 0 ? 1 : 0;
 }
