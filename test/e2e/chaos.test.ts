@@ -7,6 +7,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventLogProblems, formatReport, runChaos, treeProblems, type ChaosReport } from '../../chaos/harness';
+import { FAULT_KINDS } from '../../chaos/model';
 import { randomStream } from '../../chaos/random';
 import { baseFiles, expectedTree, planGoal } from '../../chaos/scenario';
 import { createTempRepo, type TempRepo } from '../support/temp-repo';
@@ -15,12 +16,14 @@ describe('chaos slice: faults and kill-and-restart cycles on cahoots dev', () =>
   let report: ChaosReport;
 
   it('ends every goal SUCCEEDED with an intact event log and exactly the planned files', async () => {
-    report = await runChaos({ seed: 'ci-slice', cycles: 2, faultRate: 0.3 });
+    // This seed plans one small task and faults the first ask of five of its model calls, one of
+    // each kind (faults are drawn per call, so the first asks do not depend on timing).
+    report = await runChaos({ seed: 'ci-slice-98', cycles: 1, faultRate: 0.3 });
     expect(report.violations, formatReport(report)).toEqual([]);
-    expect(report.kills).toBe(2);
+    expect(report.kills).toBe(1);
     expect(report.goals).toBeGreaterThanOrEqual(1);
     expect(report.goalsByStatus).toEqual({ SUCCEEDED: report.goals });
-    expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    for (const kind of FAULT_KINDS) expect(report.faults[kind], kind).toBeGreaterThanOrEqual(1);
     expect(report.eventsChecked).toBeGreaterThan(0);
     expect(formatReport(report)).toMatch(/integrity violations {2}0/);
   }, 600_000);
