@@ -26,7 +26,7 @@ describe('chaos slice: faults and kill-and-restart cycles on cahoots dev', () =>
     for (const kind of FAULT_KINDS) expect(report.faults[kind], kind).toBeGreaterThanOrEqual(1);
     expect(report.eventsChecked).toBeGreaterThan(0);
     expect(formatReport(report)).toMatch(/integrity violations {2}0/);
-  }, 600_000);
+  });
 });
 
 describe('chaos checks', () => {
