@@ -12,7 +12,7 @@
 //   lib/cli                         the `cahoots` command
 //   functions/                      Lambda entry points (thin); infra/ CDK only
 //
-// A layer imports only layers below it. Tests and bench may import anything.
+// A layer imports only layers below it. Tests, bench and chaos may import anything.
 
 /** Cross-cutting modules every layer above the domain may use: logger/metrics, tracer, env names. */
 const PLATFORM = '^lib/(powertools|tracing|runtime-env)[.]ts$';
@@ -48,7 +48,7 @@ export default {
       comment: 'lib/domain is schemas and pure rules: it imports nothing of ours outside lib/domain.',
       severity: 'error',
       from: { path: '^lib/domain/' },
-      to: { path: '^(lib|functions|infra|bin|scripts|bench|test)/', pathNot: '^lib/domain/' },
+      to: { path: '^(lib|functions|infra|bin|scripts|bench|chaos|test)/', pathNot: '^lib/domain/' },
     },
     {
       name: 'domain-uses-only-schema-packages',
@@ -122,7 +122,7 @@ export default {
       comment: 'lib holds the logic that handlers, the CLI and tests call; it never imports infra, scripts or tests.',
       severity: 'error',
       from: { path: '^lib/' },
-      to: { path: '^(infra|bin|scripts|bench|test)/' },
+      to: { path: '^(infra|bin|scripts|bench|chaos|test)/' },
     },
     {
       name: 'only-the-local-runtime-loads-handlers',
@@ -130,7 +130,7 @@ export default {
         'Nothing imports a Lambda entry point, with one exception: lib/local plays Lambda and API Gateway ' +
         'locally, so it loads the deployed handlers in functions/ (the same code that runs in a cell).',
       severity: 'error',
-      from: { path: '^(lib|infra|bin|scripts|bench)/', pathNot: '^lib/local/' },
+      from: { path: '^(lib|infra|bin|scripts|bench|chaos)/', pathNot: '^lib/local/' },
       to: { path: '^functions/' },
     },
     {

@@ -11,6 +11,7 @@ export const RUNTIME_ENV = {
   prices: 'CAHOOTS_PRICES',
   maxOutputTokens: 'MAX_OUTPUT_TOKENS',
   maxAgentTurns: 'MAX_AGENT_TURNS',
+  modelTimeoutSeconds: 'MODEL_TIMEOUT_SECONDS',
   sandboxNetwork: 'CAHOOTS_SANDBOX_NETWORK',
   installNetwork: 'CAHOOTS_INSTALL_NETWORK',
   deployment: 'CAHOOTS_DEPLOYMENT',

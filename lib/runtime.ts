@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { CahootsError } from './domain/errors';
 import { SecretNameSchema } from './domain/common';
 import { AGENT_ROLES, ProjectDefaultsSchema, type AgentRole } from './domain/settings';
-import { parseModelPolicy, PriceOverridesSchema } from './models/index';
+import { DEFAULT_TIMEOUT_MS, parseModelPolicy, PriceOverridesSchema } from './models/index';
 import type { Ports } from './ports/index';
 import { queueUrlVariable, RUNTIME_ENV } from './runtime-env';
 import { createStore, type Store } from './store/index';
@@ -36,6 +36,11 @@ export const RuntimeConfigSchema = z.object({
   maxOutputTokens: z.coerce.number().int().min(256).max(64_000).default(4_096),
   /** Turn limit of one agent run. */
   maxAgentTurns: z.coerce.number().int().min(2).max(500).default(60),
+  /**
+   * How long one model call may take before it counts as a retryable timeout. The default fits a
+   * long answer from a slow model; a local model server may need more, a fault drill much less.
+   */
+  modelTimeoutSeconds: seconds(1, 900).default(DEFAULT_TIMEOUT_MS / 1000),
   /**
    * Commands agents run get no network (`none`: a private network namespace with loopback only)
    * where the machine allows it; `inherit` gives them the host's. In Lambda, where namespaces are
@@ -96,6 +101,7 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     prices,
     maxOutputTokens: env[RUNTIME_ENV.maxOutputTokens] || undefined,
     maxAgentTurns: env[RUNTIME_ENV.maxAgentTurns] || undefined,
+    modelTimeoutSeconds: env[RUNTIME_ENV.modelTimeoutSeconds] || undefined,
     sandboxNetwork: env[RUNTIME_ENV.sandboxNetwork] || undefined,
     installNetwork: env[RUNTIME_ENV.installNetwork] || undefined,
     deployment: env[RUNTIME_ENV.deployment] || undefined,

@@ -11,7 +11,7 @@ import type { AgentRole } from '../domain/settings';
 import { newGoalTask, tasksFromPlan, type Task, type TaskOutputs } from '../domain/task';
 import { logger } from '../powertools';
 import type { Runtime } from '../runtime';
-import { cahootsIdentity, MergeConflictError, type GitWorkspace, type TaskWorkingCopy } from '../workspace/index';
+import { cahootsIdentity, MergeConflictError, taskBranchName, type CommitInfo, type GitWorkspace, type TaskWorkingCopy } from '../workspace/index';
 import { answer } from './agent-callbacks';
 import { countRun } from './agent-telemetry';
 import { recordGoalEvent } from './events';
@@ -31,6 +31,38 @@ export interface FinishedWork {
   workspace: GitWorkspace;
   /** The model the run started on, whose routing statistics the success counts for. */
   startModel: string;
+}
+
+/** The commit trailer naming the task whose change a commit holds. */
+export const TASK_TRAILER = 'Cahoots-Task';
+
+/**
+ * Completes a task whose change an earlier attempt already merged into the goal branch (that
+ * attempt stopped before recording it). No agent runs: the outputs come from the merged commit.
+ */
+export async function completeFromMergedWork(
+  runtime: Runtime,
+  work: Pick<FinishedWork, 'message' | 'goal' | 'task' | 'runId' | 'workspace'>,
+  commit: CommitInfo,
+): Promise<'succeeded'> {
+  const { goal, task, runId, workspace } = work;
+  const files = commit.parents[0] ? (await workspace.diffSummary(commit.parents[0], commit.sha)).map((f) => f.path) : [];
+  // The message is "<title>\n\n<summary>\n\nCahoots-Task: <id>" (persistChange).
+  const summary = commit.message.split('\n\n').slice(1, -1).join('\n\n').trim().slice(0, LIMITS.summary) || commit.subject;
+  const outputs: TaskOutputs = { summary, branch: taskBranchName(goal.id, task.id), commits: [commit.sha], filesChanged: files };
+  logger.info('task completed from the merged work of an earlier attempt', { goalId: goal.id, taskId: task.id, sha: commit.sha });
+  await runtime.store.tasks.transition(goal.id, task.id, 'SUCCEEDED', { outputs, failureCause: undefined }, { idempotent: true });
+  countRun(task.role, 'AgentRunSucceeded');
+  await recordGoalEvent(runtime, {
+    type: 'Task.Succeeded',
+    goal,
+    taskId: task.id,
+    actor: { kind: 'agent', id: runId, role: task.role },
+    data: { role: task.role, attempt: task.attempts, models: [], costUsd: 0, turns: 0, summary, recoveredFrom: commit.sha },
+    idempotencyKey: `succeeded:${commit.sha}`,
+  });
+  await answer(() => runtime.ports.callbacks.succeed(work.message.taskToken, { taskId: task.id, status: 'SUCCEEDED' }));
+  return 'succeeded';
 }
 
 /** Stores what the agent produced, marks the task SUCCEEDED and answers the token. */
@@ -100,7 +132,7 @@ async function persistPlan(runtime: Runtime, goal: Goal, plan: Plan): Promise<Ta
 /** Commits the agent's change on its task branch and merges it into the goal branch. */
 async function persistChange(runtime: Runtime, { goal, task, copy, workspace }: FinishedWork, report: ChangeReport): Promise<TaskOutputs> {
   const commit = await workspace.commitAll(copy, {
-    message: `${task.title}\n\n${report.summary}\n\nCahoots-Task: ${task.id}`,
+    message: `${task.title}\n\n${report.summary}\n\n${TASK_TRAILER}: ${task.id}`,
     author: cahootsIdentity(task.role),
   });
   try {
@@ -135,7 +167,7 @@ function qaOutputs(report: QaReport): TaskOutputs {
 async function persistQaTests(runtime: Runtime, { goal, task, copy, workspace }: FinishedWork, report: QaReport): Promise<TaskOutputs> {
   const outputs = qaOutputs(report);
   const commit = await workspace.commitAll(copy, {
-    message: `${task.title}: tests\n\n${report.summary}\n\nCahoots-Task: ${task.id}`,
+    message: `${task.title}: tests\n\n${report.summary}\n\n${TASK_TRAILER}: ${task.id}`,
     author: cahootsIdentity(task.role),
   });
   if (!commit.committed) return outputs;

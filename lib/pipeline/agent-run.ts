@@ -12,11 +12,11 @@ import { createModelGateway } from '../models/index';
 import { chooseStartTier } from '../models/routing';
 import type { Runtime } from '../runtime';
 import { RUNTIME_ENV } from '../runtime-env';
-import { cahootsIdentity, DependencySetupRunner, type GitWorkspace, type TaskWorkingCopy } from '../workspace/index';
+import { cahootsIdentity, DependencySetupRunner, goalBranchName, RefNotFoundError, taskBranchName, type CommitInfo, type GitWorkspace, type TaskWorkingCopy } from '../workspace/index';
 import { NoModelConfiguredError } from './errors';
 import { answer } from './agent-callbacks';
 import { CHECKPOINT_MARGIN_MS, continueLater, loadCheckpoint, SUSPEND_MARGIN_MS } from './agent-continuation';
-import { completeTask, type FinishedRun } from './agent-results';
+import { completeFromMergedWork, completeTask, TASK_TRAILER, type FinishedRun } from './agent-results';
 import { recordAgentEvent, recordModelEvent } from './agent-telemetry';
 import { createStoreBudget } from './budget';
 import type { AgentMessage } from './inputs';
@@ -41,6 +41,11 @@ export async function runClaimedTask(runtime: Runtime, work: ClaimedWork): Promi
   const { goal, project, task } = work;
   const workspace = await openProjectWorkspace(runtime, project, goal);
   await workspace.createGoalBranch(goal.id, project.repo.defaultBranch);
+  // An earlier attempt may have merged its change and stopped before the task was recorded (a
+  // crash, a failed write): running the agent again on top of its own merged work would apply it
+  // twice. The merged commit is the record of that attempt, so the task completes from it.
+  const merged = work.continuesCheckpoint ? undefined : await mergedWorkOfEarlierAttempt(workspace, task);
+  if (merged) return completeFromMergedWork(runtime, { ...work, workspace }, merged);
   const copy = await workingCopyFor(workspace, task, work.continuesCheckpoint);
 
   const policy = project.modelPolicy[task.role] ?? config.defaultModels;
@@ -72,6 +77,7 @@ function gatewayFor(runtime: Runtime, { goal, task }: ClaimedWork, policy: reado
   const keySecret = runtime.config.openAiApiKeySecret;
   return createModelGateway({
     policy: [...policy],
+    timeoutMs: runtime.config.modelTimeoutSeconds * 1000,
     ...(runtime.config.prices ? { prices: runtime.config.prices } : {}),
     ...(keySecret ? { providers: { openai: { apiKey: () => readApiKey(runtime, keySecret) } } } : {}),
     onEvent: (event) => recordModelEvent(runtime, goal, task, event),
@@ -140,6 +146,27 @@ async function agentOptions(runtime: Runtime, work: ClaimedWork, copy: TaskWorki
     },
     resume: { runId, ...(checkpoint ? { checkpoint } : {}) },
   };
+}
+
+/**
+ * The commit of this task that an earlier attempt made and merged into the goal branch, if any.
+ * Only a task's own change counts: its branch tip must carry the task's `Cahoots-Task` trailer
+ * (a fresh branch points at the goal tip and carries none). Work committed but never merged is
+ * not taken: a fresh attempt discards it, as it discards uncommitted edits.
+ */
+async function mergedWorkOfEarlierAttempt(workspace: GitWorkspace, task: Task): Promise<CommitInfo | undefined> {
+  if ((task.role !== 'developer' && task.role !== 'ux') || task.kind === 'conflict') return undefined;
+  const branch = taskBranchName(task.goalId, task.id);
+  let tip: CommitInfo | undefined;
+  try {
+    [tip] = await workspace.listCommits(branch, { limit: 1 });
+  } catch (error) {
+    if (error instanceof RefNotFoundError) return undefined;
+    throw error;
+  }
+  if (!tip || !tip.message.includes(`${TASK_TRAILER}: ${task.id}`)) return undefined;
+  const unmerged = await workspace.listCommits(branch, { notIn: goalBranchName(task.goalId), limit: 1 });
+  return unmerged.length === 0 ? tip : undefined;
 }
 
 /**
