@@ -1,6 +1,7 @@
 // The EMF metrics a goal's agent runs emit, captured from standard output as CloudWatch would read
 // them: every run outcome (AgentRunSucceeded, AgentRunFailed, BudgetExceeded) is one datapoint
-// per run, carrying the run's role — never a second, role-less copy.
+// per run, carrying the run's role — never a second, role-less copy — and every model call's token
+// and cost metrics carry the dimensions the dashboards read.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 // Metrics are off for the test suite; this file turns them on before any module creates the
@@ -36,17 +37,19 @@ function captureEmf(): { datapoints: () => EmfDatapoint[]; restore: () => void }
     datapoints: () =>
       lines.flatMap((line) => {
         const doc = JSON.parse(line) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Dimensions: string[][]; Metrics: Array<{ Name: string }> }> } };
+        // CloudWatch records one datapoint per metric and dimension set.
         return doc._aws.CloudWatchMetrics.flatMap((directive) =>
-          directive.Metrics.map((m) => {
-            const names = directive.Dimensions.flat();
-            const values = doc[m.Name];
-            return {
-              metric: m.Name,
-              // Powertools writes an array when a metric was added more than once in one document.
-              value: Array.isArray(values) ? values.reduce((a: number, b: number) => a + b, 0) : Number(values),
-              dimensions: Object.fromEntries(names.map((n) => [n, String(doc[n])])),
-            };
-          }),
+          directive.Metrics.flatMap((m) =>
+            directive.Dimensions.map((names) => {
+              const values = doc[m.Name];
+              return {
+                metric: m.Name,
+                // Powertools writes an array when a metric was added more than once in one document.
+                value: Array.isArray(values) ? values.reduce((a: number, b: number) => a + b, 0) : Number(values),
+                dimensions: Object.fromEntries(names.map((n) => [n, String(doc[n])])),
+              };
+            }),
+          ),
         );
       }),
   };
@@ -102,15 +105,27 @@ describe('agent run outcome metrics', () => {
       }),
     });
     capture = captureEmf();
-    const { executionId } = await h.startGoal('Add alpha');
+    const { goal, executionId } = await h.startGoal('Add alpha');
     expect(await h.wait(executionId)).toMatchObject({ status: 'SUCCEEDED' });
-    expect(outcomes(capture.datapoints())).toEqual([
+    const datapoints = capture.datapoints();
+    expect(outcomes(datapoints)).toEqual([
       'AgentRunFailed/developer',
       'AgentRunSucceeded/developer',
       'AgentRunSucceeded/planner',
       'AgentRunSucceeded/qa',
       'AgentRunSucceeded/reviewer',
     ]);
+
+    // Every model call: each token metric once by model/role/project and once by role alone; cost once.
+    const calls = (await h.events(goal.id)).filter((e) => e.type === 'Model.Called');
+    expect(calls.length).toBeGreaterThan(4);
+    const shapes = (metric: string) => datapoints.filter((d) => d.metric === metric).map((d) => Object.keys(d.dimensions).sort().join(','));
+    for (const metric of ['TokensIn', 'TokensOut', 'TokensCacheRead', 'TokensCacheWrite']) {
+      expect(shapes(metric).filter((shape) => shape === 'model,projectId,role,service'), metric).toHaveLength(calls.length);
+      expect(shapes(metric).filter((shape) => shape === 'role,service'), metric).toHaveLength(calls.length);
+      expect(shapes(metric), metric).toHaveLength(2 * calls.length);
+    }
+    expect(shapes('CostUsd')).toEqual(calls.map(() => 'model,projectId,role,service'));
   });
 
   it('counts a run stopped by the budget once, as BudgetExceeded and not also as a failure', async () => {
