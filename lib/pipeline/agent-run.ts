@@ -19,6 +19,7 @@ import { CHECKPOINT_MARGIN_MS, continueLater, loadCheckpoint, SUSPEND_MARGIN_MS 
 import { completeTask, type FinishedRun } from './agent-results';
 import { recordAgentEvent, recordModelEvent } from './agent-telemetry';
 import { createStoreBudget } from './budget';
+import { meteredCommands } from './infrastructure-usage';
 import type { AgentMessage } from './inputs';
 import { branchTaskIdOf } from './dispatch';
 import { openProjectWorkspace } from './workspace';
@@ -109,7 +110,7 @@ async function agentOptions(runtime: Runtime, work: ClaimedWork, copy: TaskWorki
       allowedCommands: project.allowedCommands,
       qaMayWriteTests: project.qaMayWriteTests,
       contextFiles: project.contextFiles,
-      commands: ports.commands,
+      commands: meteredCommands(ports.commands),
     },
     context: {
       goal: { title: goal.title, description: goal.description, source: goal.source },

@@ -3,6 +3,7 @@
 // unpublished and `publishPendingEvents` sends it later. Consumers dedupe on eventId.
 import type { Actor, EventEnvelope, EventType } from '../domain/events';
 import { ulidFor } from '../domain/ids';
+import { countBusEvent } from './infrastructure-usage';
 import { logger } from '../powertools';
 import type { Runtime } from '../runtime';
 import { goalStream, projectStream, type EventStream } from '../store/index';
@@ -55,6 +56,7 @@ export async function recordGoalEvent(runtime: Runtime, input: GoalEventInput): 
 async function publish(runtime: Runtime, stream: EventStream, event: EventEnvelope): Promise<void> {
   try {
     await runtime.ports.events.publish([event]);
+    countBusEvent();
     await runtime.store.events.markPublished(stream, event.seq);
   } catch (error) {
     // The event is safe in the log; the outbox sweep publishes it later.
@@ -68,6 +70,7 @@ export async function publishPendingEvents(runtime: Runtime, limit = 100): Promi
   let published = 0;
   for (const { stream, event } of pending) {
     await runtime.ports.events.publish([event]);
+    countBusEvent();
     await runtime.store.events.markPublished(stream, event.seq);
     published++;
   }
