@@ -31,7 +31,7 @@ export const STATE_TRANSITIONS_PER_STEP: Readonly<Record<PipelineStepName, numbe
   SelectReadyTasks: 3,
   RecordTaskFailure: 1,
   OpenQualityGate: 2,
-  EvaluateQualityGate: 2,
+  EvaluateQualityGate: 3,
   Deliver: 1,
   AssessGoal: 2,
   EndGoal: 2,
