@@ -90,17 +90,22 @@ export function infrastructurePrices(overrides: InfrastructurePriceOverrides = {
   return prices;
 }
 
+/** USD of each resource for the given quantities at the given prices. */
+export function infrastructureCostBreakdown(quantities: Partial<InfrastructureQuantities>, prices: InfrastructurePrices) {
+  const q = { ...emptyInfrastructureUsage(), ...quantities };
+  return {
+    lambda: q.lambdaGbSeconds * prices.lambdaGbSecond + q.lambdaRequests * prices.lambdaRequest,
+    sandbox: q.sandboxGbSeconds * prices.lambdaGbSecond + q.sandboxRequests * prices.lambdaRequest,
+    stepFunctions: q.stateTransitions * prices.stateTransition,
+    sqs: q.sqsRequests * prices.sqsRequest,
+    dynamodb: q.dynamoReadUnits * prices.dynamoReadUnit + q.dynamoWriteUnits * prices.dynamoWriteUnit,
+    eventBridge: q.busEvents * prices.busEvent,
+  };
+}
+
 /** USD of the given quantities at the given prices, rounded to a nano-dollar. */
 export function priceInfrastructure(quantities: Partial<InfrastructureQuantities>, prices: InfrastructurePrices): number {
-  const q = { ...emptyInfrastructureUsage(), ...quantities };
-  const usd =
-    (q.lambdaGbSeconds + q.sandboxGbSeconds) * prices.lambdaGbSecond +
-    (q.lambdaRequests + q.sandboxRequests) * prices.lambdaRequest +
-    q.stateTransitions * prices.stateTransition +
-    q.sqsRequests * prices.sqsRequest +
-    q.dynamoReadUnits * prices.dynamoReadUnit +
-    q.dynamoWriteUnits * prices.dynamoWriteUnit +
-    q.busEvents * prices.busEvent;
+  const usd = Object.values(infrastructureCostBreakdown(quantities, prices)).reduce((sum, part) => sum + part, 0);
   return Math.round(usd * 1e9) / 1e9;
 }
 
