@@ -7,7 +7,9 @@ import { getCosts } from '../../lib/api/costs';
 import { apiDependencies } from '../../lib/api/dependencies';
 import { getGoalDetail } from '../../lib/api/goals';
 import { dayOf } from '../../lib/domain/common';
-import { DEFAULT_INFRASTRUCTURE_PRICES, infrastructurePrices, priceInfrastructure } from '../../lib/domain/infrastructure-cost';
+import { AGENT_WORKER_SIZING } from '../../infra/constructs/agent-worker';
+import { SANDBOX_SIZING } from '../../infra/constructs/sandbox-function';
+import { DEFAULT_INFRASTRUCTURE_PRICES, FUNCTION_MEMORY_MB, infrastructurePrices, priceInfrastructure } from '../../lib/domain/infrastructure-cost';
 import { PriceOverridesSchema } from '../../lib/domain/prices';
 import { GOAL_PIPELINE_DEFINITION_PATH, PIPELINE_STEPS, type PipelineStepName } from '../../lib/pipeline/definition';
 import { STATE_TRANSITIONS_PER_STEP } from '../../lib/pipeline/infrastructure-usage';
@@ -84,6 +86,13 @@ describe('state transitions per step', () => {
     };
     visit((JSON.parse(readFileSync(GOAL_PIPELINE_DEFINITION_PATH, 'utf8')) as { States: Record<string, State> }).States);
     expect(derived).toEqual(STATE_TRANSITIONS_PER_STEP);
+  });
+});
+
+describe('function memory', () => {
+  it('is priced locally at the sizes the cell gives its functions', () => {
+    expect(AGENT_WORKER_SIZING.memorySize).toBe(FUNCTION_MEMORY_MB.agentWorker);
+    expect(SANDBOX_SIZING.memorySize).toBe(FUNCTION_MEMORY_MB.sandbox);
   });
 });
 
