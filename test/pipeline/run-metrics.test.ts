@@ -126,6 +126,14 @@ describe('agent run outcome metrics', () => {
       expect(shapes(metric), metric).toHaveLength(2 * calls.length);
     }
     expect(shapes('CostUsd')).toEqual(calls.map(() => 'model,projectId,role,service'));
+
+    // The ended goal's cost, once per kind, for the "infrastructure vs tokens" graph.
+    const goalCost = datapoints.filter((d) => d.metric === 'GoalCostUsd');
+    expect(goalCost.map((d) => `${Object.keys(d.dimensions).sort().join(',')}=${d.dimensions.kind}`).sort()).toEqual([
+      'kind,service=infrastructure',
+      'kind,service=tokens',
+    ]);
+    expect(goalCost.find((d) => d.dimensions.kind === 'infrastructure')!.value).toBeGreaterThan(0);
   });
 
   it('counts a run stopped by the budget once, as BudgetExceeded and not also as a failure', async () => {
