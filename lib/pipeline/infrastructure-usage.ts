@@ -2,7 +2,6 @@
 // against its goal, priced (lib/domain/infrastructure-cost.ts): Lambda GB-seconds from the measured
 // duration and the function's memory, DynamoDB request units as the table reports them, sandbox
 // command time, queue requests, bus events, and state transitions estimated from the definition.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CommandRunner } from '../domain/commands';
 import { dayOf } from '../domain/common';
 import {
@@ -16,7 +15,7 @@ import type { PipelineStepName } from './definition';
 import type { Goal } from '../domain/goal';
 import { logger, metrics } from '../powertools';
 import type { Runtime } from '../runtime';
-import { meterCapacity, WRITE_UNITS_PER_RECORDING, type CapacityCounters } from '../store/index';
+import { currentInvocationMeter, meterInvocationUsage, newInvocationMeter, WRITE_UNITS_PER_RECORDING, type InvocationMeter } from '../store/index';
 
 /**
  * State transitions each step's invocation stands for: its own Task state plus the control states
@@ -39,15 +38,6 @@ export const STATE_TRANSITIONS_PER_STEP: Readonly<Record<PipelineStepName, numbe
 
 /** An agent dispatch's queue requests: the state machine's send, the worker's receive and delete. */
 export const SQS_REQUESTS_PER_DISPATCH = 3;
-
-/** What one invocation counts while it runs, besides DynamoDB units (counted by the store client). */
-interface InvocationCounters {
-  sandboxMs: number;
-  sandboxRequests: number;
-  busEvents: number;
-}
-
-const scope = new AsyncLocalStorage<InvocationCounters>();
 
 export interface MeteredInvocation {
   goalId: string;
@@ -77,43 +67,36 @@ export function agentInvocation(goalId: string, continuation: boolean): MeteredI
  */
 export async function meterInvocation<T>(runtime: Runtime, invocation: MeteredInvocation, work: () => Promise<T>): Promise<T> {
   const started = performance.now();
-  const capacity: CapacityCounters = { readUnits: 0, writeUnits: 0 };
-  const counters: InvocationCounters = { sandboxMs: 0, sandboxRequests: 0, busEvents: 0 };
+  const meter = newInvocationMeter();
   try {
-    return await scope.run(counters, () => meterCapacity(capacity, work));
+    return await meterInvocationUsage(meter, work);
   } finally {
     const durationMs = performance.now() - started;
     try {
-      await meterCapacity(capacity, () => record(runtime, invocation, durationMs, capacity, counters));
+      await meterInvocationUsage(meter, () => record(runtime, invocation, durationMs, meter));
     } catch (error) {
       logger.warn('infrastructure usage not recorded', { goalId: invocation.goalId, error: error as Error });
     }
   }
 }
 
-async function record(runtime: Runtime, invocation: MeteredInvocation, durationMs: number, capacity: CapacityCounters, counters: InvocationCounters): Promise<void> {
+async function record(runtime: Runtime, invocation: MeteredInvocation, durationMs: number, meter: InvocationMeter): Promise<void> {
   // The goal's project keys the per-day counters; reading it is part of what is counted.
   const goal = await runtime.store.goals.get(invocation.goalId);
   const memoryMb = Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || invocation.memoryMb;
   const quantities: InfrastructureQuantities = {
     lambdaGbSeconds: gbSeconds(memoryMb, durationMs),
     lambdaRequests: 1,
-    sandboxGbSeconds: gbSeconds(FUNCTION_MEMORY_MB.sandbox, counters.sandboxMs),
-    sandboxRequests: counters.sandboxRequests,
+    sandboxGbSeconds: gbSeconds(FUNCTION_MEMORY_MB.sandbox, meter.sandboxMs),
+    sandboxRequests: meter.sandboxRequests,
     stateTransitions: invocation.stateTransitions,
     sqsRequests: invocation.sqsRequests ?? 0,
-    dynamoReadUnits: capacity.readUnits,
-    dynamoWriteUnits: capacity.writeUnits + WRITE_UNITS_PER_RECORDING,
-    busEvents: counters.busEvents,
+    dynamoReadUnits: meter.readUnits,
+    dynamoWriteUnits: meter.writeUnits + WRITE_UNITS_PER_RECORDING,
+    busEvents: meter.busEvents,
   };
   const usd = priceInfrastructure(quantities, infrastructurePrices(runtime.config.prices?.infrastructure));
   await runtime.store.infrastructureUsage.add({ goalId: goal.id, projectId: goal.projectId }, dayOf(new Date().toISOString()), { ...quantities, usd });
-}
-
-/** Counts one domain event published to the bus by the current invocation. */
-export function countBusEvent(): void {
-  const counters = scope.getStore();
-  if (counters) counters.busEvents += 1;
 }
 
 /** A command runner whose commands' time counts as sandbox function time of the current invocation. */
@@ -125,10 +108,10 @@ export function meteredCommands(runner: CommandRunner): CommandRunner {
       try {
         return await runner.run(request);
       } finally {
-        const counters = scope.getStore();
-        if (counters) {
-          counters.sandboxMs += performance.now() - started;
-          counters.sandboxRequests += 1;
+        const meter = currentInvocationMeter();
+        if (meter) {
+          meter.sandboxMs += performance.now() - started;
+          meter.sandboxRequests += 1;
         }
       }
     },

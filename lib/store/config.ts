@@ -4,7 +4,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, type TranslateConfig } from '@aws-sdk/lib-dynamodb';
 import { traceAwsClient } from '../tracing';
-import { attachCapacityMeter } from './capacity-meter';
+import { attachCapacityMeter } from './invocation-meter';
 import { StoreConfigError } from './errors';
 
 export interface StoreConfig {

@@ -56,7 +56,7 @@ export function createStore(config: StoreConfig = defaultStoreConfig(), options:
 }
 
 export { AgentRunRepository } from './agent-runs';
-export { meterCapacity, type CapacityCounters } from './capacity-meter';
+export { currentInvocationMeter, meterInvocationUsage, newInvocationMeter, type InvocationMeter } from './invocation-meter';
 export { InfrastructureUsageRepository, WRITE_UNITS_PER_RECORDING } from './infrastructure-usage';
 export { defaultStoreConfig, documentClientFor, TABLE_NAME_ENV, type StoreConfig } from './config';
 export { createTable, createTableInput } from './create-table';

@@ -14,7 +14,7 @@ import { PriceOverridesSchema } from '../../lib/domain/prices';
 import { GOAL_PIPELINE_DEFINITION_PATH, PIPELINE_STEPS, type PipelineStepName } from '../../lib/pipeline/definition';
 import { STATE_TRANSITIONS_PER_STEP } from '../../lib/pipeline/infrastructure-usage';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { meterCapacity, type CapacityCounters } from '../../lib/store/index';
+import { meterInvocationUsage, newInvocationMeter } from '../../lib/store/index';
 import { startDynalite, type LocalDynamo } from '../support/dynalite';
 import { forTask, planTurns, qaTurns, reviewTurns, startHarness, writeAndFinish, type Harness, type ReplayConversation } from './harness';
 
@@ -27,16 +27,16 @@ describe('DynamoDB request units', () => {
 
   it('are counted inside a metered scope, as the table reports them, and not outside it', async () => {
     const { client, tableName } = db.store;
-    const counters: CapacityCounters = { readUnits: 0, writeUnits: 0 };
-    await meterCapacity(counters, async () => {
+    const meter = newInvocationMeter();
+    await meterInvocationUsage(meter, async () => {
       // 2.5 KB rounds up to 3 write units; a strongly consistent read of it is 1 read unit.
       await client.send(new PutCommand({ TableName: tableName, Item: { PK: 'METER', SK: 'A', body: 'x'.repeat(2_500) } }));
       await client.send(new GetCommand({ TableName: tableName, Key: { PK: 'METER', SK: 'A' }, ConsistentRead: true }));
       await client.send(new GetCommand({ TableName: tableName, Key: { PK: 'METER', SK: 'A' } }));
     });
-    expect(counters).toEqual({ readUnits: 1.5, writeUnits: 3 });
+    expect(meter).toMatchObject({ readUnits: 1.5, writeUnits: 3 });
     await client.send(new GetCommand({ TableName: tableName, Key: { PK: 'METER', SK: 'A' } }));
-    expect(counters).toEqual({ readUnits: 1.5, writeUnits: 3 });
+    expect(meter).toMatchObject({ readUnits: 1.5, writeUnits: 3 });
   });
 });
 
