@@ -152,9 +152,9 @@ describe('a goal run', () => {
   it('is priced at the configured infrastructure prices', async () => {
     h = await startHarness({ models: (replay) => ({ all: [replay('m', oneTask)] }) });
     // A price only SQS requests carry, at $1 each: the goal's infrastructure cost is its request count.
-    h.local.runtime.config.prices = {
+    h.local.runtime.config.prices = PriceOverridesSchema.parse({
       infrastructure: { sqsRequest: 1, lambdaGbSecond: 0, lambdaRequest: 0, stateTransition: 0, dynamoReadUnit: 0, dynamoWriteUnit: 0, busEvent: 0 },
-    };
+    });
     const { goal, executionId } = await h.startGoal('Add alpha');
     expect(await h.wait(executionId)).toMatchObject({ status: 'SUCCEEDED' });
     const { infrastructure } = (await getGoalDetail(await apiDependencies(), goal.id)).cost;
