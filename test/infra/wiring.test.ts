@@ -495,7 +495,7 @@ describe('metrics read by dashboards and alarms', () => {
         const file = path.join(dir, entry.name);
         if (entry.isDirectory()) visit(file);
         else if (file.endsWith('.ts')) {
-          for (const call of fs.readFileSync(file, 'utf8').matchAll(/(?:addMetric|emitModelCallMetric)\(([^;]*?)\)/g)) {
+          for (const call of fs.readFileSync(file, 'utf8').matchAll(/(?:addMetric|emitModelCallMetric|countRun)\(([^;]*?)\)/g)) {
             for (const name of call[1]!.matchAll(/'([A-Za-z]+)'/g)) emitted.add(name[1]!);
           }
         }
