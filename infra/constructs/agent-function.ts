@@ -86,10 +86,13 @@ export class AgentFunction extends Construct implements IGrantable {
   readonly role: Role;
   readonly logGroup: LogGroup;
   readonly timeout: Duration;
+  /** POWERTOOLS_SERVICE_NAME: the `service` dimension of every metric the function emits. */
+  readonly serviceName: string;
 
   constructor(scope: Construct, id: string, props: AgentFunctionProps) {
     super(scope, id);
     this.timeout = props.timeout;
+    this.serviceName = props.serviceName;
     const entry = resolveEntry(props.sourceRoot ?? FUNCTIONS_DIR, props.entry);
 
     // Our own role instead of the AWS managed execution-role policies: log permissions can then be

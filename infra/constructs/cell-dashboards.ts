@@ -16,7 +16,14 @@ import type { AgentRole } from '../../lib/domain/settings';
 import { cellResourceName } from '../naming';
 import { METRICS_NAMESPACE, type AgentFunction } from './agent-function';
 import type { AgentQueue } from './agent-queue';
-import { CAHOOTS_METRICS, type CahootsMetricName, cahootsMetric } from './cahoots-metrics';
+import {
+  CAHOOTS_METRICS,
+  type CahootsMetricName,
+  cahootsMetric,
+  GOAL_COST_DIMENSION_SET,
+  roleMetric,
+  serviceMetric,
+} from './cahoots-metrics';
 import type { PipelineStateMachine } from './pipeline-state-machine';
 
 export interface CellDashboardsProps {
@@ -24,6 +31,8 @@ export interface CellDashboardsProps {
   readonly pipeline: PipelineStateMachine;
   readonly queues: Readonly<Record<AgentRole, AgentQueue>>;
   readonly agents: Readonly<Record<AgentRole, AgentFunction>>;
+  /** The pipeline step that records quality gate verdicts (its `service` dimension). */
+  readonly qualityGateStep: AgentFunction;
   /** Pipeline steps, outbox sweeper, API handlers: errors and throttles summed per group. */
   readonly functionGroups: Readonly<Record<string, readonly AgentFunction[]>>;
 }
@@ -31,6 +40,8 @@ export interface CellDashboardsProps {
 const HOUR = Duration.hours(1);
 const FIVE_MINUTES = Duration.minutes(5);
 const WIDE = 12;
+/** A third of the dashboard's width, for rows of three single-query graphs. */
+const THIRD = (2 * WIDE) / 3;
 const HEIGHT = 6;
 
 export class CellDashboards extends Construct {
@@ -63,19 +74,27 @@ export class CellDashboards extends Construct {
       }),
       graph('Total spend (USD/hour)', [cahootsMetric(CAHOOTS_METRICS.costUsd, { label: 'USD', period: HOUR })]),
     );
-    const tokens = (name: CahootsMetricName) => cahootsMetric(name, { label: name, period: HOUR });
+    // Plain per-role metrics (the token metrics' bounded dimension set): several may share a graph.
+    const tokens = new TokenMetrics(props.agents);
     this.cost.addWidgets(
       graph('Tokens per hour', [
-        tokens(CAHOOTS_METRICS.tokensIn),
-        tokens(CAHOOTS_METRICS.tokensOut),
-        tokens(CAHOOTS_METRICS.cacheRead),
-        tokens(CAHOOTS_METRICS.cacheWrite),
+        tokens.total(CAHOOTS_METRICS.tokensIn),
+        tokens.total(CAHOOTS_METRICS.tokensOut),
+        tokens.total(CAHOOTS_METRICS.cacheRead),
+        tokens.total(CAHOOTS_METRICS.cacheWrite),
       ]),
       graph('Prompt cache read share (% of input tokens)', [cacheReadShare(), ...Object.keys(props.agents).map((role) => cacheReadShare(role))], { max: 100 }),
     );
     this.cost.addWidgets(
       graph('Budget stops (Budget.Exceeded)', [cahootsMetric(CAHOOTS_METRICS.budgetExceeded, { label: 'BudgetExceeded', period: HOUR })]),
       graph('Model fallbacks to a stronger tier', [cahootsMetric(CAHOOTS_METRICS.modelFallback, { label: 'ModelFallback', period: HOUR })]),
+    );
+    this.cost.addWidgets(
+      graph(
+        'Infrastructure vs tokens (USD per hour of ended goals)',
+        [cahootsMetric(CAHOOTS_METRICS.goalCostUsd, { groupBy: 'kind', schema: GOAL_COST_DIMENSION_SET, period: HOUR })],
+        { stacked: true, width: 2 * WIDE },
+      ),
     );
 
     this.behaviour = new Dashboard(this, 'Behaviour', {
@@ -84,26 +103,30 @@ export class CellDashboards extends Construct {
       periodOverride: PeriodOverride.INHERIT,
     });
     this.behaviour.addWidgets(note('## Behaviour\nWhat the team gets done, how often it fails, and whether queues, Lambdas and the pipeline keep up.'));
+    // One Metrics Insights query per widget (CloudWatch allows one per request).
     this.behaviour.addWidgets(
-      graph('Goals by outcome', [
-        cahootsMetric(CAHOOTS_METRICS.goalCompleted, { period: HOUR }),
-        cahootsMetric(CAHOOTS_METRICS.goalFailed, { period: HOUR }),
-        cahootsMetric(CAHOOTS_METRICS.goalCancelled, { period: HOUR }),
-      ]),
-      graph('Goal lead time, created to completed (hours)', [leadTimeHours('AVG', 'average'), leadTimeHours('MAX', 'longest')]),
+      graph('Goals completed', [cahootsMetric(CAHOOTS_METRICS.goalCompleted, { period: HOUR })], { width: THIRD }),
+      graph('Goals failed', [cahootsMetric(CAHOOTS_METRICS.goalFailed, { period: HOUR })], { width: THIRD }),
+      graph('Goals cancelled', [cahootsMetric(CAHOOTS_METRICS.goalCancelled, { period: HOUR })], { width: THIRD }),
     );
-    // Runs are counted per function, and each role has its own worker function: `service` is the role.
+    this.behaviour.addWidgets(
+      graph('Goal lead time, average (hours)', [leadTimeHours('AVG', 'average')]),
+      graph('Goal lead time, longest (hours)', [leadTimeHours('MAX', 'longest')]),
+    );
+    // Runs are counted once per run by the worker, with the run's role.
     this.behaviour.addWidgets(
       graph('Agent runs succeeded, by role', [cahootsMetric(CAHOOTS_METRICS.agentRunSucceeded, { groupBy: 'role', period: HOUR })]),
       graph('Agent runs failed, by role', [cahootsMetric(CAHOOTS_METRICS.agentRunFailed, { groupBy: 'role', period: HOUR })]),
     );
+    // Gate verdicts come from one step function with Powertools' default dimensions: plain metrics.
+    const gateService = props.qualityGateStep.serviceName;
     this.behaviour.addWidgets(
       graph('Quality gate', [
-        cahootsMetric(CAHOOTS_METRICS.qualityGatePassed, { period: HOUR }),
-        cahootsMetric(CAHOOTS_METRICS.qualityGateRejected, { period: HOUR }),
-        cahootsMetric(CAHOOTS_METRICS.reworkRounds, { period: HOUR }),
+        serviceMetric(CAHOOTS_METRICS.qualityGatePassed, gateService, HOUR).with({ label: 'passed' }),
+        serviceMetric(CAHOOTS_METRICS.qualityGateRejected, gateService, HOUR).with({ label: 'rejected' }),
+        serviceMetric(CAHOOTS_METRICS.reworkRounds, gateService, HOUR).with({ label: 'rework rounds' }),
       ]),
-      graph('Gate pass rate (%)', [gatePassRate()], { max: 100 }),
+      graph('Gate pass rate (%)', [gatePassRate(gateService)], { max: 100 }),
     );
 
     const stateMachine = props.pipeline.stateMachine;
@@ -115,10 +138,10 @@ export class CellDashboards extends Construct {
         stateMachine.metricTimedOut({ period: FIVE_MINUTES, statistic: 'Sum', label: 'timed out' }),
         stateMachine.metricAborted({ period: FIVE_MINUTES, statistic: 'Sum', label: 'stopped' }),
       ]),
-      graph('Model calls throttled / falling back', [
-        cahootsMetric(CAHOOTS_METRICS.modelThrottled, { period: FIVE_MINUTES }),
-        cahootsMetric(CAHOOTS_METRICS.modelFallback, { period: FIVE_MINUTES }),
-      ]),
+    );
+    this.behaviour.addWidgets(
+      graph('Model calls throttled', [cahootsMetric(CAHOOTS_METRICS.modelThrottled, { period: FIVE_MINUTES })]),
+      graph('Model calls falling back to a stronger tier', [cahootsMetric(CAHOOTS_METRICS.modelFallback, { period: FIVE_MINUTES })]),
     );
     this.behaviour.addWidgets(
       graph(
@@ -150,11 +173,11 @@ export class CellDashboards extends Construct {
       graph('Other Lambda throttles', Object.entries(props.functionGroups).map(([group, fns]) => summed(group, fns, 'throttles'))),
     );
     this.behaviour.addWidgets(
-      graph('API requests refused (4xx) / failed (5xx)', [
-        cahootsMetric(CAHOOTS_METRICS.apiRequestRefused, { period: FIVE_MINUTES }),
-        cahootsMetric(CAHOOTS_METRICS.apiRequestFailed, { period: FIVE_MINUTES }),
-      ]),
-      graph('Deferred events published by the outbox sweeper', [cahootsMetric(CAHOOTS_METRICS.outboxEventsPublished, { period: FIVE_MINUTES })]),
+      graph('API requests refused (4xx)', [cahootsMetric(CAHOOTS_METRICS.apiRequestRefused, { period: FIVE_MINUTES })], { width: THIRD }),
+      graph('API requests failed (5xx)', [cahootsMetric(CAHOOTS_METRICS.apiRequestFailed, { period: FIVE_MINUTES })], { width: THIRD }),
+      graph('Deferred events published by the outbox sweeper', [cahootsMetric(CAHOOTS_METRICS.outboxEventsPublished, { period: FIVE_MINUTES })], {
+        width: THIRD,
+      }),
     );
   }
 }
@@ -163,13 +186,13 @@ function note(markdown: string): IWidget {
   return new TextWidget({ markdown, width: 2 * WIDE, height: 2 });
 }
 
-function graph(title: string, metrics: IMetric[], options: { stacked?: boolean; max?: number } = {}): GraphWidget {
+function graph(title: string, metrics: IMetric[], options: { stacked?: boolean; max?: number; width?: number } = {}): GraphWidget {
   return new GraphWidget({
     title,
     left: metrics,
     stacked: options.stacked,
     leftYAxis: { min: 0, max: options.max, showUnits: false },
-    width: WIDE,
+    width: options.width ?? WIDE,
     height: HEIGHT,
   });
 }
@@ -178,7 +201,8 @@ function graph(title: string, metrics: IMetric[], options: { stacked?: boolean; 
  * Share of input tokens read from the prompt cache, in all or for one role. Bedrock reports cache
  * reads and writes apart from `inputTokens`, so all input is TokensIn + CacheRead + CacheWrite.
  * A ratio needs three sums in one graph and CloudWatch takes one Metrics Insights query per
- * request, so the sums are SEARCH expressions (any dimension set the emitting code uses).
+ * request, so the sums are SEARCH expressions (any dimension set the emitting code uses; the token
+ * metrics' two sets count every call twice in the numerator and the denominator alike).
  */
 function cacheReadShare(role?: string): MathExpression {
   const total = (metric: CahootsMetricName) =>
@@ -192,6 +216,34 @@ function cacheReadShare(role?: string): MathExpression {
   });
 }
 
+/**
+ * The token metrics of every agent worker, as plain metrics in their per-role dimension set, summed
+ * over the roles. Expression ids are per graph, so each metric name gets its own prefix.
+ */
+class TokenMetrics {
+  constructor(private readonly agents: Readonly<Record<AgentRole, AgentFunction>>) {}
+
+  /** The metric summed over every role's worker, as one line. */
+  total(name: CahootsMetricName, label: string = name): MathExpression {
+    const usingMetrics = this.perRole(name);
+    return new MathExpression({
+      expression: Object.keys(usingMetrics)
+        .map((id) => `FILL(${id}, 0)`)
+        .join(' + '),
+      usingMetrics,
+      label,
+      period: HOUR,
+    });
+  }
+
+  private perRole(name: CahootsMetricName): Record<string, IMetric> {
+    const prefix = name.charAt(0).toLowerCase() + name.slice(1);
+    return Object.fromEntries(
+      (Object.entries(this.agents) as [AgentRole, AgentFunction][]).map(([role, fn]) => [`${prefix}${role}`, roleMetric(name, role, fn.serviceName, HOUR)]),
+    );
+  }
+}
+
 /** GoalLeadTime is emitted in milliseconds. */
 function leadTimeHours(statistic: 'AVG' | 'MAX', label: string): MathExpression {
   return new MathExpression({
@@ -203,12 +255,12 @@ function leadTimeHours(statistic: 'AVG' | 'MAX', label: string): MathExpression 
   });
 }
 
-function gatePassRate(): MathExpression {
+function gatePassRate(gateService: string): MathExpression {
   return new MathExpression({
     expression: '100 * passed / (passed + rejected)',
     usingMetrics: {
-      passed: cahootsMetric(CAHOOTS_METRICS.qualityGatePassed, { period: HOUR }),
-      rejected: cahootsMetric(CAHOOTS_METRICS.qualityGateRejected, { period: HOUR }),
+      passed: serviceMetric(CAHOOTS_METRICS.qualityGatePassed, gateService, HOUR),
+      rejected: serviceMetric(CAHOOTS_METRICS.qualityGateRejected, gateService, HOUR),
     },
     label: 'passed on first or later round',
     period: HOUR,

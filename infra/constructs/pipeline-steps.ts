@@ -7,6 +7,8 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { FUNCTION_MEMORY_MB } from '../../lib/domain/infrastructure-cost';
+import type { PriceOverrides } from '../../lib/domain/prices';
 import type { AgentRole } from '../../lib/domain/settings';
 import { PIPELINE_STEPS, type PipelineStepName } from '../../lib/pipeline/definition';
 import type { PipelineTimeouts } from '../config/customer-config';
@@ -35,7 +37,7 @@ export const PIPELINE_STEP_TIMEOUT = Duration.seconds(60);
 /** Steps that do more than a few table reads and writes. */
 const STEP_SIZING: Partial<Record<PipelineStepName, { timeout: Duration; memorySize: number }>> = {
   // Merges every task branch into the goal branch, pushes it and opens the pull request.
-  Deliver: { timeout: Duration.seconds(110), memorySize: 2048 },
+  Deliver: { timeout: Duration.seconds(110), memorySize: FUNCTION_MEMORY_MB.deliverStep },
 };
 
 /**
@@ -60,6 +62,8 @@ export interface PipelineStepsProps {
   /** Every role's queue URL: steps address dispatched tasks to them (the state machine sends). */
   readonly queueUrls: Readonly<Record<AgentRole, string>>;
   readonly timeouts: PipelineTimeouts;
+  /** CAHOOTS_PRICES: the customer file's price overrides; steps price their infrastructure usage with them. */
+  readonly prices?: PriceOverrides;
   readonly logRetention?: RetentionDays;
 }
 
@@ -77,6 +81,7 @@ export class PipelineSteps extends Construct {
       [RUNTIME_ENV.taskTimeoutSeconds]: String(props.timeouts.taskTimeoutSeconds),
       [RUNTIME_ENV.heartbeatSeconds]: String(props.timeouts.heartbeatSeconds),
       [RUNTIME_ENV.approvalTimeoutSeconds]: String(props.timeouts.approvalTimeoutSeconds),
+      ...(props.prices ? { [RUNTIME_ENV.prices]: JSON.stringify(props.prices) } : {}),
     };
 
     const functions = {} as Record<PipelineStepName, AgentFunction>;
@@ -92,7 +97,7 @@ export class PipelineSteps extends Construct {
         placement: mountsWorkspace ? props.workspace.placement : props.placement,
         filesystem: mountsWorkspace ? props.workspace.lambdaFileSystem : undefined,
         timeout: sizing?.timeout ?? PIPELINE_STEP_TIMEOUT,
-        memorySize: sizing?.memorySize ?? 512,
+        memorySize: sizing?.memorySize ?? FUNCTION_MEMORY_MB.pipelineStep,
         logRetention: props.logRetention,
         environment: {
           ...environment,

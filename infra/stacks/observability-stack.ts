@@ -57,6 +57,7 @@ export class ObservabilityStack extends Stack {
       pipeline: props.pipeline.pipeline,
       queues: props.service.queues,
       agents,
+      qualityGateStep: props.pipeline.steps.functions.EvaluateQualityGate,
       functionGroups: {
         pipeline: Object.values(props.pipeline.steps.functions),
         outbox: [props.pipeline.outbox.sweeper],

@@ -47,6 +47,7 @@ export class PipelineStack extends Stack {
       eventBus: service.eventBus,
       queueUrls,
       timeouts: config.pipelineTimeouts,
+      ...(config.prices ? { prices: config.prices } : {}),
     });
 
     this.pipeline = new PipelineStateMachine(this, 'GoalPipeline', {

@@ -7,7 +7,6 @@
 // Read it as a page: `runAgent` opens a session and steps it until it finishes; a step asks the
 // model (`query`) and runs what it asked for (`executeTools`).
 import { createHash } from 'node:crypto';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { AGENT_ROLES, newId, staffedRoles, type AgentRole, type AgentRun, type FailureCause } from '../domain/index';
 import {
   ModelCallAbortedError,
@@ -20,7 +19,7 @@ import {
   type ToolSpec,
   type ToolUseBlock,
 } from '../models/index';
-import { logger, metrics } from '../powertools';
+import { logger } from '../powertools';
 import { isToolError, type WorkspaceToolContext } from '../workspace/index';
 import { elideOldToolResults } from './elision';
 import { startHeartbeatTimer } from './heartbeat-timer';
@@ -293,7 +292,6 @@ export class AgentSession<R extends AgentRole> {
       await budget.check(worstCase);
     } catch (error) {
       if (error instanceof BudgetExceededError) {
-        metrics.addMetric('BudgetExceeded', MetricUnit.Count, 1);
         await this.emit('Budget.Exceeded', { worstCaseUsd: worstCase, remainingUsd: error.remainingUsd, limitUsd: error.limitUsd, scope: error.scope });
       }
       throw error;
@@ -399,7 +397,6 @@ export class AgentSession<R extends AgentRole> {
 
   private async succeed(value: FinishPayload<R>): Promise<AgentResult<R>> {
     const run = this.runRecord('succeeded');
-    metrics.addMetric('AgentRunSucceeded', MetricUnit.Count, 1);
     await this.emit('Agent.Finished', { outcome: run.outcome, costUsd: run.costUsd, turns: this.state.turns, durationMs: run.durationMs });
     logger.info('Agent run finished', { ...this.tags, turns: this.state.turns, costUsd: run.costUsd });
     return { role: this.options.role, result: value, run, modelsUsed: [...this.state.usage.modelsUsed] };
@@ -414,7 +411,6 @@ export class AgentSession<R extends AgentRole> {
     };
     const run = this.runRecord(outcome, cause);
     if (error instanceof AgentError) error.run = run;
-    metrics.addMetric('AgentRunFailed', MetricUnit.Count, 1);
     logger.warn('Agent run ended without a result', { ...this.tags, outcome, error: cause.message });
     try {
       await this.emit('Agent.Finished', { outcome, error: cause, costUsd: run.costUsd, turns: this.state.turns, durationMs: run.durationMs });

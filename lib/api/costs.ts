@@ -1,6 +1,6 @@
 // A project's spend over a period of UTC days, read from the usage counters: the total, every day
 // of the range (zeros where nothing ran, so charts need no gap filling) and each model's share.
-import { dayOf, emptyUsage, type UsageCounters } from '../domain/index';
+import { dayOf, emptyInfrastructureUsage, emptyUsage, roundedInfrastructure, type UsageCounters } from '../domain/index';
 import { nowFrom, type ApiDependencies } from './dependencies';
 import { DayRangeError } from './errors';
 import { MAX_COST_RANGE_DAYS, type CostReport } from './schemas';
@@ -18,7 +18,10 @@ export async function getCosts(deps: ApiDependencies, projectId: string, query: 
   const length = daysFrom(from, to) + 1;
   if (length > MAX_COST_RANGE_DAYS) throw new DayRangeError(`the range spans ${length} days; at most ${MAX_COST_RANGE_DAYS} are allowed`, 'query.from');
 
-  const usage = await deps.store.usage.getUsage(projectId, from, to);
+  const [usage, infrastructure] = await Promise.all([
+    deps.store.usage.getUsage(projectId, from, to),
+    deps.store.infrastructureUsage.forProject(projectId, from, to),
+  ]);
   const byDay = Array.from({ length }, (_, i) => {
     const day = shiftDay(from, i);
     return { day, ...rounded(usage.byDay[day] ?? emptyUsage()) };
@@ -26,7 +29,17 @@ export async function getCosts(deps: ApiDependencies, projectId: string, query: 
   const byModel = Object.entries(usage.byModel)
     .map(([model, counters]) => ({ model, ...rounded(counters) }))
     .sort((a, b) => b.usd - a.usd || (a.model < b.model ? -1 : 1));
-  return { projectId, from, to, currency: 'USD', total: rounded(usage.total), byDay, byModel };
+  const infrastructureByDay = byDay.map(({ day }) => ({ day, ...roundedInfrastructure(infrastructure.byDay[day] ?? emptyInfrastructureUsage()) }));
+  return {
+    projectId,
+    from,
+    to,
+    currency: 'USD',
+    total: rounded(usage.total),
+    byDay,
+    byModel,
+    infrastructure: { total: roundedInfrastructure(infrastructure.total), byDay: infrastructureByDay },
+  };
 }
 
 function shiftDay(day: string, days: number): string {

@@ -1,7 +1,7 @@
 // Goal operations behind the API: create and start a goal's pipeline, list a project's goals, read
 // one goal with its plan, tasks and cost, read its event log, and cancel it.
 import { isTerminal, type Actor, type Goal, type GoalSource, type Status, type Task } from '../domain/index';
-import { IllegalTransitionError } from '../domain/index';
+import { IllegalTransitionError, roundedInfrastructure } from '../domain/index';
 import { logger } from '../powertools';
 import { goalStream, type Page, type ReadEventsResult } from '../store/index';
 import { nowFrom, type ApiDependencies } from './dependencies';
@@ -95,7 +95,11 @@ export async function listGoals(deps: ApiDependencies, projectId: string, query:
 /** A goal with its plan, every task, task counts by status and spend against its budget. */
 export async function getGoalDetail(deps: ApiDependencies, goalId: string): Promise<GoalDetail> {
   const goal = await deps.store.goals.get(goalId);
-  const [tasks, project] = await Promise.all([deps.store.tasks.listAll(goalId), deps.store.projects.find(goal.projectId)]);
+  const [tasks, project, infrastructure] = await Promise.all([
+    deps.store.tasks.listAll(goalId),
+    deps.store.projects.find(goal.projectId),
+    deps.store.infrastructureUsage.forGoal(goalId),
+  ]);
   const budgetUsd = goal.budgetOverrideUsd ?? project?.budgets.perGoalUsd;
   return {
     goal: toPublicGoal(goal),
@@ -104,6 +108,7 @@ export async function getGoalDetail(deps: ApiDependencies, goalId: string): Prom
     progress: countByStatus(tasks),
     cost: {
       usd: goal.costUsd,
+      infrastructure: roundedInfrastructure(infrastructure),
       ...(budgetUsd === undefined ? {} : { budgetUsd, remainingUsd: roundUsd(budgetUsd - goal.costUsd) }),
     },
   };

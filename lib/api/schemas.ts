@@ -16,6 +16,7 @@ import {
   FindingStatusSchema,
   GoalIdSchema,
   GoalSchema,
+  InfrastructureUsageSchema,
   LIMITS,
   ModelPolicySchema,
   ProjectIdSchema,
@@ -147,6 +148,10 @@ export const TaskResponseSchema = TaskSchema.meta({ id: 'Task' });
 export const EventResponseSchema = EventEnvelopeSchema.meta({ id: 'Event' });
 export const FindingResponseSchema = FindingSchema.meta({ id: 'Finding' });
 export const UsageCountersResponseSchema = UsageCountersSchema.meta({ id: 'UsageCounters' });
+export const InfrastructureUsageResponseSchema = InfrastructureUsageSchema.meta({
+  id: 'InfrastructureUsage',
+  description: 'What was consumed besides model tokens, and its cost in USD at the configured infrastructure prices (docs/deploy.md).',
+});
 
 export const ProjectPageSchema = z
   .object({ items: z.array(ProjectResponseSchema), cursor: z.string().optional().meta({ description: 'Present when there may be more; pass it back as `cursor`.' }) })
@@ -173,7 +178,8 @@ export const GoalDetailSchema = z
     tasks: z.array(TaskResponseSchema),
     progress: z.partialRecord(StatusSchema, z.number().int().min(0)).meta({ description: 'How many tasks are in each status.' }),
     cost: z.object({
-      usd: z.number().nonnegative().meta({ description: 'Spend so far.' }),
+      usd: z.number().nonnegative().meta({ description: 'Model token spend so far; budgets limit this.' }),
+      infrastructure: InfrastructureUsageResponseSchema,
       budgetUsd: z.number().nonnegative().optional().meta({ description: "The goal's limit: its override, else the project's per-goal budget." }),
       remainingUsd: z.number().optional(),
     }),
@@ -190,6 +196,12 @@ export const CostReportSchema = z
     total: UsageCountersResponseSchema,
     byDay: z.array(UsageCountersResponseSchema.extend({ day: DaySchema })).meta({ description: 'Every day of the range, oldest first; days without usage are zeros.' }),
     byModel: z.array(UsageCountersResponseSchema.extend({ model: z.string() })).meta({ description: 'Models used in the range, most expensive first.' }),
+    infrastructure: z
+      .object({
+        total: InfrastructureUsageResponseSchema,
+        byDay: z.array(InfrastructureUsageResponseSchema.extend({ day: DaySchema })).meta({ description: 'Every day of the range, oldest first; zeros where nothing ran.' }),
+      })
+      .meta({ description: 'What the goals of the range consumed besides tokens (Lambda, Step Functions, SQS, DynamoDB, EventBridge), priced.' }),
   })
   .meta({ id: 'CostReport' });
 export type CostReport = z.infer<typeof CostReportSchema>;

@@ -1,10 +1,11 @@
 // The end-of-run report: tasks and how they ended, tokens by kind, dollars and the share of input
-// read from the prompt cache by model and by role,
-// duration and the branch with the result. Built only from the goal, its tasks and its event log
-// (Model.Called events carry model, tokens and cost; their taskId gives the role), so the same
-// report can be made for a goal that ran anywhere.
+// read from the prompt cache by model and by role, infrastructure cost beside token cost, duration
+// and the branch with the result. Built only from the goal's detail (tasks, infrastructure usage)
+// and its event log (Model.Called events carry model, tokens and cost; their taskId gives the
+// role), so the same report can be made for a goal that ran anywhere.
 import type { PublicGoal, GoalDetail } from '../api/schemas';
 import type { EventEnvelope } from '../domain/events';
+import type { InfrastructureUsage } from '../domain/infrastructure-cost';
 import { count, duration, shorten, table, usd } from './format';
 
 export interface CostLine {
@@ -43,6 +44,8 @@ export interface RunSummary {
   failureCause: { code: string; message: string } | null;
   tasks: TaskSummary[];
   cost: CostLine & { byModel: Record<string, CostLine>; byRole: Record<string, CostLine> };
+  /** What the goal consumed besides tokens, priced (GET /goals/{id} cost.infrastructure). */
+  infrastructure: InfrastructureUsage;
   durationMs: number;
   eventCount: number;
 }
@@ -127,6 +130,7 @@ export function summarizeRun(input: { detail: GoalDetail; events: readonly Event
     failureCause: goal.failureCause ? { code: goal.failureCause.code, message: goal.failureCause.message } : null,
     tasks,
     cost: { ...total, byModel, byRole },
+    infrastructure: detail.cost.infrastructure,
     durationMs: Math.max(0, end - Date.parse(goal.createdAt)),
     eventCount: events.length,
   };
@@ -163,7 +167,15 @@ export function renderSummary(summary: RunSummary): string[] {
       .map(([name, line]) => [shorten(name, 60), usd(line.usd), String(line.calls), count(allInput(line)), share(line), count(line.outputTokens)]);
   lines.push('', 'Cost by model', ...table(['model', 'usd', 'calls', 'tokens in', 'cache read', 'tokens out'], costRows(c.byModel)));
   lines.push('', 'Cost by role', ...table(['role', 'usd', 'calls', 'tokens in', 'cache read', 'tokens out'], costRows(c.byRole)));
-  lines.push('', `Total ${usd(c.usd)} · duration ${duration(summary.durationMs)} · ${summary.eventCount} events`);
+  const infra = summary.infrastructure;
+  const infraShare = c.usd > 0 ? ` (${((100 * infra.usd) / c.usd).toFixed(2)}% of token cost)` : '';
+  lines.push(
+    '',
+    `Infrastructure ${usd(infra.usd)}${infraShare}: Lambda ${infra.lambdaGbSeconds.toFixed(1)} GB-s in ${count(infra.lambdaRequests)} invocation(s) · ` +
+      `sandbox ${infra.sandboxGbSeconds.toFixed(1)} GB-s · ${count(infra.stateTransitions)} state transitions · ${count(infra.sqsRequests)} SQS requests · ` +
+      `DynamoDB ${count(Math.round(infra.dynamoReadUnits))} read / ${count(Math.round(infra.dynamoWriteUnits))} write units · ${count(infra.busEvents)} bus events`,
+  );
+  lines.push('', `Total ${usd(c.usd)} tokens + ${usd(infra.usd)} infrastructure · duration ${duration(summary.durationMs)} · ${summary.eventCount} events`);
   if (summary.failureCause) lines.push(`Cause: ${summary.failureCause.code}: ${summary.failureCause.message}`);
   return lines;
 }

@@ -8,6 +8,7 @@ export * from './events';
 export * from './finding';
 export * from './goal';
 export * from './ids';
+export * from './infrastructure-cost';
 export * from './lesson';
 export * from './notifications';
 export * from './plan';

@@ -1,5 +1,7 @@
-// Model prices as configuration writes them (customer file, CAHOOTS_PRICES): USD per million
-// tokens. The price book that uses them is lib/models/pricing.ts.
+// Prices as configuration writes them (customer file, CAHOOTS_PRICES): models in USD per million
+// tokens, and under the reserved key `infrastructure` the AWS unit prices a goal's infrastructure
+// cost is computed with. The model price book is lib/models/pricing.ts; the infrastructure one is
+// lib/domain/infrastructure-cost.ts.
 import { z } from 'zod';
 
 const perMillion = z.number().nonnegative().max(10_000);
@@ -17,9 +19,41 @@ export const PriceSchema = z.object({
 });
 export type PriceInput = z.infer<typeof PriceSchema>;
 
+const unitPrice = z.number().nonnegative().max(1_000);
+
+/**
+ * AWS unit prices in USD, each optional, merged over DEFAULT_INFRASTRUCTURE_PRICES
+ * (lib/domain/infrastructure-cost.ts, documented in docs/deploy.md).
+ */
+export const InfrastructurePriceOverridesSchema = z.strictObject({
+  lambdaGbSecond: unitPrice.optional(),
+  lambdaRequest: unitPrice.optional(),
+  stateTransition: unitPrice.optional(),
+  sqsRequest: unitPrice.optional(),
+  dynamoReadUnit: unitPrice.optional(),
+  dynamoWriteUnit: unitPrice.optional(),
+  busEvent: unitPrice.optional(),
+});
+export type InfrastructurePriceOverrides = z.infer<typeof InfrastructurePriceOverridesSchema>;
+
+/** The reserved key of PriceOverrides that holds infrastructure prices rather than a model's. */
+export const INFRASTRUCTURE_PRICES_KEY = 'infrastructure';
+
 /**
  * Configured prices, merged over DEFAULT_PRICES. Keys are spec prefixes (see docs/models.md):
  * the longest key that prefixes the spec, or the spec with its region prefix removed, wins.
+ * `infrastructure` is reserved for the AWS unit prices.
  */
-export const PriceOverridesSchema = z.record(z.string().min(1).max(2048), PriceSchema);
+export const PriceOverridesSchema = z
+  .object({ [INFRASTRUCTURE_PRICES_KEY]: InfrastructurePriceOverridesSchema.optional() })
+  .catchall(PriceSchema);
 export type PriceOverrides = z.infer<typeof PriceOverridesSchema>;
+
+/** The model entries of a price configuration, without the infrastructure prices. */
+export function modelPriceOverrides(overrides: PriceOverrides): Record<string, PriceInput> {
+  const models: Record<string, PriceInput> = {};
+  for (const [key, value] of Object.entries(overrides)) {
+    if (key !== INFRASTRUCTURE_PRICES_KEY && value) models[key] = value as PriceInput;
+  }
+  return models;
+}

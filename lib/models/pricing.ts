@@ -8,7 +8,7 @@ import type { ConverseRequest, TokenUsage } from './types';
 
 // The configuration shapes live in the domain, where the customer file's schema reads them too.
 export { PriceOverridesSchema, PriceSchema, type PriceInput, type PriceOverrides } from '../domain/prices';
-import { PriceOverridesSchema, PriceSchema, type PriceInput } from '../domain/prices';
+import { modelPriceOverrides, PriceOverridesSchema, PriceSchema, type PriceInput } from '../domain/prices';
 
 /** USD per 1M tokens of each kind. */
 export interface Price {
@@ -139,7 +139,7 @@ export class PriceBook {
   constructor(options: PriceBookOptions = {}) {
     const overrides = parseOrThrow(PriceOverridesSchema, options.overrides ?? {}, 'prices');
     this.table = new Map(Object.entries(DEFAULT_PRICES));
-    for (const [key, price] of Object.entries(overrides)) this.table.set(key, complete(price));
+    for (const [key, price] of Object.entries(modelPriceOverrides(overrides))) this.table.set(key, complete(price));
     this.defaultPrice =
       options.defaultPrice === undefined
         ? DEFAULT_UNKNOWN_PRICE

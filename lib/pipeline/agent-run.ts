@@ -19,6 +19,7 @@ import { CHECKPOINT_MARGIN_MS, continueLater, loadCheckpoint, SUSPEND_MARGIN_MS 
 import { completeFromMergedWork, completeTask, TASK_TRAILER, type FinishedRun } from './agent-results';
 import { recordAgentEvent, recordModelEvent } from './agent-telemetry';
 import { createStoreBudget } from './budget';
+import { meteredCommands } from './infrastructure-usage';
 import type { AgentMessage } from './inputs';
 import { branchTaskIdOf } from './dispatch';
 import { openProjectWorkspace } from './workspace';
@@ -116,7 +117,7 @@ async function agentOptions(runtime: Runtime, work: ClaimedWork, copy: TaskWorki
       qaMayWriteTests: project.qaMayWriteTests,
       contextFiles: project.contextFiles,
       // The project's dependencies are installed (or copied from its cache) before the first command.
-      commands: new DependencySetupRunner(ports.commands, {
+      commands: new DependencySetupRunner(meteredCommands(ports.commands), {
         projectId: project.id,
         ...(project.setup ? { setup: project.setup } : {}),
         timeLeftMs: () => work.remainingMs() - CHECKPOINT_MARGIN_MS,

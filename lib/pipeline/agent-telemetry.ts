@@ -21,13 +21,16 @@ export async function recordModelEvent(runtime: Runtime, goal: Goal, task: Task,
       usd: call.costUsd,
       calls: 1,
     });
-    const single = metrics.singleMetric();
-    single.addDimensions({ model: call.spec.slice(0, 250), role: task.role, projectId: goal.projectId });
-    single.addMetric('TokensIn', 'Count', call.inputTokens);
-    single.addMetric('TokensOut', 'Count', call.outputTokens);
-    single.addMetric('TokensCacheRead', 'Count', call.cacheReadTokens);
-    single.addMetric('TokensCacheWrite', 'Count', call.cacheWriteTokens);
-    single.addMetric('CostUsd', 'None', call.costUsd);
+    const breakdown = { model: call.spec.slice(0, 250), projectId: goal.projectId };
+    // Token metrics go out in two dimension sets (one datapoint each): service + role + model +
+    // project for breakdowns, and service + role alone (bounded), so dashboards can combine them as
+    // plain metrics — a ratio needs that, as CloudWatch runs one Metrics Insights query per graph.
+    // Queries over the detailed set name it with SCHEMA(). Cost goes out in the detailed set only.
+    emitModelCallMetric(task.role, [breakdown, {}], 'TokensIn', 'Count', call.inputTokens);
+    emitModelCallMetric(task.role, [breakdown, {}], 'TokensOut', 'Count', call.outputTokens);
+    emitModelCallMetric(task.role, [breakdown, {}], 'TokensCacheRead', 'Count', call.cacheReadTokens);
+    emitModelCallMetric(task.role, [breakdown, {}], 'TokensCacheWrite', 'Count', call.cacheWriteTokens);
+    emitModelCallMetric(task.role, [breakdown], 'CostUsd', 'None', call.costUsd);
     await recordGoalEvent(runtime, {
       type: 'Model.Called',
       goal,
@@ -53,6 +56,18 @@ export async function recordAgentEvent(runtime: Runtime, goal: Goal, task: Task,
   if (event.type === 'Agent.FinishRejected') {
     await recordGoalEvent(runtime, { type: 'Agent.FinishRejected', goal, taskId: task.id, data: event.data });
   }
+}
+
+/**
+ * One metric of a model call, published at once in the given dimension sets (each adds to the role
+ * and Powertools' `service`). A single-metric instance per metric: Powertools clears a single
+ * metric's dimensions when it publishes, so a second metric on the same instance would lose them.
+ */
+function emitModelCallMetric(role: AgentRole, dimensionSets: Array<Record<string, string>>, name: string, unit: 'Count' | 'None', value: number): void {
+  const single = metrics.singleMetric();
+  single.setDefaultDimensions({ role });
+  for (const set of dimensionSets) single.addDimensions(set);
+  single.addMetric(name, unit, value);
 }
 
 /** Run outcomes per role, so the Behaviour dashboard can compare roles. */

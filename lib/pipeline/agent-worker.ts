@@ -15,6 +15,7 @@ import { isPermanent } from '../domain/errors';
 import { releaseAfterFailure } from './agent-failure';
 import { MisroutedMessageError } from './errors';
 import { runClaimedTask } from './agent-run';
+import { agentInvocation, meterInvocation } from './infrastructure-usage';
 import { recordGoalEvent } from './events';
 import type { AgentMessage } from './inputs';
 
@@ -43,6 +44,11 @@ export function runIdFor(message: AgentMessage, options: Pick<WorkOptions, 'mess
 }
 
 export async function workAgentMessage(runtime: Runtime, message: AgentMessage, options: WorkOptions): Promise<WorkOutcome> {
+  // A message with a run id is a continuation the worker queued itself, not a state machine dispatch.
+  return meterInvocation(runtime, agentInvocation(message.goalId, message.runId !== undefined), () => work(runtime, message, options));
+}
+
+async function work(runtime: Runtime, message: AgentMessage, options: WorkOptions): Promise<WorkOutcome> {
   const { store, ports } = runtime;
   if (options.role && message.role !== options.role) {
     await answerFailure(runtime, message, new MisroutedMessageError(`a ${message.role} task arrived at the ${options.role} worker`));

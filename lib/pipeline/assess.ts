@@ -7,6 +7,7 @@ import { logger, metrics } from '../powertools';
 import type { Runtime } from '../runtime';
 import { recordGoalEvent } from './events';
 import { ensureGoalRunning } from './goal-state';
+import { emitGoalCostMetrics } from './infrastructure-usage';
 import type { GoalStepInput } from './inputs';
 import { learnFromGoal } from './learning';
 import { openProjectWorkspace } from './workspace';
@@ -18,6 +19,7 @@ export async function assessGoal(runtime: Runtime, input: GoalStepInput): Promis
   const leadTimeMs = Date.parse(done.completedAt ?? done.updatedAt) - Date.parse(done.createdAt);
   metrics.addMetric('GoalCompleted', 'Count', 1);
   metrics.addMetric('GoalLeadTime', 'Milliseconds', Math.max(0, leadTimeMs));
+  await emitGoalCostMetrics(runtime, done);
   await recordGoalEvent(runtime, {
     type: 'Goal.Completed',
     goal,

@@ -5,7 +5,7 @@ import type { Actor, EventEnvelope, EventType } from '../domain/events';
 import { ulidFor } from '../domain/ids';
 import { logger } from '../powertools';
 import type { Runtime } from '../runtime';
-import { goalStream, projectStream, type EventStream } from '../store/index';
+import { currentInvocationMeter, goalStream, projectStream, type EventStream } from '../store/index';
 
 export interface GoalEventInput {
   type: EventType;
@@ -55,6 +55,8 @@ export async function recordGoalEvent(runtime: Runtime, input: GoalEventInput): 
 async function publish(runtime: Runtime, stream: EventStream, event: EventEnvelope): Promise<void> {
   try {
     await runtime.ports.events.publish([event]);
+    const meter = currentInvocationMeter();
+    if (meter) meter.busEvents += 1;
     await runtime.store.events.markPublished(stream, event.seq);
   } catch (error) {
     // The event is safe in the log; the outbox sweep publishes it later.
@@ -68,6 +70,8 @@ export async function publishPendingEvents(runtime: Runtime, limit = 100): Promi
   let published = 0;
   for (const { stream, event } of pending) {
     await runtime.ports.events.publish([event]);
+    const meter = currentInvocationMeter();
+    if (meter) meter.busEvents += 1;
     await runtime.store.events.markPublished(stream, event.seq);
     published++;
   }

@@ -11,6 +11,7 @@ import { bindingBudget, budgetStandings } from './budget';
 import { effectiveAutonomy, planApprovalRequired } from './policy';
 import { taskRef } from './dispatch';
 import { cancelUnfinishedTasks } from './goal-state';
+import { emitGoalCostMetrics } from './infrastructure-usage';
 import { learnFromGoal } from './learning';
 
 /** What the state machine keeps in `$.settings` for the whole execution. */
@@ -115,6 +116,7 @@ export async function endGoal(runtime: Runtime, input: EndGoalInput): Promise<vo
   await cancelUnfinishedTasks(runtime.store, goal.id);
   await learnFromGoal(runtime, ended);
   metrics.addMetric(ended.status === 'CANCELLED' ? 'GoalCancelled' : 'GoalFailed', 'Count', 1);
+  await emitGoalCostMetrics(runtime, ended);
   await recordGoalEvent(runtime, {
     type: ended.status === 'CANCELLED' ? 'Goal.Cancelled' : 'Goal.Failed',
     goal,

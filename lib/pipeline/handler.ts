@@ -8,10 +8,12 @@ import { asStepFunctionsFailure } from '../domain/errors';
 import { observability } from '../middleware';
 import { logger } from '../powertools';
 import { getRuntime, type Runtime } from '../runtime';
+import type { PipelineStepName } from './definition';
+import { meterInvocation, stepInvocation } from './infrastructure-usage';
 import { parseStepInput } from './inputs';
 
 export function pipelineStepHandler<S extends z.ZodType, R>(
-  step: string,
+  step: PipelineStepName,
   schema: S,
   run: (runtime: Runtime, input: z.infer<S>) => Promise<R>,
 ): middy.MiddyfiedHandler<unknown, R, Error, Context> {
@@ -20,7 +22,10 @@ export function pipelineStepHandler<S extends z.ZodType, R>(
       const input = parseStepInput(schema, event, step);
       const ids = input as { goalId?: string; taskId?: string };
       logger.appendKeys({ step, goalId: ids.goalId, taskId: ids.taskId });
-      return await run(await getRuntime(), input);
+      const runtime = await getRuntime();
+      // Every step works for one goal; what it consumes counts towards that goal's infrastructure cost.
+      if (!ids.goalId) return await run(runtime, input);
+      return await meterInvocation(runtime, stepInvocation(step, ids.goalId), () => run(runtime, input));
     } catch (error) {
       throw asStepFunctionsFailure(error);
     }

@@ -4,6 +4,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, type TranslateConfig } from '@aws-sdk/lib-dynamodb';
 import { traceAwsClient } from '../tracing';
+import { attachCapacityMeter } from './invocation-meter';
 import { StoreConfigError } from './errors';
 
 export interface StoreConfig {
@@ -25,6 +26,8 @@ const TRANSLATE: TranslateConfig = {
 
 /** Wraps a low-level client the way every repository expects (tests and the local runtime use this). */
 export function documentClientFor(client: DynamoDBClient): DynamoDBDocumentClient {
+  // Request units are counted per goal (lib/pipeline/infrastructure-usage.ts).
+  attachCapacityMeter(client);
   return DynamoDBDocumentClient.from(client, TRANSLATE);
 }
 

@@ -6,6 +6,7 @@ import { EventLog } from './event-log';
 import { FindingRepository } from './findings';
 import { GoalRepository } from './goals';
 import { IdempotencyRepository, type IdempotencyOptions } from './idempotency';
+import { InfrastructureUsageRepository } from './infrastructure-usage';
 import { LessonRepository } from './lessons';
 import { ProjectRepository } from './projects';
 import type { RetryOptions } from './retry';
@@ -23,6 +24,7 @@ export interface Store {
   lessons: LessonRepository;
   findings: FindingRepository;
   usage: UsageRepository;
+  infrastructureUsage: InfrastructureUsageRepository;
   idempotency: IdempotencyRepository;
   routingStats: RoutingStatsRepository;
 }
@@ -47,12 +49,15 @@ export function createStore(config: StoreConfig = defaultStoreConfig(), options:
     lessons: new LessonRepository(config),
     findings: new FindingRepository(config, options.retry),
     usage: new UsageRepository(config),
+    infrastructureUsage: new InfrastructureUsageRepository(config),
     idempotency: new IdempotencyRepository(config, options.idempotency),
     routingStats: new RoutingStatsRepository(config),
   };
 }
 
 export { AgentRunRepository } from './agent-runs';
+export { currentInvocationMeter, meterInvocationUsage, newInvocationMeter, type InvocationMeter } from './invocation-meter';
+export { InfrastructureUsageRepository, WRITE_UNITS_PER_RECORDING } from './infrastructure-usage';
 export { defaultStoreConfig, documentClientFor, TABLE_NAME_ENV, type StoreConfig } from './config';
 export { createTable, createTableInput } from './create-table';
 export { decodeCursor, encodeCursor } from './cursor';

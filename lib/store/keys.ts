@@ -42,6 +42,7 @@ export const PREFIX = {
   lesson: 'LESSON#',
   finding: 'FINDING#',
   routing: 'ROUTING#',
+  infrastructure: 'INFRA#',
 } as const;
 
 export const PROJECTS_INDEX_PK = 'PROJECTS';
@@ -108,6 +109,10 @@ export const usageKey = (projectId: string, day: string, model: string): TableKe
   PK: projectPk(projectId),
   SK: `${PREFIX.usage}${day}#${model}`,
 });
+/** A goal's infrastructure usage counters (lib/store/infrastructure-usage.ts). */
+export const goalInfrastructureKey = (goalId: string): TableKey => ({ PK: goalPk(goalId), SK: 'INFRA' });
+/** A project's infrastructure usage counters of one UTC day. */
+export const projectInfrastructureKey = (projectId: string, day: string): TableKey => ({ PK: projectPk(projectId), SK: `${PREFIX.infrastructure}${day}` });
 /** Inclusive SK bounds for days `from`..`to`: `$` sorts right after `#`, before the next day. */
 export const usageRange = (fromDay: string, toDay: string) => ({
   from: `${PREFIX.usage}${fromDay}#`,

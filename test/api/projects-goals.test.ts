@@ -9,7 +9,7 @@ import {
   listProjectsRoute,
   updateProjectRoute,
 } from '../../lib/api/routes';
-import { FALLBACK_PER_GOAL_BUDGET_USD, newId, parsePlan, ProjectSchema, tasksFromPlan } from '../../lib/domain/index';
+import { emptyInfrastructureUsage, FALLBACK_PER_GOAL_BUDGET_USD, newId, parsePlan, ProjectSchema, tasksFromPlan } from '../../lib/domain/index';
 import { logger } from '../../lib/powertools';
 import { goalStream, projectStream } from '../../lib/store/index';
 import { expectError, expectRouteSuccess, newProjectBody, request, startApi, TEST_PRINCIPAL, type ApiTestContext } from './support';
@@ -202,7 +202,8 @@ describe('reading goals', () => {
     expect(response.body.plan).toEqual({ summary: 'schema first, then api', risk: 'medium' });
     expect(response.body.tasks.map((t: { planKey: string }) => t.planKey).sort()).toEqual(['t1', 't2']);
     expect(response.body.progress).toEqual({ RUNNING: 1, PENDING: 1 });
-    expect(response.body.cost).toEqual({ usd: 1.75, budgetUsd: 5, remainingUsd: 3.25 });
+    // Written straight into the store, the goal ran no step: no infrastructure usage yet.
+    expect(response.body.cost).toEqual({ usd: 1.75, infrastructure: emptyInfrastructureUsage(), budgetUsd: 5, remainingUsd: 3.25 });
     expect(response.body.goal.approval).toEqual({ state: 'pending', stage: 'delivery' });
     expect(response.raw.body).not.toContain('secret-token');
   });
@@ -223,7 +224,7 @@ describe('reading goals', () => {
     const response = await request('GET', `/goals/${id}`);
     expect(response.body).toMatchObject({ plan: null, tasks: [], progress: {}, cost: { usd: 0 } });
     // A project created through the API always has a per-goal cap (here the fallback).
-    expect(response.body.cost).toEqual({ usd: 0, budgetUsd: FALLBACK_PER_GOAL_BUDGET_USD, remainingUsd: FALLBACK_PER_GOAL_BUDGET_USD });
+    expect(response.body.cost).toEqual({ usd: 0, infrastructure: emptyInfrastructureUsage(), budgetUsd: FALLBACK_PER_GOAL_BUDGET_USD, remainingUsd: FALLBACK_PER_GOAL_BUDGET_USD });
     expectError(await request('GET', `/goals/${newId('goal')}`), 404, 'NotFound');
     expectError(await request('GET', '/goals/goal_nope'), 404, 'NotFound');
   });

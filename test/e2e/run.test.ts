@@ -65,6 +65,7 @@ describe('cahoots run --json on the example', () => {
     expect(result.stderr).toMatch(/✔ plan approved by .*--approve auto/);
     expect(result.stderr).toContain('QA (round 1): 10 passed, 0 failed, 0 skipped');
     expect(result.stderr).toMatch(/Cost by role/);
+    expect(result.stderr).toMatch(/Infrastructure \$\d[\d.]*.*Lambda [\d.]+ GB-s in \d+ invocation\(s\).* state transitions/);
   });
 
   it('has every field, one entry per task', () => {
