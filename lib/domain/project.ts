@@ -2,6 +2,7 @@
 // detection schedule and sandbox allow-list. Also the API inputs that create and change it.
 import { z } from 'zod';
 import { BranchNameSchema, IsoTimestampSchema, NameSchema, RepoRelativePathSchema, VersionSchema } from './common';
+import { KNOWN_DETECTORS } from './finding';
 import { ProjectIdSchema } from './ids';
 import { isKnownTimeZone, ScheduleExpressionSchema } from './schedule-expression';
 import { AGENT_ROLES, AutonomyLevelSchema, BudgetsSchema, ModelPolicySchema, TeamCompositionSchema, type AgentRole } from './settings';
@@ -107,6 +108,33 @@ export function issueLabelOf(project: { issueLabel?: string }): string {
   return project.issueLabel ?? DEFAULT_ISSUE_LABEL;
 }
 
+/** A CloudWatch alarm name of the customer's application (CloudWatch allows up to 255 characters). */
+export const AlarmNameSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[^\x00-\x1f]+$/, { message: 'alarm name must not contain control characters' });
+
+/**
+ * What work detection looks for and how much it may start: the detectors that run, how many goals
+ * detection may start per day (levels 3–5; 0 reports only), and the CloudWatch alarms of the
+ * customer's own application whose ALARM state is a finding (the self-healing loop).
+ */
+export const DetectionSettingsSchema = z.object({
+  detectors: z.array(z.enum(KNOWN_DETECTORS)).max(KNOWN_DETECTORS.length),
+  maxGoalsPerDay: z.number().int().min(0).max(50),
+  alarmNames: z.array(AlarmNameSchema).max(20),
+});
+export type DetectionSettings = z.infer<typeof DetectionSettingsSchema>;
+
+/** Every detector; `alarm` finds nothing until alarm names are set. */
+export const DEFAULT_DETECTION: DetectionSettings = { detectors: [...KNOWN_DETECTORS], maxGoalsPerDay: 2, alarmNames: [] };
+
+/** The project's detection settings; projects stored before they existed get the defaults. */
+export function detectionSettingsOf(project: { detection?: DetectionSettings }): DetectionSettings {
+  return project.detection ?? DEFAULT_DETECTION;
+}
+
 export const DEFAULT_TEAM = { planner: 1, developer: 2, ux: 0, qa: 1, reviewer: 1 } as const;
 export const DEFAULT_ALLOWED_COMMANDS = ['npm test', 'npm run lint', 'npm run build', 'npx tsc --noEmit'] as const;
 export const DEFAULT_CONTEXT_FILES = ['AGENTS.md', 'CLAUDE.md', 'CAHOOTS.md'] as const;
@@ -132,6 +160,7 @@ const settingsShape = {
    */
   qaMayWriteTests: z.boolean(),
   issueLabel: IssueLabelSchema,
+  detection: DetectionSettingsSchema,
 };
 
 export const ProjectSchema = z.object({
@@ -144,6 +173,8 @@ export const ProjectSchema = z.object({
   qaMayWriteTests: settingsShape.qaMayWriteTests.default(false),
   /** Absent on projects stored before the setting existed: they use DEFAULT_ISSUE_LABEL (issueLabelOf). */
   issueLabel: IssueLabelSchema.optional(),
+  /** Absent on projects stored before it existed: DEFAULT_DETECTION (detectionSettingsOf). */
+  detection: DetectionSettingsSchema.optional(),
   createdAt: IsoTimestampSchema,
   updatedAt: IsoTimestampSchema,
   version: VersionSchema,
@@ -176,6 +207,10 @@ export const CreateProjectInputSchema = z.object({
   delivery: settingsShape.delivery.default(DEFAULT_DELIVERY_MODE),
   qaMayWriteTests: settingsShape.qaMayWriteTests.default(false),
   issueLabel: settingsShape.issueLabel.default(DEFAULT_ISSUE_LABEL),
+  detection: DetectionSettingsSchema.partial()
+    .default({})
+    .transform((d) => ({ ...DEFAULT_DETECTION, ...d }))
+    .pipe(DetectionSettingsSchema),
 });
 export type CreateProjectInput = z.input<typeof CreateProjectInputSchema>;
 export type CreateProjectRequest = z.output<typeof CreateProjectInputSchema>;
@@ -189,6 +224,7 @@ export const UpdateProjectSettingsInputSchema = z
   .object({
     ...settingsShape,
     schedule: ScheduleSchema.partial(),
+    detection: DetectionSettingsSchema.partial(),
     defaultBranch: BranchNameSchema,
     expectedVersion: VersionSchema,
   })
@@ -198,10 +234,11 @@ export type UpdateProjectSettingsInput = z.infer<typeof UpdateProjectSettingsInp
 
 /** Applies a validated settings patch to a project, returning the changed fields only. */
 export function applyProjectSettings(project: Project, patch: UpdateProjectSettingsInput): Partial<Project> {
-  const { expectedVersion: _ignored, defaultBranch, schedule, ...rest } = patch;
+  const { expectedVersion: _ignored, defaultBranch, schedule, detection, ...rest } = patch;
   const changes: Partial<Project> = { ...rest };
   if (defaultBranch !== undefined) changes.repo = { ...project.repo, defaultBranch };
   if (schedule !== undefined) changes.schedule = { ...project.schedule, ...schedule };
+  if (detection !== undefined) changes.detection = { ...detectionSettingsOf(project), ...detection };
   return changes;
 }
 

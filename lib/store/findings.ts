@@ -85,15 +85,20 @@ export class FindingRepository {
   }
 
   update(current: Finding, changes: FindingChanges): Promise<Finding> {
-    if (changes.status !== undefined && changes.status !== current.status) transitionFinding(current.status, changes.status, current.fingerprint);
-    return this.items.update(current, { ...current, ...changes });
+    const { resolvedAt: _previous, ...rest } = current;
+    let resolvedAt = current.resolvedAt;
+    if (changes.status !== undefined && changes.status !== current.status) {
+      transitionFinding(current.status, changes.status, current.fingerprint);
+      resolvedAt = changes.status === 'resolved' ? now(this.store).toISOString() : undefined;
+    }
+    return this.items.update(current, { ...rest, ...changes, ...(resolvedAt ? { resolvedAt } : {}) });
   }
 
   /** Moves a finding to `status` (recording the goal created from it, if any), retrying on conflict. */
   setStatus(projectId: string, fingerprint: string, status: FindingStatus, goalId?: string): Promise<Finding> {
     return updateWithRetry(
       () => this.get(projectId, fingerprint),
-      (f) => this.update(f, { status, goalId }),
+      (f) => this.update(f, { status, ...(goalId ? { goalId } : {}) }),
       this.retry,
     );
   }

@@ -162,7 +162,7 @@ const badStatus = fc.oneof(
   fc.constantFrom('running', 'Pending', 'DONE', '', 'open', ' RUNNING'),
   fc.string({ maxLength: 30 }).filter((s) => !(STATUSES as readonly string[]).includes(s)),
 );
-const badFindingStatus = fc.oneof(fc.constantFrom('OPEN', 'closed', '', 'PENDING'), fc.string({ maxLength: 20 }).filter((s) => !['open', 'goal-created', 'dismissed'].includes(s)));
+const badFindingStatus = fc.oneof(fc.constantFrom('OPEN', 'closed', '', 'PENDING'), fc.string({ maxLength: 20 }).filter((s) => !['open', 'in-progress', 'dismissed', 'resolved'].includes(s)));
 const badCursor = (foreignCursor: () => string) =>
   fc.oneof(
     fc.string({ maxLength: 100 }),
