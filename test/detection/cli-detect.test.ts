@@ -21,7 +21,7 @@ describe('cahoots detect', () => {
   it('prints the findings as JSON, exits 0, and remembers them with --data-dir', async () => {
     repo = createPlantedRepo();
     dataDir = mkdtempSync(join(tmpdir(), 'cahoots-detect-data-'));
-    const first = await runCli(['detect', '--repo', repo.dir, '--json', '--data-dir', dataDir], { timeoutMs: 120_000 });
+    const first = await runCli(['detect', '--repo', repo.dir, '--json', '--data-dir', dataDir]);
     expect(first.code, first.stderr).toBe(0);
     const report = JSON.parse(first.stdout) as DetectReport;
     expect(report.resolved).toEqual([]);
@@ -33,16 +33,16 @@ describe('cahoots detect', () => {
     expect(report.findings[1]!.evidence).toMatchObject({ file: 'src/math.js', line: expect.any(Number), detail: expect.stringContaining('src/math.js:') });
 
     commitChange(repo, { 'test/math.test.js': PLANTED_FILES['test/math.test.js']!.replace('divide(7, 2), 3', 'divide(7, 2), 3.5') }, 'Fix the test');
-    const second = await runCli(['detect', '--repo', repo.dir, '--json', '--data-dir', dataDir], { timeoutMs: 120_000 });
+    const second = await runCli(['detect', '--repo', repo.dir, '--json', '--data-dir', dataDir]);
     expect(second.code, second.stderr).toBe(0);
     const again = JSON.parse(second.stdout) as DetectReport;
     expect(again.findings.map((f) => f.fingerprint)).toEqual(report.findings.slice(1).map((f) => f.fingerprint));
     expect(again.resolved).toEqual([expect.objectContaining({ fingerprint: failing.fingerprint, status: 'resolved' })]);
-  }, 300_000);
+  });
 
   it('prints a readable list without --json, and refuses a directory that is not a repository', async () => {
     repo = createPlantedRepo();
-    const text = await runCli(['detect', '--repo', repo.dir], { timeoutMs: 120_000 });
+    const text = await runCli(['detect', '--repo', repo.dir]);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain('3 finding(s), best first:');
     expect(text.stdout).toMatch(/high +\d+ +Failing test: rounds the quotient down/);
@@ -55,5 +55,5 @@ describe('cahoots detect', () => {
     } finally {
       rmSync(notARepo, { recursive: true, force: true });
     }
-  }, 240_000);
+  });
 });
