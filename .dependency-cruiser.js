@@ -27,6 +27,7 @@ const INFRA_MAY_IMPORT = [
   '^lib/runtime-env[.]ts$',
   '^lib/api/routes[.]ts$',
   '^lib/pipeline/definition[.]ts$',
+  '^lib/detection/definition[.]ts$',
   '^lib/store/table-definition[.]ts$',
   '^lib/ports/aws/config[.]ts$',
 ];
@@ -102,6 +103,20 @@ export default {
       severity: 'error',
       from: { path: '^lib/pipeline/' },
       to: { path: '^lib/api/' },
+    },
+    {
+      name: 'detection-does-not-import-the-api',
+      comment: 'Work detection (lib/detection) sits beside the pipeline and starts goals through the ports; the API may use it, never the reverse.',
+      severity: 'error',
+      from: { path: '^lib/detection/' },
+      to: { path: '^lib/api/' },
+    },
+    {
+      name: 'detection-does-not-reach-back',
+      comment: 'The pipeline and the agents know nothing of detection: a finding reaches them only as a goal (source `detection`).',
+      severity: 'error',
+      from: { path: '^lib/(pipeline|agents)/' },
+      to: { path: '^lib/detection/' },
     },
     {
       name: 'local-runtime-is-not-imported-by-lib',

@@ -39,6 +39,7 @@ import type { AgentPlacement } from './cell-network';
 import { type CellSecretReferences, cellSecretsPrefix, grantSecretsRead } from './cell-secrets';
 import { createEncryptedLogGroup } from './encrypted-log-group';
 import type { DetectionSchedules } from './detection-schedules';
+import type { DetectWorkStateMachine } from './detect-work-state-machine';
 import type { PipelineStateMachine } from './pipeline-state-machine';
 
 /** Steady-state requests per second across the stage, and the burst above it. */
@@ -63,6 +64,8 @@ export interface CellApiProps {
   readonly grantTableAccess: (grantee: IGrantable, access: Exclude<TableAccess, 'none'>) => Grant;
   /** The goal pipeline: started, stopped and answered (approvals) by the API. */
   readonly pipeline: PipelineStateMachine;
+  /** Work detection (DetectWorkStateMachine), started by routes whose `touches.pipeline` holds `detect`. */
+  readonly detection?: Pick<DetectWorkStateMachine, 'stateMachineArn' | 'grantStartExecution'>;
   /** The cell's secrets; each route's function may read those its `touches.secrets` names. */
   readonly secrets: CellSecretReferences;
   /** Projects' detection schedules, saved by the routes that touch `schedules`. */
@@ -186,7 +189,11 @@ export class CellApi extends Construct {
     const { table, pipeline, secrets = [] } = route.touches;
     const environment: Record<string, string> = cellDeploymentEnvironment(props.egress);
     if (table !== 'none') environment.TABLE_NAME = props.tableName;
-    if (pipeline.length > 0) environment.STATE_MACHINE_ARN = props.pipeline.stateMachineArn;
+    if (pipeline.some((action) => action !== 'detect')) environment.STATE_MACHINE_ARN = props.pipeline.stateMachineArn;
+    if (pipeline.includes('detect')) {
+      if (!props.detection) throw new Error(`${route.method} ${route.path} starts work detection, but CellApi was given no DetectWork state machine`);
+      environment[AWS_PORTS_ENV.detectWorkStateMachineArn] = props.detection.stateMachineArn;
+    }
     if (secrets.length > 0) environment[AWS_PORTS_ENV.secretsPrefix] = cellSecretsPrefix(props.customerId);
     if (route.readsProjectDefaults && props.projectDefaults) environment[RUNTIME_ENV.projectDefaults] = JSON.stringify(props.projectDefaults);
     const schedules = route.touches.schedules ? props.detectionSchedules : undefined;
@@ -210,6 +217,7 @@ export class CellApi extends Construct {
     schedules?.grantScheduleWrites(fn, fn.role);
     if (pipeline.includes('start')) props.pipeline.grantStartExecution(fn);
     if (pipeline.includes('answer')) props.pipeline.grantTaskResponse(fn);
+    if (pipeline.includes('detect')) props.detection?.grantStartExecution(fn);
     // Starting asks DescribeExecution when the goal's execution name is already taken (a retry);
     // stopping asks it when StopExecution fails, to tell "already ended" from a real failure.
     const executionActions = [

@@ -13,6 +13,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, DockerImageCode, DockerImageFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { cellResourceName } from '../naming';
 import { RUNTIME_ENV } from '../../lib/runtime-env';
 import { ECR_IMAGE_URI } from '../config/customer-config';
 import { REPO_ROOT } from '../paths';
@@ -78,6 +79,14 @@ export interface SandboxFunctionProps {
   readonly image?: string;
 }
 
+/**
+ * The sandbox function's fixed name: the DetectWork steps in the pipeline stack invoke it, and the
+ * sandbox is created later, in the agents stack, so they name it instead of referencing it.
+ */
+export function sandboxFunctionName(customerId: string): string {
+  return cellResourceName(customerId, 'sandbox');
+}
+
 export class SandboxFunction extends Construct {
   readonly function: DockerImageFunction;
   readonly role: Role;
@@ -118,6 +127,8 @@ export class SandboxFunction extends Construct {
     }
 
     this.function = new DockerImageFunction(this, 'Function', {
+      // The command sandbox has a fixed name: DetectWork's steps, created before it, invoke it by name.
+      ...(this.purpose === 'commands' ? { functionName: sandboxFunctionName(props.customerId) } : {}),
       code: sandboxImageCode(this, props.image, purpose.handler),
       architecture: Architecture.ARM_64,
       ...SANDBOX_SIZING,

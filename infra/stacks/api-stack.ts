@@ -35,6 +35,7 @@ export class ApiStack extends Stack {
       tableName: table.tableName,
       grantTableAccess: (grantee, access) => grantStateTableAccess(grantee, { table, encryptionKey: key, access }),
       pipeline: props.pipeline.pipeline,
+      detection: props.pipeline.detectWorkStateMachine,
       secrets,
       egress: props.config.egress,
       projectDefaults: props.config.projectDefaults,

@@ -1,13 +1,16 @@
 // The cell's pipeline stack: the goal pipeline state machine (statemachines/goal-pipeline.asl.json),
-// one Lambda per pipeline step, and the outbox sweeper that republishes deferred domain events.
+// one Lambda per pipeline step, the DetectWork state machine (statemachines/detect-work.asl.json)
+// with its steps, and the outbox sweeper that republishes deferred domain events.
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AGENT_ROLES, type AgentRole } from '../../lib/domain/settings';
 import { GOAL_PIPELINE_NAME, pipelineSubstitutions } from '../../lib/pipeline/definition';
 import type { CustomerConfig } from '../config/customer-config';
+import { DetectWorkStateMachine } from '../constructs/detect-work-state-machine';
 import { OutboxSweeper } from '../constructs/outbox-sweeper';
 import { PipelineStateMachine } from '../constructs/pipeline-state-machine';
 import { PipelineSteps } from '../constructs/pipeline-steps';
+import { sandboxFunctionName } from '../constructs/sandbox-function';
 import type { NetworkStack } from './network-stack';
 import type { ServiceStack } from './service-stack';
 import type { StatefulStack } from './stateful-stack';
@@ -23,6 +26,8 @@ export class PipelineStack extends Stack {
   readonly steps: PipelineSteps;
   readonly pipeline: PipelineStateMachine;
   readonly outbox: OutboxSweeper;
+  /** Work detection; schedules and the API start it with `{"projectId", "trigger"}`. */
+  readonly detectWorkStateMachine: DetectWorkStateMachine;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, {
@@ -30,7 +35,7 @@ export class PipelineStack extends Stack {
       description: `Cahoots cell ${props.config.id}: goal pipeline state machine, its step functions, event outbox sweeper`,
     });
     const { config, service } = props;
-    const { key, table, secrets } = props.stateful.importInto(this);
+    const { key, table, secrets, artifactsBucket } = props.stateful.importInto(this);
     const placement = props.network.network.agentPlacement;
 
     const queueUrls = Object.fromEntries(AGENT_ROLES.map((role) => [role, service.queues[role].queue.queueUrl])) as Record<
@@ -60,6 +65,19 @@ export class PipelineStack extends Stack {
     // Dispatch states take the queue URL from the execution state (`QueueUrl.$`), so the state
     // machine may send to every role queue, and to nothing else.
     for (const role of AGENT_ROLES) this.pipeline.allowSendTo(service.queues[role]);
+
+    this.detectWorkStateMachine = new DetectWorkStateMachine(this, 'DetectWork', {
+      customerId: config.id,
+      encryptionKey: key,
+      placement,
+      workspace: service.workspace,
+      secrets,
+      table,
+      eventBus: service.eventBus,
+      artifactsBucket,
+      sandboxFunctionName: sandboxFunctionName(config.id),
+      goalPipeline: this.pipeline,
+    });
 
     this.outbox = new OutboxSweeper(this, 'Outbox', {
       customerId: config.id,

@@ -2,7 +2,7 @@
 // repository host and secrets (projects, the GitHub webhook) — taken from the process runtime (lib/runtime.ts), so the API, the pipeline and the local runtime
 // share one seam. Tests may inject their own with setApiDependencies.
 import type { ProjectDefaults } from '../domain/settings';
-import type { DetectionScheduler, PipelineStarter, Secrets, TaskCallbacks } from '../ports/index';
+import type { DetectionScheduler, DetectionStarter, PipelineStarter, Secrets, TaskCallbacks } from '../ports/index';
 import type { RepositoryHost } from '../ports/repository-host';
 import { getRuntime, setRuntime, type Runtime, type RuntimeConfig } from '../runtime';
 import type { Store } from '../store/index';
@@ -11,6 +11,8 @@ export interface ApiDependencies {
   store: Store;
   /** Starts and stops goal pipelines (Step Functions in AWS, the local runner locally). */
   pipeline: PipelineStarter;
+  /** Starts work detection runs; absent where none can run (POST /projects/{id}/detections answers 503). */
+  detection?: DetectionStarter;
   /** Answers the task token a goal's approval step waits on. */
   callbacks: TaskCallbacks;
   /** Time source for API-side timestamps (decisions, default cost ranges). Defaults to the wall clock. */
@@ -55,6 +57,7 @@ export async function apiDependencies(): Promise<ApiDependencies> {
       dependencies: {
         store: runtime.store,
         pipeline: runtime.ports.pipeline,
+        detection: runtime.ports.detection,
         callbacks: runtime.ports.callbacks,
         repositories: runtime.ports.repositories,
         secrets: runtime.ports.secrets,

@@ -13,7 +13,11 @@ import {
   CostsQuerySchema,
   CreateGoalBodySchema,
   CreateProjectBodySchema,
+  DetectionStartedSchema,
   EventPageSchema,
+  FindingGoalBodySchema,
+  FindingPathSchema,
+  FindingResponseSchema,
   FindingPageSchema,
   GoalDetailSchema,
   GoalPageSchema,
@@ -29,6 +33,7 @@ import {
   ProjectPathSchema,
   ProjectResponseSchema,
   PublicGoalSchema,
+  UpdateFindingBodySchema,
   UpdateProjectBodySchema,
 } from './schemas';
 
@@ -38,7 +43,8 @@ export type HttpMethod = (typeof HTTP_METHODS)[number];
 /** Table access a route's function needs. */
 export type TableAccess = 'none' | 'read' | 'readWrite';
 /** Pipeline calls: StartExecution, StopExecution, SendTaskSuccess/Failure. */
-export type PipelineAction = 'start' | 'stop' | 'answer';
+/** `detect`: starts the DetectWork state machine; the others act on the goal pipeline. */
+export type PipelineAction = 'start' | 'stop' | 'answer' | 'detect';
 
 /**
  * How a caller proves who it is: `iam` (SigV4, checked by API Gateway) for every route people and
@@ -273,13 +279,67 @@ export const listFindingsRoute = defineRoute({
   handler: 'list-findings',
   tag: 'Findings',
   summary: 'List detected work',
-  description: 'Findings of work detection. With `status`, best score first; without, every finding by fingerprint.',
+  description:
+    'Findings of work detection. With `status`, best score first; without, every finding by fingerprint. `detector` and `severity` filter further.',
   params: ProjectPathSchema,
   query: ListFindingsQuerySchema,
   response: { status: 200, description: 'One page of findings.', schema: FindingPageSchema },
   errors: [],
   idempotent: false,
   touches: { table: 'read', pipeline: [] },
+});
+
+export const startDetectionRoute = defineRoute({
+  operationId: 'startDetection',
+  method: 'POST',
+  path: '/projects/{projectId}/detections',
+  handler: 'start-detection',
+  tag: 'Findings',
+  summary: 'Run work detection now',
+  description:
+    "Starts a DetectWork run for the project, as its schedule would: the enabled detectors on the default branch, findings merged, goals per the autonomy level. Answers at once (202); the findings appear in `GET /projects/{projectId}/findings` when the run ends, and the project's event log records it (`Detection.Completed`).",
+  params: ProjectPathSchema,
+  query: NoQuerySchema,
+  response: { status: 202, description: 'The run started.', schema: DetectionStartedSchema },
+  errors: [],
+  idempotent: false,
+  touches: { table: 'read', pipeline: ['detect'] },
+});
+
+export const updateFindingRoute = defineRoute({
+  operationId: 'updateFinding',
+  method: 'PATCH',
+  path: '/findings/{findingId}',
+  handler: 'update-finding',
+  tag: 'Findings',
+  summary: 'Dismiss or reopen a finding',
+  description:
+    'Dismissing keeps the finding on file, so detection does not file it again, but no goal is ever made from it; reopening undoes that. 409 when the finding cannot move there (a finding in progress cannot be dismissed; cancel its goal).',
+  params: FindingPathSchema,
+  query: NoQuerySchema,
+  body: { schema: UpdateFindingBodySchema, required: true },
+  response: { status: 200, description: 'The finding after the change.', schema: FindingResponseSchema },
+  errors: [409, 413, 415],
+  idempotent: false,
+  touches: { table: 'readWrite', pipeline: [] },
+});
+
+export const createFindingGoalRoute = defineRoute({
+  operationId: 'createFindingGoal',
+  method: 'POST',
+  path: '/findings/{findingId}/goal',
+  handler: 'create-finding-goal',
+  tag: 'Findings',
+  summary: 'Turn a finding into a goal',
+  description:
+    "Creates a goal from an open finding (source `detection`, its fingerprint as `sourceRef`), starts its pipeline and marks the finding `in-progress`. The project's autonomy level applies unless `autonomyOverride` says otherwise. 409 when the finding is not open.",
+  params: FindingPathSchema,
+  query: NoQuerySchema,
+  body: { schema: FindingGoalBodySchema, required: false },
+  response: { status: 202, description: 'The goal, accepted; `Location` points at it.', schema: PublicGoalSchema },
+  errors: [409, 413, 415],
+  idempotent: true,
+  touches: { table: 'readWrite', pipeline: ['start'] },
 });
 
 export const getCostsRoute = defineRoute({
@@ -347,6 +407,9 @@ export const API_ROUTES: readonly RouteDefinition[] = [
   decideApprovalRoute,
   cancelGoalRoute,
   listFindingsRoute,
+  startDetectionRoute,
+  updateFindingRoute,
+  createFindingGoalRoute,
   getCostsRoute,
   githubWebhookRoute,
   getOpenApiRoute,

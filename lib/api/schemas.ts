@@ -12,8 +12,11 @@ import {
   DaySchema,
   FALLBACK_PER_GOAL_BUDGET_USD,
   EventEnvelopeSchema,
+  FindingIdSchema,
   FindingSchema,
   FindingStatusSchema,
+  KNOWN_DETECTORS,
+  SEVERITIES,
   GoalIdSchema,
   GoalSchema,
   InfrastructureUsageSchema,
@@ -82,8 +85,14 @@ export const ListEventsQuerySchema = z.strictObject({
   limit: wholeNumberParam('limit', 1, 100).optional().meta({ description: 'Most events to return, 1–100 (default 100).', example: '100' }),
 });
 
+export const FindingPathSchema = z.strictObject({
+  findingId: FindingIdSchema.meta({ description: 'Finding id, `fnd_…` as the findings API returns it.', example: 'fnd_cHJqXzAxSjlaM1E0WDhNMk41UDdSOVQxVjNXNVk3L3RvZG86MDEyMzQ1Njc4OWFiY2RlZg' }),
+});
+
 export const ListFindingsQuerySchema = z.strictObject({
   status: FindingStatusSchema.optional().meta({ description: 'Only findings in this status, best score first.' }),
+  detector: z.enum(KNOWN_DETECTORS).optional().meta({ description: 'Only findings of this detector. Filters after reading, so a page may hold fewer than `limit`.' }),
+  severity: z.enum(SEVERITIES).optional().meta({ description: 'Only findings of this severity (same caveat).' }),
   limit: LimitParam,
   cursor: CursorParam,
 });
@@ -146,7 +155,37 @@ export type PublicGoal = z.infer<typeof PublicGoalSchema>;
 
 export const TaskResponseSchema = TaskSchema.meta({ id: 'Task' });
 export const EventResponseSchema = EventEnvelopeSchema.meta({ id: 'Event' });
-export const FindingResponseSchema = FindingSchema.meta({ id: 'Finding' });
+export const FindingResponseSchema = FindingSchema.extend({
+  id: z.string().meta({ description: 'The finding id for `/findings/{findingId}`: project and fingerprint, encoded.' }),
+}).meta({ id: 'Finding' });
+export type FindingResponse = z.infer<typeof FindingResponseSchema>;
+
+/** Body of `PATCH /findings/{findingId}`: dismiss (it is not worth doing) or reopen. */
+export const UpdateFindingBodySchema = z
+  .strictObject({
+    status: z.enum(['dismissed', 'open']).meta({ description: '`dismissed`: detection keeps it but never acts on it; `open`: undo a dismissal.' }),
+    reason: z.string().max(1000).optional().meta({ description: 'Why, recorded on the event.' }),
+  })
+  .meta({ id: 'UpdateFindingRequest' });
+export type UpdateFindingBody = z.infer<typeof UpdateFindingBodySchema>;
+
+/** Body of `POST /findings/{findingId}/goal` (optional). */
+export const FindingGoalBodySchema = z
+  .strictObject({
+    autonomyOverride: AutonomyLevelSchema.optional().meta({ description: "The goal's autonomy level instead of the project's." }),
+  })
+  .meta({ id: 'FindingGoalRequest' });
+export type FindingGoalBody = z.infer<typeof FindingGoalBodySchema>;
+
+/** Answer of `POST /projects/{projectId}/detections`. */
+export const DetectionStartedSchema = z
+  .object({
+    projectId: ProjectIdSchema,
+    trigger: z.literal('manual'),
+    executionId: z.string().meta({ description: 'The DetectWork execution (Step Functions ARN, or the local execution id).' }),
+  })
+  .meta({ id: 'DetectionStarted' });
+export type DetectionStarted = z.infer<typeof DetectionStartedSchema>;
 export const UsageCountersResponseSchema = UsageCountersSchema.meta({ id: 'UsageCounters' });
 export const InfrastructureUsageResponseSchema = InfrastructureUsageSchema.meta({
   id: 'InfrastructureUsage',

@@ -49,6 +49,14 @@ export function buildProgram(run: (action: () => Promise<ExitCode>) => Promise<v
     );
 
   program
+    .command('detect')
+    .description('Look for work in a local repository now (failing tests, type errors, debt …) and print the findings')
+    .option('--repo <path>', 'a local git repository; its checked-out branch is read as committed')
+    .option('--data-dir <dir>', 'keep findings in this directory, so the next run shows the same fingerprints and what got resolved (default: in memory)')
+    .option('--json', 'print {"findings": […], "resolved": […]} on stdout; progress goes to stderr')
+    .action((flags) => run(async () => (await import('./detect')).detectCommand(flags)));
+
+  program
     .command('dev')
     .description('Serve the HTTP API and run the workers on this machine, with state kept on disk')
     .option('--port <n>', 'port on 127.0.0.1 (0 picks a free one)', '8787')

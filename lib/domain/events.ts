@@ -48,6 +48,10 @@ export const EVENT_TYPES = [
   'Lesson.Learned',
   'Finding.Detected',
   'Finding.Dismissed',
+  'Finding.Reopened',
+  'Finding.Resolved',
+  'Detection.Completed',
+  'Detection.Failed',
   'Webhook.Ignored',
 ] as const;
 export const EventTypeSchema = z.enum(EVENT_TYPES);

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { BranchNameSchema, IsoTimestampSchema, NameSchema, RepoRelativePathSchema, VersionSchema } from './common';
 import { SetupCommandsSchema } from './commands';
+import { KNOWN_DETECTORS } from './finding';
 import { ProjectIdSchema } from './ids';
 import { isKnownTimeZone, ScheduleExpressionSchema } from './schedule-expression';
 import { AGENT_ROLES, AutonomyLevelSchema, BudgetsSchema, ModelPolicySchema, TeamCompositionSchema, type AgentRole } from './settings';
@@ -108,6 +109,33 @@ export function issueLabelOf(project: { issueLabel?: string }): string {
   return project.issueLabel ?? DEFAULT_ISSUE_LABEL;
 }
 
+/** A CloudWatch alarm name of the customer's application (CloudWatch allows up to 255 characters). */
+export const AlarmNameSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[^\x00-\x1f]+$/, { message: 'alarm name must not contain control characters' });
+
+/**
+ * What work detection looks for and how much it may start: the detectors that run, how many goals
+ * detection may start per day (levels 3–5; 0 reports only), and the CloudWatch alarms of the
+ * customer's own application whose ALARM state is a finding (the self-healing loop).
+ */
+export const DetectionSettingsSchema = z.object({
+  detectors: z.array(z.enum(KNOWN_DETECTORS)).max(KNOWN_DETECTORS.length),
+  maxGoalsPerDay: z.number().int().min(0).max(50),
+  alarmNames: z.array(AlarmNameSchema).max(20),
+});
+export type DetectionSettings = z.infer<typeof DetectionSettingsSchema>;
+
+/** Every detector; `alarm` finds nothing until alarm names are set. */
+export const DEFAULT_DETECTION: DetectionSettings = { detectors: [...KNOWN_DETECTORS], maxGoalsPerDay: 2, alarmNames: [] };
+
+/** The project's detection settings; projects stored before they existed get the defaults. */
+export function detectionSettingsOf(project: { detection?: DetectionSettings }): DetectionSettings {
+  return project.detection ?? DEFAULT_DETECTION;
+}
+
 export const DEFAULT_TEAM = { planner: 1, developer: 2, ux: 0, qa: 1, reviewer: 1 } as const;
 export const DEFAULT_ALLOWED_COMMANDS = ['npm test', 'npm run lint', 'npm run build', 'npx tsc --noEmit'] as const;
 export const DEFAULT_CONTEXT_FILES = ['AGENTS.md', 'CLAUDE.md', 'CAHOOTS.md'] as const;
@@ -139,6 +167,7 @@ const settingsShape = {
    * lockfile, nothing otherwise. Cached per lockfile (docs/workspace.md).
    */
   setup: SetupCommandsSchema,
+  detection: DetectionSettingsSchema,
 };
 
 export const ProjectSchema = z.object({
@@ -153,6 +182,8 @@ export const ProjectSchema = z.object({
   issueLabel: IssueLabelSchema.optional(),
   /** Absent: the default setup (resolveSetupCommands). */
   setup: SetupCommandsSchema.optional(),
+  /** Absent on projects stored before it existed: DEFAULT_DETECTION (detectionSettingsOf). */
+  detection: DetectionSettingsSchema.optional(),
   createdAt: IsoTimestampSchema,
   updatedAt: IsoTimestampSchema,
   version: VersionSchema,
@@ -186,6 +217,10 @@ export const CreateProjectInputSchema = z.object({
   qaMayWriteTests: settingsShape.qaMayWriteTests.default(false),
   issueLabel: settingsShape.issueLabel.default(DEFAULT_ISSUE_LABEL),
   setup: settingsShape.setup.optional(),
+  detection: DetectionSettingsSchema.partial()
+    .default({})
+    .transform((d) => ({ ...DEFAULT_DETECTION, ...d }))
+    .pipe(DetectionSettingsSchema),
 });
 export type CreateProjectInput = z.input<typeof CreateProjectInputSchema>;
 export type CreateProjectRequest = z.output<typeof CreateProjectInputSchema>;
@@ -199,6 +234,7 @@ export const UpdateProjectSettingsInputSchema = z
   .object({
     ...settingsShape,
     schedule: ScheduleSchema.partial(),
+    detection: DetectionSettingsSchema.partial(),
     defaultBranch: BranchNameSchema,
     expectedVersion: VersionSchema,
   })
@@ -208,10 +244,11 @@ export type UpdateProjectSettingsInput = z.infer<typeof UpdateProjectSettingsInp
 
 /** Applies a validated settings patch to a project, returning the changed fields only. */
 export function applyProjectSettings(project: Project, patch: UpdateProjectSettingsInput): Partial<Project> {
-  const { expectedVersion: _ignored, defaultBranch, schedule, ...rest } = patch;
+  const { expectedVersion: _ignored, defaultBranch, schedule, detection, ...rest } = patch;
   const changes: Partial<Project> = { ...rest };
   if (defaultBranch !== undefined) changes.repo = { ...project.repo, defaultBranch };
   if (schedule !== undefined) changes.schedule = { ...project.schedule, ...schedule };
+  if (detection !== undefined) changes.detection = { ...detectionSettingsOf(project), ...detection };
   return changes;
 }
 

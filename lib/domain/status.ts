@@ -57,18 +57,22 @@ export const TASK_TRANSITIONS: Graph<Status> = {
   CANCELLED: [],
 };
 
-export const FINDING_STATUSES = ['open', 'goal-created', 'dismissed'] as const;
+export const FINDING_STATUSES = ['open', 'in-progress', 'dismissed', 'resolved'] as const;
 export const FindingStatusSchema = z.enum(FINDING_STATUSES);
 export type FindingStatus = z.infer<typeof FindingStatusSchema>;
 
 /**
- * Finding graph: open → goal-created | dismissed; both may reopen (the goal failed or was
- * cancelled while the problem is still detected; a human undoes a dismissal).
+ * Finding graph.
+ *   open → in-progress (a goal works on it) | dismissed (a person said no) | resolved (no longer detected)
+ *   in-progress → open (the goal failed or was cancelled) | resolved (no longer detected: fixed)
+ *   dismissed → open (a person reopened it); a dismissed finding is never resolved or reopened by detection
+ *   resolved → open (detected again)
  */
 export const FINDING_TRANSITIONS: Graph<FindingStatus> = {
-  open: ['goal-created', 'dismissed'],
-  'goal-created': ['open'],
+  open: ['in-progress', 'dismissed', 'resolved'],
+  'in-progress': ['open', 'resolved'],
   dismissed: ['open'],
+  resolved: ['open'],
 };
 
 export type TransitionEntity = 'goal' | 'task' | 'finding';

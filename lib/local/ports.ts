@@ -1,6 +1,6 @@
 // The local side of the ports: createLocalPorts assembles one adapter per port from the local
 // runtime's parts, the counterpart of createAwsPorts. Handlers get the same Ports interface.
-import type { DetectionScheduler, Ports } from '../ports/index';
+import type { DetectionScheduler, DetectionStarter, Ports } from '../ports/index';
 import { createRepositoryHost } from '../ports/repository/index';
 import { effectiveSandboxNetwork, SandboxCommandRunner } from '../workspace/sandbox-runner';
 import { DirectoryArtifactStore } from './artifact-store';
@@ -14,6 +14,8 @@ import { LocalWorkQueue } from './work-queue';
 export interface LocalPortsParts {
   /** The goal pipeline runner; its callback registry answers task tokens. */
   runner: LocalStateMachineRunner;
+  /** Starts DetectWork runs (the local DetectWork runner, see LocalDetectionStarter). */
+  detection: DetectionStarter;
   queues: LocalQueues;
   bus: LocalEventBus;
   /** Where artifacts are kept, e.g. `.cahoots/artifacts`. */
@@ -33,6 +35,7 @@ export function createLocalPorts(parts: LocalPortsParts): Ports {
   const secrets = new LocalSecrets(parts.secrets);
   return {
     pipeline: new LocalPipelineStarter(parts.runner),
+    detection: parts.detection,
     callbacks: parts.runner.callbacks,
     queue: new LocalWorkQueue(parts.queues),
     events: new LocalEventPublisher(parts.bus),

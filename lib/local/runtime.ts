@@ -10,7 +10,8 @@ import { localFunctionArn } from './lambda-context';
 import { LocalEventBus } from './event-bus';
 import { startDynalite, type LocalDynamo } from './dynalite';
 import { createLocalPorts } from './ports';
-import { DetectionUnavailableError, LocalDetectionScheduler, type ScheduledDetection } from './detection-scheduler';
+import { LocalDetectionScheduler, type ScheduledDetection } from './detection-scheduler';
+import { LocalDetectionStarter } from './detection-starter';
 import type { DetectionStarter } from '../ports/index';
 import { LocalQueueConsumer, type SqsHandler } from './queue-consumer';
 import { LocalQueues } from './queues';
@@ -18,6 +19,7 @@ import { LocalStateMachineRunner, type ExecutionHistoryEvent, type LambdaHandler
 import { publishPendingEvents } from '../pipeline/events';
 import { logger } from '../powertools';
 import { PIPELINE_STEPS, pipelineSubstitutions, readGoalPipelineDefinition, type PipelineStepName } from '../pipeline/definition';
+import { DETECT_WORK_NAME, DETECT_WORK_STEPS, detectWorkSubstitutions, readDetectWorkDefinition, type DetectWorkStepName } from '../detection/definition';
 import { parseRuntimeConfig, setRuntime, type Runtime, type RuntimeConfigInput } from '../runtime';
 import { createStore, type Store } from '../store/index';
 import { defaultWorkspaceRoot } from '../workspace/git';
@@ -51,7 +53,7 @@ export interface LocalRuntimeOptions {
   onExecutionEvent?: (event: ExecutionHistoryEvent) => void;
   /** Milliseconds to pause before retries, per state; tests pass 0. */
   retryIntervalOverrides?: Record<string, number | number[]>;
-  /** What a project's detection schedule starts when it fires (the DetectWork workflow). */
+  /** What starts DetectWork runs (schedules, the API, `cahoots detect`); the local DetectWork runner when absent. */
   detection?: DetectionStarter;
   /** Told about every scheduled detection (cahoots dev prints it). */
   onScheduledDetection?: (event: { projectId: string; at: Date; error?: unknown }) => void;
@@ -61,6 +63,8 @@ export interface LocalRuntime {
   runtime: Runtime;
   store: Store;
   runner: LocalStateMachineRunner;
+  /** Runs statemachines/detect-work.asl.json. */
+  detectionRunner: LocalStateMachineRunner;
   queues: LocalQueues;
   bus: LocalEventBus;
   dynamo: LocalDynamo;
@@ -75,7 +79,11 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
-type Handlers = { pipeline: Record<PipelineStepName, LambdaHandler>; agentWorker: SqsHandler };
+type Handlers = {
+  pipeline: Record<PipelineStepName, LambdaHandler>;
+  detection: Record<DetectWorkStepName, LambdaHandler>;
+  agentWorker: SqsHandler;
+};
 
 // Imported on demand: the handlers pull in the whole agent stack, which a caller that only
 // inspects the store (cahoots status) should not pay for.
@@ -86,8 +94,18 @@ async function loadHandlers(): Promise<Handlers> {
       return [step, module.handler] as const;
     }),
   );
+  const detection = await Promise.all(
+    (Object.entries(DETECT_WORK_STEPS) as [DetectWorkStepName, string][]).map(async ([step, file]) => {
+      const module = (await import(/* @vite-ignore */ `../../functions/detection/${file}`)) as { handler: LambdaHandler };
+      return [step, module.handler] as const;
+    }),
+  );
   const worker = (await import('../../functions/agents/agent-worker')) as { handler: SqsHandler };
-  return { pipeline: Object.fromEntries(entries) as Record<PipelineStepName, LambdaHandler>, agentWorker: worker.handler };
+  return {
+    pipeline: Object.fromEntries(entries) as Record<PipelineStepName, LambdaHandler>,
+    detection: Object.fromEntries(detection) as Record<DetectWorkStepName, LambdaHandler>,
+    agentWorker: worker.handler,
+  };
 }
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
@@ -138,19 +156,34 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
       lambdaTimeoutSeconds: 900,
     });
+    // DetectWork's steps get their own local names: goal-pipeline and detect-work are separate machines.
+    const detectionArn = (step: DetectWorkStepName) => localFunctionArn(`detection-${step}`);
+    const detectionFunctions: Record<string, LambdaHandler> = {};
+    for (const step of Object.keys(DETECT_WORK_STEPS) as DetectWorkStepName[]) {
+      const handler = handlers.detection[step];
+      detectionFunctions[detectionArn(step)] = (event, context) => track(Promise.resolve(handler(event, context)));
+    }
+    const detectionRunner = new LocalStateMachineRunner({
+      definition: readDetectWorkDefinition(),
+      definitionSubstitutions: detectWorkSubstitutions(detectionArn),
+      stateMachineName: DETECT_WORK_NAME,
+      functions: detectionFunctions,
+      ...(options.onExecutionEvent ? { onEvent: options.onExecutionEvent } : {}),
+      ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+      lambdaTimeoutSeconds: 900,
+    });
     const bus = new LocalEventBus();
     // Without a data directory nothing outlives the process, checkpoints included.
     const scratchArtifacts = dataDir ? undefined : await mkdtemp(join(tmpdir(), 'cahoots-artifacts-'));
     removeScratch = scratchArtifacts ? () => rm(scratchArtifacts, { recursive: true, force: true }) : undefined;
     const artifactsDir = scratchArtifacts ?? join(dataDir!, 'artifacts');
+    // DetectWork runs here unless the caller hands in its own starter (tests of the scheduler).
+    const detection: DetectionStarter = options.detection ?? new LocalDetectionStarter(detectionRunner);
     const scheduler = new LocalDetectionScheduler({
-      start: async (request) => {
-        if (!options.detection) throw new DetectionUnavailableError('work detection is not available in this runtime: no DetectWork workflow to start');
-        return options.detection.startDetection(request);
-      },
+      start: (request) => detection.startDetection(request),
       ...(options.onScheduledDetection ? { onFire: options.onScheduledDetection } : {}),
     });
-    const ports = createLocalPorts({ runner, queues, bus, artifactsDir, workspaceRoot, sandboxNetwork: config.sandboxNetwork, installNetwork: config.installNetwork, schedules: scheduler });
+    const ports = createLocalPorts({ runner, detection, queues, bus, artifactsDir, workspaceRoot, sandboxNetwork: config.sandboxNetwork, installNetwork: config.installNetwork, schedules: scheduler });
     const runtime: Runtime = { store, ports, config };
     setRuntime(runtime);
 
@@ -180,6 +213,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       runtime,
       store,
       runner,
+      detectionRunner,
       queues,
       bus,
       dynamo,
@@ -206,6 +240,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           clearInterval(sweep);
           await scheduler.stop();
           await runner.stopAll('the local runtime is shutting down');
+          await detectionRunner.stopAll('the local runtime is shutting down');
           await Promise.all(consumers.map((c) => c.stop()));
           await Promise.allSettled([...inFlight]);
           await bus.idle();

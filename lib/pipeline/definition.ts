@@ -32,6 +32,8 @@ export const PIPELINE_STEPS = {
 } as const;
 export type PipelineStepName = keyof typeof PIPELINE_STEPS;
 
+export const isPipelineStepName = (name: string): name is PipelineStepName => Object.hasOwn(PIPELINE_STEPS, name);
+
 export const functionArnSubstitution = (step: PipelineStepName): string => `${step}FunctionArn`;
 
 /** The definition's substitutions, given each step's function ARN. */

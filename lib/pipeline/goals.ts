@@ -1,5 +1,6 @@
 // Pipeline steps about the goal as a whole: start it, decide and request human approval, and end
 // it as failed or cancelled. Every step is safe to repeat (Lambda and Step Functions retry).
+import type { Goal } from '../domain/goal';
 import { isTerminal } from '../domain/status';
 import { newGoalTask } from '../domain/task';
 import { metrics } from '../powertools';
@@ -114,6 +115,7 @@ export async function endGoal(runtime: Runtime, input: EndGoalInput): Promise<vo
   }
   const ended = await runtime.store.goals.get(goal.id);
   await cancelUnfinishedTasks(runtime.store, goal.id);
+  await reopenDetectedFinding(runtime, ended);
   await learnFromGoal(runtime, ended);
   metrics.addMetric(ended.status === 'CANCELLED' ? 'GoalCancelled' : 'GoalFailed', 'Count', 1);
   await emitGoalCostMetrics(runtime, ended);
@@ -123,6 +125,18 @@ export async function endGoal(runtime: Runtime, input: EndGoalInput): Promise<vo
     data: { title: goal.title, cause: ended.failureCause?.message ?? '', code: ended.failureCause?.code ?? ended.status, costUsd: ended.costUsd },
     idempotencyKey: `ended:${ended.status}`,
   });
+}
+
+/**
+ * A goal made from a finding that failed or was cancelled leaves the problem unsolved: its finding
+ * goes back to `open`, where the next detection run may pick it again (or a person may dismiss it).
+ */
+async function reopenDetectedFinding(runtime: Runtime, goal: Goal): Promise<void> {
+  if (goal.source !== 'detection' || !goal.sourceRef) return;
+  const finding = await runtime.store.findings.find(goal.projectId, goal.sourceRef);
+  if (finding?.status === 'in-progress' && finding.goalId === goal.id) {
+    await runtime.store.findings.setStatus(goal.projectId, finding.fingerprint, 'open');
+  }
 }
 
 function describeOutcome(input: EndGoalInput): string {

@@ -8,12 +8,13 @@ import { asStepFunctionsFailure } from '../domain/errors';
 import { observability } from '../middleware';
 import { logger } from '../powertools';
 import { getRuntime, type Runtime } from '../runtime';
-import type { PipelineStepName } from './definition';
+import { isPipelineStepName, type PipelineStepName } from './definition';
 import { meterInvocation, stepInvocation } from './infrastructure-usage';
 import { parseStepInput } from './inputs';
 
 export function pipelineStepHandler<S extends z.ZodType, R>(
-  step: PipelineStepName,
+  /** A goal pipeline step, or a step of another workflow built the same way (DetectWork). */
+  step: PipelineStepName | (string & {}),
   schema: S,
   run: (runtime: Runtime, input: z.infer<S>) => Promise<R>,
 ): middy.MiddyfiedHandler<unknown, R, Error, Context> {
@@ -23,8 +24,9 @@ export function pipelineStepHandler<S extends z.ZodType, R>(
       const ids = input as { goalId?: string; taskId?: string };
       logger.appendKeys({ step, goalId: ids.goalId, taskId: ids.taskId });
       const runtime = await getRuntime();
-      // Every step works for one goal; what it consumes counts towards that goal's infrastructure cost.
-      if (!ids.goalId) return await run(runtime, input);
+      // Every goal pipeline step works for one goal; what it consumes counts towards that goal's
+      // infrastructure cost. Other workflows' steps (DetectWork) belong to no goal.
+      if (!ids.goalId || !isPipelineStepName(step)) return await run(runtime, input);
       return await meterInvocation(runtime, stepInvocation(step, ids.goalId), () => run(runtime, input));
     } catch (error) {
       throw asStepFunctionsFailure(error);

@@ -89,6 +89,8 @@ export interface Secrets {
 /** Everything a handler may need from the outside world, assembled once per process. */
 export interface Ports {
   pipeline: PipelineStarter;
+  /** Starts work detection runs. */
+  detection: DetectionStarter;
   callbacks: TaskCallbacks;
   queue: WorkQueue;
   events: EventPublisher;

@@ -1,7 +1,7 @@
 // Findings from work detection, one item per (project, fingerprint): reporting the same finding
 // again refreshes it instead of filing it twice; status changes follow the finding graph.
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { FindingSchema, NewFindingSchema, type Finding, type NewFinding } from '../domain/finding';
+import { FindingSchema, NewFindingSchema, type Finding, type NewFinding, type Severity } from '../domain/finding';
 import { transitionFinding, type FindingStatus } from '../domain/status';
 import { now, type StoreConfig } from './config';
 import { AlreadyExistsError } from './errors';
@@ -14,6 +14,28 @@ export type FindingChanges = Partial<Pick<Finding, 'status' | 'goalId'>>;
 export interface FindingListRequest extends PageRequest {
   /** With a status: best score first (GSI1). Without: every finding, by fingerprint. */
   status?: FindingStatus;
+  /** Only this detector's findings. Applied after the page is read, so a page may hold fewer than `limit`. */
+  detector?: string;
+  /** Only findings of this severity (same caveat). */
+  severity?: Severity;
+}
+
+/** DynamoDB filter expression parts for the optional detector and severity filters. */
+function findingFilter(request: FindingListRequest): { FilterExpression?: string; ExpressionAttributeNames?: Record<string, string>; values: Record<string, unknown> } {
+  const clauses: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  if (request.detector !== undefined) {
+    clauses.push('#detector = :detector');
+    names['#detector'] = 'detector';
+    values[':detector'] = request.detector;
+  }
+  if (request.severity !== undefined) {
+    clauses.push('#severity = :severity');
+    names['#severity'] = 'severity';
+    values[':severity'] = request.severity;
+  }
+  return clauses.length === 0 ? { values } : { FilterExpression: clauses.join(' AND '), ExpressionAttributeNames: names, values };
 }
 
 export class FindingRepository {
@@ -85,26 +107,32 @@ export class FindingRepository {
   }
 
   update(current: Finding, changes: FindingChanges): Promise<Finding> {
-    if (changes.status !== undefined && changes.status !== current.status) transitionFinding(current.status, changes.status, current.fingerprint);
-    return this.items.update(current, { ...current, ...changes });
+    const { resolvedAt: _previous, ...rest } = current;
+    let resolvedAt = current.resolvedAt;
+    if (changes.status !== undefined && changes.status !== current.status) {
+      transitionFinding(current.status, changes.status, current.fingerprint);
+      resolvedAt = changes.status === 'resolved' ? now(this.store).toISOString() : undefined;
+    }
+    return this.items.update(current, { ...rest, ...changes, ...(resolvedAt ? { resolvedAt } : {}) });
   }
 
   /** Moves a finding to `status` (recording the goal created from it, if any), retrying on conflict. */
   setStatus(projectId: string, fingerprint: string, status: FindingStatus, goalId?: string): Promise<Finding> {
     return updateWithRetry(
       () => this.get(projectId, fingerprint),
-      (f) => this.update(f, { status, goalId }),
+      (f) => this.update(f, { status, ...(goalId ? { goalId } : {}) }),
       this.retry,
     );
   }
 
   list(projectId: string, request: FindingListRequest = {}): Promise<Page<Finding>> {
     const decode = (item: Record<string, unknown>) => decodeItem(FindingSchema, 'finding', item);
+    const { values, ...filter } = findingFilter(request);
     if (request.status) {
       const pk = findingsByStatusPk(projectId, request.status);
       return queryPage(
         this.store,
-        { IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ScanIndexForward: false },
+        { IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': pk, ...values }, ScanIndexForward: false, ...filter },
         request,
         indexCursor('GSI1', pk),
         decode,
@@ -114,7 +142,8 @@ export class FindingRepository {
       this.store,
       {
         KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
-        ExpressionAttributeValues: { ':pk': projectPk(projectId), ':sk': PREFIX.finding },
+        ExpressionAttributeValues: { ':pk': projectPk(projectId), ':sk': PREFIX.finding, ...values },
+        ...filter,
       },
       request,
       tableCursor(projectPk(projectId), PREFIX.finding),

@@ -131,6 +131,8 @@ export interface CommitInfo {
 const CONFLICT_MARKER = /^(<{7}|>{7}) /m;
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 const headsRef = (branch: string): string => `refs/heads/${branch}`;
+/** The branch a snapshot's own `.git` holds; it never reaches the project repository. */
+const SNAPSHOT_BRANCH = 'cahoots-snapshot';
 
 // One lock table for the whole process: every GitWorkspace on the same repository shares it.
 const repositoryLocks = new KeyedMutex();
@@ -619,6 +621,42 @@ export class GitWorkspace {
       queue.push(...commit.parent);
     }
     return found.sort((a, b) => b.authoredAt.localeCompare(a.authoredAt)).slice(0, limit);
+  }
+
+  /** Where snapshot `name` lives: `<root>/snapshots/<name>`. */
+  snapshotDir(name: string): string {
+    return join(this.root, 'snapshots', WorkspaceIdSchema.parse(name));
+  }
+
+  /**
+   * A read-only view of commit `sha` for tools that only look (work detection): a working copy
+   * with its own `.git` like a task's, but on a branch that exists only inside it, so the project
+   * repository gains no ref. An existing snapshot at the same commit is reused.
+   */
+  async createSnapshot(name: string, sha: string): Promise<{ dir: string }> {
+    const dir = this.snapshotDir(name);
+    const gitdir = join(dir, '.git');
+    if (await exists(join(gitdir, 'HEAD'))) {
+      const current = await readRef(gitdir, headsRef(SNAPSHOT_BRANCH));
+      if (current === sha) return { dir: await fsp.realpath(dir) };
+    }
+    await fsp.mkdir(dirname(dir), { recursive: true });
+    await fsp.rm(dir, { recursive: true, force: true });
+    const staging = await fsp.mkdtemp(`${dir}.building-`);
+    try {
+      await this.initLinkedGitdir(join(staging, '.git'), SNAPSHOT_BRANCH, sha);
+      await git.checkout({ fs: gitFs, dir: staging, gitdir: join(staging, '.git'), ref: SNAPSHOT_BRANCH, force: true, cache: this.cache });
+      await fsp.rename(staging, dir);
+    } catch (error) {
+      await fsp.rm(staging, { recursive: true, force: true });
+      throw error;
+    }
+    return { dir: await fsp.realpath(dir) };
+  }
+
+  /** Removes a snapshot (its objects are the project repository's and stay). */
+  async removeSnapshot(name: string): Promise<void> {
+    await fsp.rm(this.snapshotDir(name), { recursive: true, force: true });
   }
 
   /** Delete a task's working copy; with `deleteBranch`, also its branch in the project repository. */

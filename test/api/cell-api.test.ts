@@ -51,6 +51,8 @@ beforeAll(() => {
     tableName: table.tableName,
     grantTableAccess: (grantee, access) => grantStateTableAccess(grantee, { table, encryptionKey: key, access }),
     pipeline,
+    // Any state machine will do for the DetectWork grants; the fixture stands in.
+    detection: pipeline,
     secrets: secrets.importInto(stack, key),
     egress: 'nat',
   });
@@ -133,11 +135,12 @@ describe('CellApi', () => {
       const context = `${route.operationId}: ${actions.join(' ')}`;
       expect(actions.includes('dynamodb:GetItem'), context).toBe(route.touches.table !== 'none');
       expect(actions.includes('dynamodb:PutItem'), context).toBe(route.touches.table === 'readWrite');
-      expect(actions.includes('states:StartExecution'), context).toBe(route.touches.pipeline.includes('start'));
+      expect(actions.includes('states:StartExecution'), context).toBe(route.touches.pipeline.includes('start') || route.touches.pipeline.includes('detect'));
       expect(actions.includes('states:StopExecution'), context).toBe(route.touches.pipeline.includes('stop'));
       expect(actions.includes('states:SendTaskSuccess'), context).toBe(route.touches.pipeline.includes('answer'));
       expect('TABLE_NAME' in environment, context).toBe(route.touches.table !== 'none');
-      expect('STATE_MACHINE_ARN' in environment, context).toBe(route.touches.pipeline.length > 0);
+      expect('STATE_MACHINE_ARN' in environment, context).toBe(route.touches.pipeline.some((action) => action !== 'detect'));
+      expect('DETECT_WORK_STATE_MACHINE_ARN' in environment, context).toBe(route.touches.pipeline.includes('detect'));
       expect(actions.some((action) => action.includes('*')), context).toBe(false);
       expect(secretsReadBy(route.operationId), context).toEqual(secretNames(route.touches.secrets ?? []));
       expect('SECRETS_PREFIX' in environment, context).toBe((route.touches.secrets ?? []).length > 0);

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setApiDependencies } from '../../lib/api/dependencies';
-import { getCostsRoute, listFindingsRoute } from '../../lib/api/routes';
-import { newId, scoreFinding } from '../../lib/domain/index';
+import { createFindingGoalRoute, getCostsRoute, listFindingsRoute, startDetectionRoute, updateFindingRoute } from '../../lib/api/routes';
+import { findingId, newId, scoreFinding } from '../../lib/domain/index';
+import { projectStream } from '../../lib/store/index';
 import { expectError, expectRouteSuccess, newProjectBody, request, startApi, type ApiTestContext } from './support';
 
 let api: ApiTestContext;
@@ -50,6 +51,75 @@ describe('findings', () => {
 
     expectError(await request('GET', `/projects/${projectId}/findings`, { query: { status: 'closed' } }), 400, 'ValidationFailed');
     expectError(await request('GET', `/projects/${newId('project')}/findings`), 404, 'NotFound');
+  });
+});
+
+describe('acting on findings', () => {
+  async function fileFinding(fingerprint: string, detector: string, severity: 'low' | 'medium' | 'high' | 'critical') {
+    await api.store.findings.upsert({ projectId, detector, fingerprint, title: `finding ${fingerprint}`, severity, effort: 'small', score: scoreFinding(severity, 'small') });
+    return findingId(projectId, fingerprint);
+  }
+
+  it('filters by detector and severity, and gives every finding its id', async () => {
+    await fileFinding('type-errors:aaaaaaaa1', 'type-errors', 'high');
+    await fileFinding('failing-tests:bbbbbbbb1', 'failing-tests', 'high');
+    const typeErrors = await request('GET', `/projects/${projectId}/findings`, { query: { detector: 'type-errors' } });
+    expectRouteSuccess(listFindingsRoute, typeErrors);
+    expect(typeErrors.body.items.map((f: { fingerprint: string }) => f.fingerprint)).toEqual(['type-errors:aaaaaaaa1']);
+    expect(typeErrors.body.items[0].id).toBe(findingId(projectId, 'type-errors:aaaaaaaa1'));
+    const high = await request('GET', `/projects/${projectId}/findings`, { query: { status: 'open', severity: 'high' } });
+    expect(high.body.items.map((f: { fingerprint: string }) => f.fingerprint).sort()).toEqual(['failing-tests:bbbbbbbb1', 'test:login.spec.ts', 'type-errors:aaaaaaaa1']);
+    expectError(await request('GET', `/projects/${projectId}/findings`, { query: { detector: 'astrology' } }), 400, 'ValidationFailed');
+  });
+
+  it('dismisses and reopens a finding, recording who did it', async () => {
+    const id = await fileFinding('todo:cccccccc1', 'todo', 'low');
+    const dismissed = await request('PATCH', `/findings/${id}`, { json: { status: 'dismissed', reason: 'intended' } });
+    expectRouteSuccess(updateFindingRoute, dismissed);
+    expect(dismissed.body).toMatchObject({ id, status: 'dismissed' });
+    const reopened = await request('PATCH', `/findings/${id}`, { json: { status: 'open' } });
+    expect(reopened.body.status).toBe('open');
+    const events = await api.store.events.readEvents(projectStream(projectId), 0, 100);
+    expect(events.events.filter((e) => e.data.fingerprint === 'todo:cccccccc1').map((e) => [e.type, e.actor.kind, e.data.reason])).toEqual([
+      ['Finding.Dismissed', 'user', 'intended'],
+      ['Finding.Reopened', 'user', undefined],
+    ]);
+    expectError(await request('PATCH', `/findings/${id}`, { json: { status: 'resolved' } }), 400, 'ValidationFailed');
+    expectError(await request('PATCH', '/findings/fnd_bm90LWFuLWlk', { json: { status: 'open' } }), 404, 'NotFound');
+    expectError(await request('PATCH', `/findings/${findingId(projectId, 'todo:unknown99')}`, { json: { status: 'open' } }), 404, 'NotFound');
+  });
+
+  it('turns an open finding into a started goal once, and refuses one in progress', async () => {
+    const id = await fileFinding('failing-tests:dddddddd1', 'failing-tests', 'critical');
+    const created = await request('POST', `/findings/${id}/goal`, { json: { autonomyOverride: 2 } });
+    expectRouteSuccess(createFindingGoalRoute, created);
+    expect(created.body).toMatchObject({ source: 'detection', sourceRef: 'failing-tests:dddddddd1', priority: 'CRITICAL', autonomyOverride: 2 });
+    expect(api.pipeline.starts).toContainEqual({ goalId: created.body.id, projectId });
+    expect(await api.store.findings.get(projectId, 'failing-tests:dddddddd1')).toMatchObject({ status: 'in-progress', goalId: created.body.id });
+    expectError(await request('POST', `/findings/${id}/goal`), 409, 'FindingNotOpen');
+  });
+
+  it('starts a detection run (202), or says why it cannot', async () => {
+    expectError(await request('POST', `/projects/${projectId}/detections`), 503, 'DetectionUnavailable');
+    const runs: Array<{ projectId: string; trigger: string }> = [];
+    setApiDependencies({
+      ...api.deps,
+      detection: {
+        async startDetection(input) {
+          runs.push(input);
+          return { executionId: `local:detect-work:${runs.length}` };
+        },
+      },
+    });
+    try {
+      const started = await request('POST', `/projects/${projectId}/detections`);
+      expectRouteSuccess(startDetectionRoute, started);
+      expect(started.body).toEqual({ projectId, trigger: 'manual', executionId: 'local:detect-work:1' });
+      expect(runs).toEqual([{ projectId, trigger: 'manual' }]);
+      expectError(await request('POST', `/projects/${newId('project')}/detections`), 404, 'NotFound');
+    } finally {
+      setApiDependencies(api.deps);
+    }
   });
 });
 

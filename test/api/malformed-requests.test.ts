@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeProxyEvent } from '../../lib/local/api-router';
 import { API_ROUTES, type RouteDefinition } from '../../lib/api/routes';
 import { MAX_BODY_BYTES } from '../../lib/api/schemas';
-import { STATUSES } from '../../lib/domain/index';
+import { findingId, STATUSES } from '../../lib/domain/index';
 import { LocalSecrets } from '../../lib/local/secrets';
 import { WEBHOOK_MAX_BODY_BYTES } from '../../lib/webhooks/github';
 import { apiEvent, decode, newProjectBody, request, startApi, type ApiTestContext } from './support';
@@ -62,6 +62,9 @@ const ulid = fc.array(fc.constantFrom(...ULID_CHARS), { minLength: 26, maxLength
 /** Ids that are well-formed but name nothing stored. */
 const unknownProjectId = ulid.map((u) => `prj_${u}`);
 const unknownGoalId = ulid.map((u) => `goal_${u}`);
+const unknownFindingId = ulid.map((u) => findingId(`prj_${u}`, 'todo:aaaaaaaa'));
+/** A finding the fixtures filed (todo:aaaaaaaa); its id is known once the project exists. */
+const fixtureFindingId = () => findingId(projectId, 'todo:aaaaaaaa');
 
 /** Path segments that cannot be ids at all: wrong prefix, wrong alphabet, escapes, huge, empty. */
 const garbageSegment = fc.oneof(
@@ -162,7 +165,7 @@ const badStatus = fc.oneof(
   fc.constantFrom('running', 'Pending', 'DONE', '', 'open', ' RUNNING'),
   fc.string({ maxLength: 30 }).filter((s) => !(STATUSES as readonly string[]).includes(s)),
 );
-const badFindingStatus = fc.oneof(fc.constantFrom('OPEN', 'closed', '', 'PENDING'), fc.string({ maxLength: 20 }).filter((s) => !['open', 'goal-created', 'dismissed'].includes(s)));
+const badFindingStatus = fc.oneof(fc.constantFrom('OPEN', 'closed', '', 'PENDING'), fc.string({ maxLength: 20 }).filter((s) => !['open', 'in-progress', 'dismissed', 'resolved'].includes(s)));
 const badCursor = (foreignCursor: () => string) =>
   fc.oneof(
     fc.string({ maxLength: 100 }),
@@ -181,12 +184,12 @@ const badDay = fc.oneof(
 type Generator = () => fc.Arbitrary<MalformedRequest>;
 
 function pathFor(route: RouteDefinition, id: string): string {
-  return route.path.replace('{projectId}', id).replace('{goalId}', id);
+  return route.path.replace('{projectId}', id).replace('{goalId}', id).replace('{findingId}', id);
 }
 
 /** Defects every route with an id in its path shares: garbage ids (404) and unknown ids (404). */
 function idDefects(route: RouteDefinition, validRest: Omit<MalformedRequest, 'method' | 'path' | 'defect'>) {
-  const unknown = route.path.includes('{goalId}') ? unknownGoalId : unknownProjectId;
+  const unknown = route.path.includes('{goalId}') ? unknownGoalId : route.path.includes('{findingId}') ? unknownFindingId : unknownProjectId;
   return fc.oneof(
     garbageSegment.map((segment) => ({ method: route.method, path: pathFor(route, segment), ...validRest, defect: `garbage id ${segment.slice(0, 80)}` })),
     unknown.map((id) => ({ method: route.method, path: pathFor(route, id), ...validRest, defect: `unknown id ${id}` })),
@@ -337,6 +340,29 @@ const GENERATORS: Record<string, Generator> = {
           { query: { from: '2020-01-01', to: '2025-01-01' }, defect: 'range too long' },
           { query: { from: '2999-01-01' }, defect: 'from after today' },
         ),
+      ),
+  ),
+  startDetection: queryRoute(API_ROUTES.find((r) => r.operationId === 'startDetection')!, () => projectId, () => malformedQuery({})),
+  updateFinding: bodyRoute(
+    API_ROUTES.find((r) => r.operationId === 'updateFinding')!,
+    fixtureFindingId,
+    { status: 'dismissed' },
+    () =>
+      fc.oneof(
+        fc.constantFrom({}, { status: 'resolved' }, { status: 'in-progress' }, { status: 'DISMISSED' }, { reason: 'no status' }),
+        notStringOrObject.map((status) => ({ status })),
+        hugeString(1000).map((reason) => ({ status: 'dismissed', reason })),
+        fc.tuple(unknownKey(['status', 'reason']), fc.jsonValue({ maxDepth: 1 })).map(([key, value]) => ({ status: 'dismissed', [key]: value })),
+      ),
+  ),
+  createFindingGoal: bodyRoute(
+    API_ROUTES.find((r) => r.operationId === 'createFindingGoal')!,
+    fixtureFindingId,
+    { autonomyOverride: 3 },
+    () =>
+      fc.oneof(
+        fc.constantFrom(0, 6, 2.5, '3').map((autonomyOverride) => ({ autonomyOverride })),
+        fc.tuple(unknownKey(['autonomyOverride']), fc.jsonValue({ maxDepth: 1 })).map(([key, value]) => ({ [key]: value })),
       ),
   ),
   getOpenApi: queryRoute(API_ROUTES.find((r) => r.operationId === 'getOpenApi')!, () => '', () => malformedQuery({})),

@@ -83,10 +83,14 @@ describe('graph properties', () => {
     }
   });
 
-  it('finding statuses: open → goal-created → open, but not goal-created → dismissed', () => {
-    expect(transitionFinding('open', 'goal-created')).toBe('goal-created');
-    expect(transitionFinding('goal-created', 'open')).toBe('open');
-    expect(() => assertTransition('finding', 'goal-created', 'dismissed')).toThrow(IllegalTransitionError);
+  it('finding statuses: open → in-progress → resolved → open; dismissed only reopens', () => {
+    expect(transitionFinding('open', 'in-progress')).toBe('in-progress');
+    expect(transitionFinding('in-progress', 'open')).toBe('open');
+    expect(transitionFinding('in-progress', 'resolved')).toBe('resolved');
+    expect(transitionFinding('resolved', 'open')).toBe('open');
+    expect(transitionFinding('dismissed', 'open')).toBe('open');
+    expect(() => assertTransition('finding', 'in-progress', 'dismissed')).toThrow(IllegalTransitionError);
+    expect(() => assertTransition('finding', 'dismissed', 'resolved')).toThrow(IllegalTransitionError);
     expect(canTransition('goal', 'NOPE', 'RUNNING')).toBe(false);
   });
 });

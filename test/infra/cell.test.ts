@@ -117,7 +117,7 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
       ].map((type) => [type, resources.filter((resource) => resource.type === type).length]),
     );
     // Not vacuous: the cell really has these resources. Log groups: one per Cahoots function, plus
-    // flow logs, the state machine's and the API access logs, and with NAT the DNS query log.
+    // flow logs, the two state machines' (goal pipeline, DetectWork) and the API access logs, and with NAT the DNS query log.
     expect(counts).toEqual({
       'AWS::DynamoDB::Table': 1,
       // The role queues and their DLQs, and the notifications' DLQ.
@@ -125,10 +125,10 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
       'AWS::Events::EventBus': 1,
       'AWS::Events::Archive': 1,
       'AWS::S3::Bucket': 2,
-      'AWS::Logs::LogGroup': cahootsFunctionCount(templatesOf(id)) + 3 + (cell(id).config.egress === 'nat' ? 1 : 0),
+      'AWS::Logs::LogGroup': cahootsFunctionCount(templatesOf(id)) + 4 + (cell(id).config.egress === 'nat' ? 1 : 0),
       // Alarms, notifications, and the chat notifications of a cell with a Slack channel.
       'AWS::SNS::Topic': cell(id).config.notifications.slack ? 3 : 2,
-      'AWS::StepFunctions::StateMachine': 1,
+      'AWS::StepFunctions::StateMachine': 2,
       'AWS::EFS::FileSystem': 1,
       'AWS::SecretsManager::Secret': 1,
     });
@@ -400,7 +400,7 @@ describe.each(CUSTOMER_IDS)('workspace of cell %s', (id) => {
     expect(inline).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })]);
   });
 
-  it('is mounted at /mnt/workspace by the agent workers, Deliver, AssessGoal, the sandbox and dependency-setup functions, and by no other function', () => {
+  it('is mounted at /mnt/workspace by the agent workers, Deliver, AssessGoal, the detection steps that touch the snapshot, the sandbox and dependency-setup functions, and by no other function', () => {
     const mounted: string[] = [];
     const notMounted: string[] = [];
     for (const stack of ['pipeline', 'agents', 'api'] as const) {
@@ -424,6 +424,9 @@ describe.each(CUSTOMER_IDS)('workspace of cell %s', (id) => {
         ...AGENT_ROLES.map((role) => `cahoots-${id}-agent-${role}`),
         `cahoots-${id}-pipeline-deliver`,
         `cahoots-${id}-pipeline-assess-goal`,
+        `cahoots-${id}-detection-prepare-detection`,
+        `cahoots-${id}-detection-run-detector`,
+        `cahoots-${id}-detection-record-detection`,
         `cahoots-${id}-sandbox`,
         `cahoots-${id}-dependency-setup`,
       ].sort(),

@@ -6,6 +6,7 @@ import { type BusEnvelope, LocalEventBus } from '../../lib/local/event-bus';
 import { LocalDetectionScheduler } from '../../lib/local/detection-scheduler';
 import { createLocalPorts } from '../../lib/local/ports';
 import { LocalQueues } from '../../lib/local/queues';
+import { LocalDetectionStarter } from '../../lib/local/detection-starter';
 import { LocalStateMachineRunner } from '../../lib/local/state-machine-runner';
 
 const dirs: string[] = [];
@@ -38,8 +39,13 @@ describe('createLocalPorts', () => {
       },
       queues,
     });
+    const detectionRunner = new LocalStateMachineRunner({
+      definition: { StartAt: 'Done', States: { Done: { Type: 'Succeed' } } },
+      stateMachineName: 'detect-work',
+    });
     const ports = createLocalPorts({
       runner,
+      detection: new LocalDetectionStarter(detectionRunner),
       queues,
       bus,
       artifactsDir: join(dir, 'artifacts'),
@@ -59,6 +65,9 @@ describe('createLocalPorts', () => {
     await bus.idle();
 
     expect(runner.describeExecution(executionId)?.status).toBe('SUCCEEDED');
+    const detection = await ports.detection.startDetection({ projectId: 'p1', trigger: 'manual' });
+    expect(detection.executionId).toMatch(/:execution:detect-work:manual-[0-9A-Z]{26}$/);
+    expect((await detectionRunner.waitForExecution(detection.executionId)).status).toBe('SUCCEEDED');
     expect(seen.map((e) => e['detail-type'])).toEqual(['Goal.Planned']);
     expect(queues.stats(queueUrl).visible).toBe(1);
     expect(Buffer.from((await ports.artifacts.get('goals/g1/plan.json')) ?? []).toString()).toBe('{}');

@@ -169,7 +169,7 @@ describe('agent runs, lessons, findings', () => {
 
     expect((await store.findings.list(projectId, { status: 'open' })).items.map((f) => f.score)).toEqual([90, 20]);
     expect((await store.findings.list(projectId)).items).toHaveLength(3);
-    await expect(store.findings.setStatus(projectId, finding.fingerprint, 'goal-created')).rejects.toBeInstanceOf(IllegalTransitionError);
+    await expect(store.findings.setStatus(projectId, finding.fingerprint, 'in-progress')).rejects.toBeInstanceOf(IllegalTransitionError);
   });
 });
 

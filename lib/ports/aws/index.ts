@@ -2,6 +2,7 @@
 // environment. Handlers call it once at module scope and never learn which adapters they got.
 import type { Ports } from '../index';
 import { SfnPipelineStarter } from './pipeline-starter';
+import { SfnDetectionStarter } from './detection-starter';
 import { SfnTaskCallbacks } from './task-callbacks';
 import { SqsWorkQueue } from './work-queue';
 import { EventBridgePublisher } from './event-publisher';
@@ -19,6 +20,7 @@ import { EventBridgeDetectionScheduler } from './detection-scheduler';
 export { AWS_PORTS_ENV, AwsPortsConfigError, AwsPortsConfigSchema, parseAwsPortsConfig, readAwsPortsConfig } from './config';
 export type { AwsPortsConfig, AwsPortsConfigInput } from './config';
 export { SfnPipelineStarter, executionArnFor, STOPPED_ERROR } from './pipeline-starter';
+export { SfnDetectionStarter } from './detection-starter';
 export { SfnTaskCallbacks } from './task-callbacks';
 export { SqsWorkQueue } from './work-queue';
 export { EventBridgePublisher, EventPublishError, type FailedEvent } from './event-publisher';
@@ -76,6 +78,9 @@ export function createAwsPorts(config: AwsPortsConfig = readAwsPortsConfig(), op
     pipeline: config.stateMachineArn
       ? new SfnPipelineStarter({ stateMachineArn: config.stateMachineArn })
       : unconfigured('pipeline', AWS_PORTS_ENV.stateMachineArn),
+    detection: config.detectWorkStateMachineArn
+      ? new SfnDetectionStarter({ stateMachineArn: config.detectWorkStateMachineArn })
+      : unconfigured('detection', AWS_PORTS_ENV.detectWorkStateMachineArn),
     callbacks: new SfnTaskCallbacks(),
     queue: new SqsWorkQueue(),
     events: config.eventBusName

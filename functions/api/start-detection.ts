@@ -1,0 +1,11 @@
+// POST /projects/{projectId}/detections — starts a DetectWork run now (202).
+import { apiHandler } from '../../lib/api/handler';
+import { apiDependencies } from '../../lib/api/dependencies';
+import { startDetection } from '../../lib/api/findings';
+import { accepted } from '../../lib/api/http';
+import { startDetectionRoute } from '../../lib/api/routes';
+
+export const handler = apiHandler(startDetectionRoute, async ({ params }) => {
+  const started = await startDetection(await apiDependencies(), params.projectId);
+  return accepted(started, `/projects/${params.projectId}/findings`);
+});

@@ -1,0 +1,6 @@
+// DetectWork step "MergeFindings" of statemachines/detect-work.asl.json: the run's findings filed, scored and merged; what is gone resolved.
+import { MergeFindingsInputSchema } from '../../lib/detection/inputs';
+import { mergeFindings } from '../../lib/detection/workflow';
+import { pipelineStepHandler } from '../../lib/pipeline/handler';
+
+export const handler = pipelineStepHandler('MergeFindings', MergeFindingsInputSchema, (runtime, input) => mergeFindings(runtime, input));

@@ -1,0 +1,6 @@
+// DetectWork step "PrepareDetection" of statemachines/detect-work.asl.json: a snapshot of the project's default branch and the detectors to run.
+import { PrepareDetectionInputSchema } from '../../lib/detection/inputs';
+import { prepareDetection } from '../../lib/detection/workflow';
+import { pipelineStepHandler } from '../../lib/pipeline/handler';
+
+export const handler = pipelineStepHandler('PrepareDetection', PrepareDetectionInputSchema, (runtime, input) => prepareDetection(runtime, input));

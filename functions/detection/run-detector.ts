@@ -1,0 +1,6 @@
+// DetectWork step "RunDetector" of statemachines/detect-work.asl.json: one detector on the snapshot; its findings go to the artifact store.
+import { RunDetectorInputSchema } from '../../lib/detection/inputs';
+import { runDetector } from '../../lib/detection/workflow';
+import { pipelineStepHandler } from '../../lib/pipeline/handler';
+
+export const handler = pipelineStepHandler('RunDetector', RunDetectorInputSchema, (runtime, input) => runDetector(runtime, input));

@@ -1,0 +1,141 @@
+// The DetectWork state machine (statemachines/detect-work.asl.json) and its five step functions:
+// prepare a snapshot of the default branch (workspace mount, git credentials), run one detector
+// (workspace mount, the sandbox function for commands, the artifacts prefix for its findings),
+// merge (artifacts), decide goals (starts the goal pipeline), record the run. Each function gets
+// exactly the grants its step needs. The scheduler and the API start executions with
+// `{"projectId", "trigger"}` (grantStartExecution).
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { type Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { DETECT_WORK_NAME, DETECT_WORK_STEPS, detectWorkSubstitutions, type DetectWorkStepName } from '../../lib/detection/definition';
+import { cellResourceName } from '../naming';
+import { AWS_PORTS_ENV, CELL_WORKSPACE_ROOT, RUNTIME_ENV, TABLE_NAME_ENV } from '../runtime-environment';
+import { AgentFunction } from './agent-function';
+import { grantArtifactsPrefixAccess } from './artifacts-bucket';
+import type { AgentPlacement } from './cell-network';
+import { type CellSecretReferences, cellSecretsPrefix, grantSecretsRead } from './cell-secrets';
+import type { CellWorkspace } from './cell-workspace';
+import type { CellEventBus } from './event-bus';
+import { PipelineStateMachine } from './pipeline-state-machine';
+import { grantStateTableAccess } from './state-table';
+
+/** Where RunDetector leaves each detector's findings for MergeFindings (lib/detection/merge.ts). */
+export const DETECTION_ARTIFACTS_PREFIX = 'detections/';
+
+/**
+ * Sizing per step. RunDetector waits for the project's tests and compilers in the sandbox function
+ * (up to ten minutes per command), so it gets Lambda's full 15 minutes; the state's TimeoutSeconds
+ * (900) matches. The others read and write the table.
+ */
+const STEP_SIZING: Record<DetectWorkStepName, { timeout: Duration; memorySize: number }> = {
+  PrepareDetection: { timeout: Duration.minutes(4), memorySize: 2048 },
+  RunDetector: { timeout: Duration.minutes(15), memorySize: 1024 },
+  MergeFindings: { timeout: Duration.minutes(4), memorySize: 512 },
+  DecideGoals: { timeout: Duration.seconds(90), memorySize: 512 },
+  RecordDetection: { timeout: Duration.seconds(90), memorySize: 512 },
+};
+
+/** Steps that open the project's workspace: the snapshot is made, read and removed there. */
+const WORKSPACE_STEPS: ReadonlySet<DetectWorkStepName> = new Set(['PrepareDetection', 'RunDetector', 'RecordDetection']);
+
+export interface DetectWorkStateMachineProps {
+  readonly customerId: string;
+  readonly encryptionKey: IKey;
+  readonly placement: AgentPlacement;
+  readonly workspace: CellWorkspace;
+  readonly secrets: CellSecretReferences;
+  readonly table: ITable;
+  readonly eventBus: CellEventBus;
+  /** By its literal name (StatefulStack.importInto), so the prefix grant is an ARN nag can name. */
+  readonly artifactsBucket: IBucket;
+  /** The sandbox function that runs detectors' commands, by its fixed name (it lives in a later stack). */
+  readonly sandboxFunctionName: string;
+  /** The goal pipeline DecideGoals starts goals on. */
+  readonly goalPipeline: PipelineStateMachine;
+  readonly logRetention?: RetentionDays;
+}
+
+export class DetectWorkStateMachine extends Construct {
+  readonly stateMachine: IStateMachine;
+  readonly functions: Readonly<Record<DetectWorkStepName, AgentFunction>>;
+  private readonly machine: PipelineStateMachine;
+
+  constructor(scope: Construct, id: string, props: DetectWorkStateMachineProps) {
+    super(scope, id);
+    const functions = {} as Record<DetectWorkStepName, AgentFunction>;
+    for (const [step, file] of Object.entries(DETECT_WORK_STEPS) as [DetectWorkStepName, string][]) {
+      const mountsWorkspace = WORKSPACE_STEPS.has(step);
+      const fn = new AgentFunction(this, step, {
+        entry: `detection/${file}.ts`,
+        serviceName: cellResourceName(props.customerId, 'detection', file),
+        description: `Cahoots ${props.customerId}: work detection step ${step}`,
+        encryptionKey: props.encryptionKey,
+        placement: mountsWorkspace ? props.workspace.placement : props.placement,
+        filesystem: mountsWorkspace ? props.workspace.lambdaFileSystem : undefined,
+        ...STEP_SIZING[step],
+        logRetention: props.logRetention,
+        environment: {
+          [TABLE_NAME_ENV]: props.table.tableName,
+          [AWS_PORTS_ENV.eventBusName]: props.eventBus.bus.eventBusName,
+          ...(mountsWorkspace ? { [RUNTIME_ENV.workspaceRoot]: CELL_WORKSPACE_ROOT } : {}),
+        },
+      });
+      grantStateTableAccess(fn, { table: props.table, encryptionKey: props.encryptionKey, access: 'readWrite' });
+      props.eventBus.grantPutEvents(fn);
+      functions[step] = fn;
+    }
+    this.functions = functions;
+
+    // PrepareDetection fetches the repository into the workspace mirror with the git credentials.
+    functions.PrepareDetection.function.addEnvironment(AWS_PORTS_ENV.secretsPrefix, cellSecretsPrefix(props.customerId));
+    grantSecretsRead(functions.PrepareDetection, props.secrets, ['gitHostCredentials']);
+
+    // RunDetector runs commands in the sandbox function and leaves findings under detections/.
+    const run = functions.RunDetector;
+    run.function.addEnvironment(AWS_PORTS_ENV.sandboxFunctionName, props.sandboxFunctionName);
+    run.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [Stack.of(this).formatArn({ service: 'lambda', resource: 'function', resourceName: props.sandboxFunctionName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
+    for (const step of ['RunDetector', 'MergeFindings'] as const) {
+      functions[step].function.addEnvironment(AWS_PORTS_ENV.artifactsBucket, props.artifactsBucket.bucketName);
+      grantArtifactsPrefixAccess(functions[step], functions[step].role, {
+        bucket: props.artifactsBucket,
+        encryptionKey: props.encryptionKey,
+        prefix: DETECTION_ARTIFACTS_PREFIX,
+      });
+    }
+
+    // DecideGoals starts goal pipelines for the findings it picks.
+    functions.DecideGoals.function.addEnvironment(AWS_PORTS_ENV.stateMachineArn, props.goalPipeline.stateMachineArn);
+    props.goalPipeline.grantStartExecution(functions.DecideGoals);
+
+    this.machine = new PipelineStateMachine(this, 'StateMachine', {
+      customerId: props.customerId,
+      definitionName: DETECT_WORK_NAME,
+      definitionSubstitutions: detectWorkSubstitutions((step) => functions[step].functionArn),
+      encryptionKey: props.encryptionKey,
+      logRetention: props.logRetention,
+      // A run is a snapshot, a few detectors of at most 15 minutes each (four at once), a merge.
+      timeout: Duration.hours(2),
+    });
+    for (const fn of Object.values(functions)) this.machine.allowInvoke(fn);
+    this.stateMachine = this.machine.stateMachine;
+  }
+
+  get stateMachineArn(): string {
+    return this.machine.stateMachineArn;
+  }
+
+  /** Start runs (the scheduler's role, the API): StartExecution and the key for the encrypted input. */
+  grantStartExecution(grantee: IGrantable): Grant {
+    return this.machine.grantStartExecution(grantee);
+  }
+}

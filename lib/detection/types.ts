@@ -1,0 +1,71 @@
+// What a detector is: a small module that looks at a snapshot of the project's default branch
+// (files, and commands run through the CommandRunner port) and reports problems as findings with
+// a stable fingerprint. Scoring, merging and status belong to lib/detection/merge.ts, not to detectors.
+import { createHash } from 'node:crypto';
+import type { CommandRunner } from '../domain/commands';
+import { CahootsError } from '../domain/errors';
+import type { Effort, FindingLocationSchema, KnownDetector, Severity } from '../domain/finding';
+import type { Project } from '../domain/project';
+import type { z } from 'zod';
+
+export interface DetectorContext {
+  project: Project;
+  /** Runs the detectors' commands (the sandbox locally and in a cell). */
+  commands: CommandRunner;
+  /** The snapshot, relative to `commands.workspaceRoot` (what command requests name). */
+  workingCopy: string;
+  /** The same snapshot as this process sees it, for reading files. */
+  dir: string;
+  now: Date;
+}
+
+/** A problem as a detector reports it; the merge adds project, score, status and dates. */
+export interface DetectedFinding {
+  fingerprint: string;
+  title: string;
+  /** The evidence: command output, the code line, the issue text. Redacted before it is stored. */
+  detail?: string;
+  severity: Severity;
+  effort: Effort;
+  /** How sure the detector is that this is a real problem worth a change, 0–1. */
+  confidence: number;
+  location?: z.input<typeof FindingLocationSchema>;
+}
+
+export interface DetectorOutcome {
+  findings: DetectedFinding[];
+  /** Set when the detector does not apply to this repository (no tsconfig, no lockfile …). */
+  skipped?: string;
+}
+
+export interface Detector {
+  readonly name: KnownDetector;
+  detect(context: DetectorContext): Promise<DetectorOutcome>;
+}
+
+/**
+ * A fingerprint from what identifies the problem, never from where it happens to sit: line numbers
+ * shift when unrelated code moves, so they are not part of it. `todo:3f…` etc.
+ */
+export function fingerprintOf(detector: KnownDetector, ...identity: string[]): string {
+  return `${detector}:${createHash('sha256').update(identity.join('\u0000')).digest('hex').slice(0, 32)}`;
+}
+
+/** A detector could not do its job (a command missing or failing in a way that says nothing about the code). */
+export class DetectorFailedError extends CahootsError {
+  readonly code = 'DetectorFailed';
+  readonly stepFunctionsError = 'Detection.DetectorFailed';
+  readonly permanent = true;
+  constructor(
+    readonly detector: string,
+    message: string,
+  ) {
+    super(`${detector}: ${message}`);
+  }
+}
+
+/** Keeps evidence short enough for a finding (its `detail` holds 4000 characters). */
+export function excerpt(text: string, max = 1500): string {
+  const trimmed = text.trim();
+  return trimmed.length <= max ? trimmed : `${trimmed.slice(0, max - 1)}…`;
+}

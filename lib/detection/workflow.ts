@@ -1,0 +1,118 @@
+// The steps of the DetectWork state machine (statemachines/detect-work.asl.json): prepare a
+// snapshot of the default branch, run one detector, merge, decide goals (goals.ts), record the
+// run. Each is safe to repeat: Lambda and Step Functions retry.
+import { relative, resolve, sep } from 'node:path';
+import type { KnownDetector } from '../domain/finding';
+import { ulidFor } from '../domain/ids';
+import { detectionSettingsOf, type Project } from '../domain/project';
+import { openProjectWorkspace } from '../pipeline/workspace';
+import { logger, metrics } from '../powertools';
+import type { Runtime } from '../runtime';
+import { detectorFor } from './detectors/index';
+import { recordProjectEvent } from './events';
+import type {
+  DetectionSummary,
+  DetectorResult,
+  PrepareDetectionInput,
+  PreparedRun,
+  RecordDetectionInput,
+  RunDetectorInput,
+} from './inputs';
+import { detectorResultKey, type StoredDetectorFindings } from './merge';
+import { DetectorFailedError } from './types';
+import { CahootsError } from '../domain/errors';
+
+export { decideGoals } from './goals';
+export { mergeFindings } from './merge';
+
+/** The name under which a run's snapshot lives in the project's workspace folder. */
+const snapshotName = (runId: string) => `detection-${runId}`;
+
+/** Detectors the project enables that can run for it: `alarm` needs alarm names. */
+export function runnableDetectors(project: Project): KnownDetector[] {
+  const settings = detectionSettingsOf(project);
+  return settings.detectors.filter((name) => detectorFor(name) !== undefined && (name !== 'alarm' || settings.alarmNames.length > 0));
+}
+
+export class SnapshotOutsideWorkspaceError extends CahootsError {
+  readonly code = 'SnapshotOutsideWorkspace';
+  readonly stepFunctionsError = 'Detection.SnapshotOutsideWorkspace';
+  readonly permanent = true;
+}
+
+export async function prepareDetection(runtime: Runtime, input: PrepareDetectionInput, now: Date = new Date()): Promise<PreparedRun> {
+  const project = await runtime.store.projects.get(input.projectId);
+  const runId = ulidFor(input.executionId, now.getTime());
+  const workspace = await openProjectWorkspace(runtime, project, { id: snapshotName(runId) });
+  const sha = await workspace.resolve(`refs/heads/${project.repo.defaultBranch}`);
+  const { dir } = await workspace.createSnapshot(snapshotName(runId), sha);
+  const root = resolve(runtime.ports.commands.workspaceRoot);
+  const workingCopy = relative(root, dir);
+  if (workingCopy === '' || workingCopy.startsWith('..') || resolve(root, workingCopy) !== dir) {
+    throw new SnapshotOutsideWorkspaceError(`The snapshot ${dir} is not under the command runner's workspace root ${root}`);
+  }
+  logger.info('detection prepared', { projectId: project.id, runId, sha, trigger: input.trigger });
+  return { runId, startedAt: now.toISOString(), checkout: { workingCopy: workingCopy.split(sep).join('/'), sha }, detectors: runnableDetectors(project) };
+}
+
+export async function runDetector(runtime: Runtime, input: RunDetectorInput, now: Date = new Date()): Promise<DetectorResult> {
+  const detector = detectorFor(input.detector);
+  if (!detector) return { detector: input.detector, ok: false, error: 'Detection.UnknownDetector', cause: `No detector named ${input.detector}` };
+  const project = await runtime.store.projects.get(input.projectId);
+  const dir = resolve(runtime.ports.commands.workspaceRoot, input.checkout.workingCopy);
+  try {
+    const outcome = await detector.detect({ project, commands: runtime.ports.commands, workingCopy: input.checkout.workingCopy, dir, now });
+    const stored: StoredDetectorFindings = { detector: detector.name, findings: outcome.findings };
+    const resultKey = detectorResultKey(project.id, input.runId, detector.name);
+    await runtime.ports.artifacts.put(resultKey, JSON.stringify(stored), 'application/json');
+    metrics.addMetric('FindingsDetected', 'Count', outcome.findings.length);
+    return { detector: detector.name, ok: true, count: outcome.findings.length, resultKey, ...(outcome.skipped ? { skipped: outcome.skipped } : {}) };
+  } catch (error) {
+    // A detector that cannot run says so in the run's result; the run goes on with the others.
+    if (!(error instanceof DetectorFailedError)) throw error;
+    logger.warn('detector failed', { detector: detector.name, error });
+    return { detector: detector.name, ok: false, error: error.stepFunctionsError, cause: error.message.slice(0, 4000) };
+  }
+}
+
+/** Records the run (Detection.Completed or Detection.Failed) and removes its snapshot. */
+export async function recordDetection(runtime: Runtime, input: RecordDetectionInput): Promise<DetectionSummary> {
+  const run = input.run ?? input.state?.run;
+  const failed = input.error !== undefined;
+  const summary: DetectionSummary = {
+    projectId: input.projectId,
+    ...(run ? { runId: run.runId } : {}),
+    trigger: input.trigger,
+    outcome: failed ? 'failed' : 'completed',
+    ...(input.merged ? { merged: input.merged } : {}),
+    ...(input.goals ? { goals: input.goals } : {}),
+    detectors: (input.results ?? []).map((result) =>
+      result.ok
+        ? { detector: result.detector, ok: true, count: result.count, ...(result.skipped ? { skipped: result.skipped } : {}) }
+        : { detector: result.detector, ok: false, error: `${result.error}: ${result.cause ?? ''}`.slice(0, 1000) },
+    ),
+    ...(input.error ? { error: `${input.error.Error}: ${input.error.Cause ?? ''}`.slice(0, 2000) } : {}),
+  };
+  const project = await runtime.store.projects.find(input.projectId);
+  if (run && project) {
+    const workspace = await openProjectWorkspace(runtime, project, { id: snapshotName(run.runId) });
+    await workspace.removeSnapshot(snapshotName(run.runId));
+  }
+  if (project) {
+    await recordProjectEvent(runtime, {
+      projectId: input.projectId,
+      type: failed ? 'Detection.Failed' : 'Detection.Completed',
+      idempotencyKey: `detection:${run?.runId ?? input.error?.Cause ?? 'unknown'}:${summary.outcome}`,
+      correlationId: run?.runId ?? input.projectId,
+      // Counts rather than every fingerprint: an event holds at most 64 KB.
+      data: {
+        ...summary,
+        ...(input.merged
+          ? { merged: { ...input.merged, created: input.merged.created.length, resolved: input.merged.resolved.length, reopened: input.merged.reopened.length } }
+          : {}),
+      },
+    });
+  }
+  metrics.addMetric(failed ? 'DetectionFailed' : 'DetectionCompleted', 'Count', 1);
+  return summary;
+}
