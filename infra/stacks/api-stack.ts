@@ -36,6 +36,7 @@ export class ApiStack extends Stack {
       grantTableAccess: (grantee, access) => grantStateTableAccess(grantee, { table, encryptionKey: key, access }),
       pipeline: props.pipeline.pipeline,
       detection: props.pipeline.detectWorkStateMachine,
+      detectionSchedules: props.pipeline.detectionSchedules,
       secrets,
       egress: props.config.egress,
       projectDefaults: props.config.projectDefaults,

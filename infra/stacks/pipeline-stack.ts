@@ -6,6 +6,7 @@ import type { Construct } from 'constructs';
 import { AGENT_ROLES, type AgentRole } from '../../lib/domain/settings';
 import { GOAL_PIPELINE_NAME, pipelineSubstitutions } from '../../lib/pipeline/definition';
 import type { CustomerConfig } from '../config/customer-config';
+import { DetectionSchedules } from '../constructs/detection-schedules';
 import { DetectWorkStateMachine } from '../constructs/detect-work-state-machine';
 import { OutboxSweeper } from '../constructs/outbox-sweeper';
 import { PipelineStateMachine } from '../constructs/pipeline-state-machine';
@@ -28,6 +29,8 @@ export class PipelineStack extends Stack {
   readonly outbox: OutboxSweeper;
   /** Work detection; schedules and the API start it with `{"projectId", "trigger"}`. */
   readonly detectWorkStateMachine: DetectWorkStateMachine;
+  /** One EventBridge Scheduler schedule per project with detection enabled, starting DetectWork. */
+  readonly detectionSchedules: DetectionSchedules;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, {
@@ -77,6 +80,12 @@ export class PipelineStack extends Stack {
       artifactsBucket,
       sandboxFunctionName: sandboxFunctionName(config.id),
       goalPipeline: this.pipeline,
+    });
+    this.detectionSchedules = new DetectionSchedules(this, 'DetectionSchedules', {
+      customerId: config.id,
+      encryptionKey: key,
+      detectWork: this.detectWorkStateMachine.stateMachine,
+      alarmTopic: service.alarmTopic.topic,
     });
 
     this.outbox = new OutboxSweeper(this, 'Outbox', {
