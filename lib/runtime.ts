@@ -1,7 +1,7 @@
 // The runtime a handler works in: the store, the ports and the pipeline settings, assembled once
 // per process. In Lambda it is built lazily from the environment; the local runtime and tests
 // install their own with setRuntime, so handlers never know which one they got.
-import { z } from 'zod';
+import * as z from 'zod';
 import { CahootsError } from './domain/errors';
 import { SecretNameSchema } from './domain/common';
 import { AGENT_ROLES, ProjectDefaultsSchema, type AgentRole } from './domain/settings';

@@ -1,6 +1,6 @@
 // Model prices as configuration writes them (customer file, CAHOOTS_PRICES): USD per million
 // tokens. The price book that uses them is lib/models/pricing.ts.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const perMillion = z.number().nonnegative().max(10_000);
 

@@ -25,7 +25,7 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import git, { Errors, TREE, type WalkerEntry } from 'isomorphic-git';
-import { z } from 'zod';
+import * as z from 'zod';
 import { logger } from '../powertools';
 import {
   MergeConflictError,

@@ -2,7 +2,7 @@
 // function, which mounts the same workspace, holds no cell credentials and has no network. The
 // request and the answer are parsed with the port's schemas on both sides.
 import { InvokeCommand, type LambdaClient, TooManyRequestsException } from '@aws-sdk/client-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CommandRefusedError } from '../../workspace/errors';
 import { PortError } from '../errors';
 import {
