@@ -13,6 +13,8 @@ import {
   type CommandRunner,
 } from '../command-runner';
 import { lambdaClient } from './clients';
+import { type CellPortFactory, PortNotConfiguredError } from './cell-ports';
+import { AWS_PORTS_ENV } from './config';
 
 /** Time beyond the command's own timeout the invocation may take: start-up, kill grace, answer. */
 export const INVOKE_GRACE_MS = 30_000;
@@ -120,3 +122,17 @@ function functionFailure(functionName: string, functionError: string, payloadTex
   }
   return new SandboxInvocationError(`the sandbox function ${functionName} failed (${detail.errorType ?? functionError}): ${message}`);
 }
+
+/**
+ * The commands port (SANDBOX_FUNCTION_NAME). Without a sandbox function a cell runs no commands at
+ * all: running them in the agent's own function would hand model-written code the agent's credentials.
+ */
+export const cellPort: CellPortFactory<'commands'> = ({ config, workspaceRoot }) =>
+  config.sandboxFunctionName
+    ? new LambdaCommandRunner({ functionName: config.sandboxFunctionName, workspaceRoot })
+    : {
+        workspaceRoot,
+        run: async () => {
+          throw new PortNotConfiguredError('commands', AWS_PORTS_ENV.sandboxFunctionName);
+        },
+      };
