@@ -6,6 +6,7 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 const { measureOverhead } = await import('./pipeline-overhead');
 const { comparePromptCacheLayouts, renderPromptCacheComparison } = await import('./prompt-cache');
+const { printFunctionBundles } = await import('./function-bundles');
 
 const SIZES = [1, 10, 50];
 const PARALLEL = 4;
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
   for (const line of lines) console.log(fmt(line));
   console.log('\n"ms per task" counts the planning and both quality-gate tasks as tasks too (n + 3 units).');
   console.log(`\n${renderPromptCacheComparison(await comparePromptCacheLayouts()).join('\n')}`);
+  await printFunctionBundles();
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,113 @@
+// Bundle size and cold import time of every Lambda handler, built with the deployed esbuild
+// settings (infra/lambda-bundling.ts) and imported in a fresh Node 22 process each time, printed
+// against the figures of the eager-ports layout the per-function ports replaced.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { buildHandlerBundles, type HandlerBundle } from '../infra/lambda-bundling';
+import { REPO_ROOT } from '../infra/paths';
+
+const run = promisify(execFile);
+
+/** Node 22, as Lambda runs it: the `node` devDependency's binary. */
+const NODE_22 = path.join(REPO_ROOT, 'node_modules', 'node', 'bin', 'node');
+
+/**
+ * Measured on the commit before per-function ports (every port and client in every bundle, all of
+ * zod), with this file's procedure on a 2-core machine: bytes of JS, median cold import in ms.
+ */
+export const EAGER_PORTS_BASELINE = {
+  commit: '004b8af',
+  bundles: {
+    'agents/agent-worker': { bytes: 2_057_196, importMs: 0 },
+  } as Record<string, { bytes: number; importMs: number }>,
+};
+
+export interface BundleFigures {
+  name: string;
+  bytes: number;
+  /** Median time to import the bundle in a fresh process. */
+  importMs: number;
+  /** The same with `--enable-source-maps`, the flag the functions ran with before. */
+  importWithMapsMs: number;
+}
+
+/** Imports `file` in a fresh Node 22 process and returns how long the import took, in ms. */
+async function coldImportMs(file: string, flags: string[] = []): Promise<number> {
+  const script =
+    'const started = performance.now(); await import(process.argv[1]); process.stdout.write(String(performance.now() - started));';
+  const { stdout } = await run(NODE_22, [...flags, '--input-type=module', '-e', script, pathToFileURL(file).href], {
+    // What a function's environment holds at import; nothing here reaches AWS.
+    env: { PATH: process.env.PATH, POWERTOOLS_SERVICE_NAME: 'bench', POWERTOOLS_METRICS_DISABLED: 'true', AWS_REGION: 'eu-west-1' },
+  });
+  const ms = Number(stdout);
+  if (!Number.isFinite(ms)) throw new Error(`importing ${file} printed ${JSON.stringify(stdout)} instead of a time`);
+  return ms;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function medianImportMs(file: string, runs: number, flags: string[] = []): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) samples.push(await coldImportMs(file, flags));
+  return median(samples);
+}
+
+/** Measures bundles that are already built, one after the other so they do not compete for the CPU. */
+export async function measureBundles(bundles: readonly Pick<HandlerBundle, 'name' | 'file' | 'bytes'>[], runs: number): Promise<BundleFigures[]> {
+  const figures: BundleFigures[] = [];
+  for (const bundle of bundles) {
+    figures.push({
+      name: bundle.name,
+      bytes: bundle.bytes,
+      importMs: await medianImportMs(bundle.file, runs),
+      importWithMapsMs: await medianImportMs(bundle.file, runs, ['--enable-source-maps']),
+    });
+  }
+  return figures;
+}
+
+/** Builds every handler's bundle into `outdir` (a temporary directory by default) and measures each. */
+export async function measureFunctionBundles(runs: number, outdir?: string): Promise<BundleFigures[]> {
+  const dir = outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cahoots-bundles-'));
+  try {
+    return await measureBundles(await buildHandlerBundles(dir), runs);
+  } finally {
+    if (!outdir) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const formatKb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+
+/** The bench section: every function's bundle and cold import now, beside the eager-ports baseline. */
+export async function printFunctionBundles(runs = Number(process.env.BENCH_IMPORT_RUNS ?? 5)): Promise<void> {
+  console.log(
+    `\nLambda bundles: JS size and cold import in a fresh Node 22 process (median of ${runs}), against the eager-ports layout of ${EAGER_PORTS_BASELINE.commit}\n`,
+  );
+  const figures = await measureFunctionBundles(runs);
+  const header = ['function', 'KB then', 'KB now', 'size ×', 'import ms then', 'import ms now', 'import ×', 'now + source maps ms'];
+  const rows = figures.map((f) => {
+    const then = EAGER_PORTS_BASELINE.bundles[f.name];
+    return [
+      f.name,
+      then ? formatKb(then.bytes) : '-',
+      formatKb(f.bytes),
+      then ? (f.bytes / then.bytes).toFixed(2) : '-',
+      then ? then.importMs.toFixed(0) : '-',
+      f.importMs.toFixed(0),
+      then ? (f.importMs / then.importMs).toFixed(2) : '-',
+      f.importWithMapsMs.toFixed(0),
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const format = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(format(header));
+  for (const row of rows) console.log(format(row));
+  console.log(
+    '\n"then" was measured once on the baseline commit with this procedure; "× " is now / then. The functions run without' +
+      ' --enable-source-maps (last column: what the flag would add); see docs/deploy.md.',
+  );
+}
