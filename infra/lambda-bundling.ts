@@ -17,10 +17,10 @@ export const ESM_REQUIRE_BANNER =
   "import { createRequire as __cahootsCreateRequire } from 'node:module'; const require = __cahootsCreateRequire(import.meta.url);";
 
 /**
- * The bundling settings, in NodejsFunction's vocabulary. Source maps are emitted next to the
- * bundle but not loaded at start-up: the handler turns them on only when it logs an error
- * (lib/middleware.ts), because `--enable-source-maps` makes every cold start parse the map
- * (figures in docs/deploy.md).
+ * The bundling settings, in NodejsFunction's vocabulary. The source map ships beside the bundle
+ * but the functions do not start with `--enable-source-maps`: the flag makes every cold start
+ * parse the map, and `process.setSourceMapsEnabled` cannot defer that to the first error because
+ * it only applies to modules loaded after it (figures and how to map a stack: docs/deploy.md).
  */
 export const LAMBDA_BUNDLING = {
   format: 'esm',
