@@ -84,8 +84,8 @@ export default {
     {
       name: 'aws-adapters-only-in-the-runtime',
       comment:
-        'Only the composition root (lib/runtime.ts) chooses the AWS adapters; everything else is handed ' +
-        'a port and never asks which one it got.',
+        'Only the composition root (lib/runtime.ts, with the adapters each handler declares) chooses the ' +
+        'AWS adapters; everything else is handed a port and never asks which one it got.',
       severity: 'error',
       from: { path: '^lib/', pathNot: ['^lib/ports/aws/', '^lib/runtime[.]ts$'] },
       to: { path: '^lib/ports/aws/' },
@@ -147,6 +147,15 @@ export default {
       severity: 'error',
       from: { path: '^(lib|infra|bin|scripts|bench|chaos)/', pathNot: '^lib/local/' },
       to: { path: '^functions/' },
+    },
+    {
+      name: 'handlers-declare-adapters-with-dynamic-imports',
+      comment:
+        'A handler names its AWS adapters with declareCellPorts({ port: () => import(...) }): a static import ' +
+        'would load the SDK clients in the local runtime and the tests, which load the same handlers.',
+      severity: 'error',
+      from: { path: '^functions/' },
+      to: { path: '^lib/ports/aws/', dependencyTypesNot: ['dynamic-import'] },
     },
     {
       name: 'handlers-do-not-import-the-local-runtime',

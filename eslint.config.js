@@ -30,7 +30,18 @@ export default defineConfig(
   {
     // Library code logs through the Powertools logger (lib/powertools.ts); the CLI prints through its Output.
     files: ['lib/**/*.ts', 'functions/**/*.ts', 'infra/**/*.ts'],
-    rules: { 'no-console': 'error' },
+    rules: {
+      'no-console': 'error',
+      // `import { z }` makes esbuild keep all of zod, every locale included (~370 KB more in each
+      // Lambda bundle); the namespace import lets it drop what the code never touches.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportDeclaration[source.value='zod'][importKind='value'] > ImportSpecifier[imported.name='z'][importKind='value']",
+          message: "Use `import * as z from 'zod'`: the named import keeps all of zod in every bundle.",
+        },
+      ],
+    },
   },
   {
     // Tests read untyped JSON (CloudFormation templates, wire bodies of the fakes) by navigating it;

@@ -7,6 +7,7 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 const { measureOverhead } = await import('./pipeline-overhead');
 const { comparePromptCacheLayouts, renderPromptCacheComparison } = await import('./prompt-cache');
 const { printInfrastructureCost } = await import('./infrastructure-cost');
+const { printFunctionBundles } = await import('./function-bundles');
 
 const SIZES = [1, 10, 50];
 const PARALLEL = 4;
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   console.log('\n"ms per task" counts the planning and both quality-gate tasks as tasks too (n + 3 units).');
   console.log(`\n${renderPromptCacheComparison(await comparePromptCacheLayouts()).join('\n')}`);
   await printInfrastructureCost();
+  await printFunctionBundles();
 }
 
 main().catch((error: unknown) => {

@@ -1,14 +1,18 @@
 // The runtime a handler works in: the store, the ports and the pipeline settings, assembled once
-// per process. In Lambda it is built lazily from the environment; the local runtime and tests
-// install their own with setRuntime, so handlers never know which one they got.
-import { z } from 'zod';
+// per process. In Lambda it is built lazily from the environment, with the AWS adapters of the
+// ports its handler declared (declareCellPorts); the local runtime and tests install their own with
+// setRuntime, so handlers never know which one they got.
+import * as z from 'zod';
 import { CahootsError } from './domain/errors';
 import { SecretNameSchema } from './domain/common';
 import { AGENT_ROLES, ProjectDefaultsSchema, type AgentRole } from './domain/settings';
 import { DEFAULT_TIMEOUT_MS, parseModelPolicy, PriceOverridesSchema } from './models/index';
 import type { Ports } from './ports/index';
+import { assembleCellPorts, type CellPortLoaders, loadCellPorts } from './ports/aws/cell-ports';
+import { readAwsPortsConfig } from './ports/aws/config';
 import { queueUrlVariable, RUNTIME_ENV } from './runtime-env';
 import { createStore, type Store } from './store/index';
+import { defaultWorkspaceRoot } from './workspace/workspace-root';
 
 export { RUNTIME_ENV };
 
@@ -145,6 +149,19 @@ export interface Runtime {
 
 let installed: Runtime | undefined;
 let building: Promise<Runtime> | undefined;
+let declaredPorts: CellPortLoaders = {};
+
+/**
+ * Declares the ports this function uses in a cell, each with its AWS adapter module; a handler
+ * calls it once at module scope, e.g.
+ * `declareCellPorts({ pipeline: () => import('../../lib/ports/aws/pipeline-starter') })`.
+ * Only the adapters named here end up in the function's bundle; a port left out fails on use with
+ * PortNotDeclaredError. The modules load when the cell runtime is first built, so the local
+ * runtime and tests, which install all their ports with setRuntime, never load them.
+ */
+export function declareCellPorts(loaders: CellPortLoaders): void {
+  declaredPorts = { ...declaredPorts, ...loaders };
+}
 
 /** Installs the runtime for this process (local runtime, tests). */
 export function setRuntime(runtime: Runtime | undefined): void {
@@ -152,14 +169,13 @@ export function setRuntime(runtime: Runtime | undefined): void {
   building = undefined;
 }
 
-/** The runtime of this process; in Lambda, built on first use from the environment. */
+/** The runtime of this process; in Lambda, built on first use from the environment and the declared ports. */
 export function getRuntime(): Promise<Runtime> {
   if (installed) return Promise.resolve(installed);
   building ??= (async () => {
-    // Imported lazily so the local runtime and tests never load the AWS adapters.
-    const { createAwsPorts } = await import('./ports/aws/index');
     const config = readRuntimeConfig();
-    const ports = createAwsPorts(undefined, config.workspaceRoot ? { workspaceRoot: config.workspaceRoot } : {});
+    const factories = await loadCellPorts(declaredPorts);
+    const ports = assembleCellPorts(factories, readAwsPortsConfig(), config.workspaceRoot ?? defaultWorkspaceRoot());
     installed = { store: createStore(), ports, config };
     return installed;
   })().catch((error: unknown) => {

@@ -8,8 +8,18 @@ import { observability } from '../../lib/middleware';
 import { AgentMessageSchema, parseStepInput } from '../../lib/pipeline/inputs';
 import { workAgentMessage } from '../../lib/pipeline/agent-worker';
 import { logger } from '../../lib/powertools';
-import { getRuntime } from '../../lib/runtime';
+import { declareCellPorts, getRuntime } from '../../lib/runtime';
 import { AGENT_ROLE_ENV } from '../../lib/runtime-env';
+
+declareCellPorts({
+  callbacks: () => import('../../lib/ports/aws/task-callbacks'),
+  queue: () => import('../../lib/ports/aws/work-queue'),
+  events: () => import('../../lib/ports/aws/event-publisher'),
+  artifacts: () => import('../../lib/ports/aws/artifact-store'),
+  secrets: () => import('../../lib/ports/aws/secrets'),
+  repositories: () => import('../../lib/ports/aws/repository-host'),
+  commands: () => import('../../lib/ports/aws/lambda-command-runner'),
+});
 
 const servedRole = process.env[AGENT_ROLE_ENV] ? AgentRoleSchema.parse(process.env[AGENT_ROLE_ENV]) : undefined;
 

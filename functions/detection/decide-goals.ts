@@ -2,5 +2,11 @@
 import { DecideGoalsInputSchema } from '../../lib/detection/inputs';
 import { decideGoals } from '../../lib/detection/workflow';
 import { pipelineStepHandler } from '../../lib/pipeline/handler';
+import { declareCellPorts } from '../../lib/runtime';
+
+declareCellPorts({
+  pipeline: () => import('../../lib/ports/aws/pipeline-starter'),
+  events: () => import('../../lib/ports/aws/event-publisher'),
+});
 
 export const handler = pipelineStepHandler('DecideGoals', DecideGoalsInputSchema, (runtime, input) => decideGoals(runtime, input));

@@ -2,5 +2,12 @@
 import { RecordDetectionInputSchema } from '../../lib/detection/inputs';
 import { recordDetection } from '../../lib/detection/workflow';
 import { pipelineStepHandler } from '../../lib/pipeline/handler';
+import { declareCellPorts } from '../../lib/runtime';
+
+declareCellPorts({
+  secrets: () => import('../../lib/ports/aws/secrets'),
+  repositories: () => import('../../lib/ports/aws/repository-host'),
+  events: () => import('../../lib/ports/aws/event-publisher'),
+});
 
 export const handler = pipelineStepHandler('RecordDetection', RecordDetectionInputSchema, (runtime, input) => recordDetection(runtime, input));

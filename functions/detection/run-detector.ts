@@ -2,5 +2,12 @@
 import { RunDetectorInputSchema } from '../../lib/detection/inputs';
 import { runDetector } from '../../lib/detection/workflow';
 import { pipelineStepHandler } from '../../lib/pipeline/handler';
+import { declareCellPorts } from '../../lib/runtime';
+
+declareCellPorts({
+  commands: () => import('../../lib/ports/aws/lambda-command-runner'),
+  artifacts: () => import('../../lib/ports/aws/artifact-store'),
+  events: () => import('../../lib/ports/aws/event-publisher'),
+});
 
 export const handler = pipelineStepHandler('RunDetector', RunDetectorInputSchema, (runtime, input) => runDetector(runtime, input));

@@ -5,7 +5,11 @@ import middy from '@middy/core';
 import { observability } from '../../lib/middleware';
 import { publishPendingEvents } from '../../lib/pipeline/events';
 import { logger, metrics } from '../../lib/powertools';
-import { getRuntime } from '../../lib/runtime';
+import { declareCellPorts, getRuntime } from '../../lib/runtime';
+
+declareCellPorts({
+  events: () => import('../../lib/ports/aws/event-publisher'),
+});
 
 export const handler = middy(async (): Promise<{ published: number }> => {
   const published = await publishPendingEvents(await getRuntime());

@@ -2,5 +2,10 @@
 import { decidePlanApproval } from '../../lib/pipeline/goals';
 import { GoalStepInputSchema } from '../../lib/pipeline/inputs';
 import { pipelineStepHandler } from '../../lib/pipeline/handler';
+import { declareCellPorts } from '../../lib/runtime';
+
+declareCellPorts({
+  events: () => import('../../lib/ports/aws/event-publisher'),
+});
 
 export const handler = pipelineStepHandler('DecidePlanApproval', GoalStepInputSchema, decidePlanApproval);

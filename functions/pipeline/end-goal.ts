@@ -2,5 +2,10 @@
 import { endGoal } from '../../lib/pipeline/goals';
 import { EndGoalInputSchema } from '../../lib/pipeline/inputs';
 import { pipelineStepHandler } from '../../lib/pipeline/handler';
+import { declareCellPorts } from '../../lib/runtime';
+
+declareCellPorts({
+  events: () => import('../../lib/ports/aws/event-publisher'),
+});
 
 export const handler = pipelineStepHandler('EndGoal', EndGoalInputSchema, endGoal);

@@ -2,5 +2,10 @@
 import { requestApproval } from '../../lib/pipeline/goals';
 import { RequestApprovalInputSchema } from '../../lib/pipeline/inputs';
 import { pipelineStepHandler } from '../../lib/pipeline/handler';
+import { declareCellPorts } from '../../lib/runtime';
+
+declareCellPorts({
+  events: () => import('../../lib/ports/aws/event-publisher'),
+});
 
 export const handler = pipelineStepHandler('RequestApproval', RequestApprovalInputSchema, requestApproval);

@@ -2,7 +2,7 @@
 // the project defaults later features read. Validated with zod at synth so a typo fails loudly.
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AGENT_ROLES, type AgentRole, AgentRoleSchema, ProjectDefaultsSchema, type ProjectDefaults } from '../../lib/domain/settings';
 import { SecretNameSchema } from '../../lib/domain/common';
 import { PriceOverridesSchema } from '../../lib/domain/prices';

@@ -10,6 +10,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ESM_REQUIRE_BANNER, LAMBDA_BUNDLING } from '../lambda-bundling';
 import { FUNCTIONS_DIR, LOCK_FILE, REPO_ROOT } from '../paths';
 import type { AgentPlacement } from './cell-network';
 import { createEncryptedLogGroup } from './encrypted-log-group';
@@ -20,12 +21,7 @@ export const METRICS_NAMESPACE = 'Cahoots';
 /** Lambda's hard limit, for callers that derive other timeouts from a function timeout. */
 export const MAX_FUNCTION_TIMEOUT = Duration.minutes(15);
 
-/**
- * An ESM bundle has no `require`; a CommonJS dependency bundled into it that requires a Node
- * built-in would throw 'Dynamic require of "…" is not supported' at load time without this.
- */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __cahootsCreateRequire } from 'node:module'; const require = __cahootsCreateRequire(import.meta.url);";
+export { ESM_REQUIRE_BANNER };
 
 /** What Lambda needs to attach a function to its VPC (Describe* calls have no resource-level permissions). */
 export function vpcNetworkInterfaceStatement(): PolicyStatement {
@@ -132,22 +128,15 @@ export class AgentFunction extends Construct implements IGrantable {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        // Stack traces point at the TypeScript source through the bundled source map.
-        NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
       projectRoot: REPO_ROOT,
       depsLockFilePath: LOCK_FILE,
+      // The settings the bundle-size test and `npm run bench` build with too (infra/lambda-bundling.ts).
       bundling: {
+        ...LAMBDA_BUNDLING,
         format: OutputFormat.ESM,
-        target: 'node22',
-        // Prefer the ESM build of dependencies that ship both, so tree-shaking works.
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        // Bundle the SDK clients we pinned and tested instead of whatever the runtime ships.
-        bundleAwsSDK: true,
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
         forceDockerBundling: false,
       },
     });

@@ -1,7 +1,7 @@
 // The serialisable state of an unfinished agent run: enough to continue it in another Lambda
 // invocation (`runAgent({ ..., resume: { checkpoint } })`) after `shouldSuspend()` stopped it
 // between turns. run-state.ts makes it from the run's state and restores the state from it.
-import { z } from 'zod';
+import * as z from 'zod';
 import { AgentRoleSchema, IsoTimestampSchema, ModelCallRecordSchema, TokenCountsSchema } from '../domain/index';
 import { MessageSchema } from '../models/index';
 

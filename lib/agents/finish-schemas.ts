@@ -1,6 +1,6 @@
 // The zod schema each role's `finish` call must satisfy, the JSON schema the model is shown for it,
 // and the typed payload a valid finish produces.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   LIMITS,
   RepoRelativePathSchema,

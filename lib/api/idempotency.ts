@@ -3,7 +3,7 @@
 // body), a repeat with a different request under the same key is refused with 409. The records
 // are the store's (lib/store/idempotency.ts says why they are not Powertools').
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalJson } from '../domain/canonical-json';
 import { logger } from '../powertools';
 import type { Store } from '../store/index';

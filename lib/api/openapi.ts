@@ -2,7 +2,7 @@
 // same schemas the handlers validate with — so the document cannot describe a different API.
 // Served at GET /openapi.json and written to docs/openapi.json by scripts/openapi.ts.
 import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
+import * as z from 'zod';
 import { IDEMPOTENCY_HEADER, IDEMPOTENT_REPLAY_HEADER } from './idempotency';
 import { GITHUB_HEADERS } from '../webhooks/github-payloads';
 import { API_ROUTES, type RouteDefinition } from './routes';

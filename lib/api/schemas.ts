@@ -1,7 +1,7 @@
 // The HTTP API's wire schemas: path and query parameters, request bodies and response shapes.
 // Request bodies reuse the domain inputs; everything here also feeds the OpenAPI document, so the
 // `meta({ id })` names become its component names.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   ApprovalDecisionInputSchema,
   ApprovalSchema,

@@ -2,7 +2,7 @@
 // with SigV4), a `cahoots dev` server on this machine, or the route handlers called in-process on
 // an open data directory. Responses are checked with the API's own zod schemas.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CreateProjectInput, Status } from '../domain/index';
 import { ProjectSchema, type Project } from '../domain/project';
 import {

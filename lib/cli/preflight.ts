@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import git, { Errors } from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import type { Secrets } from '../ports/index';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReplayScriptSchema } from '../models/providers/replay';
 import type { ParsedModelSpec } from '../models/spec';
 import { UsageError } from './errors';

@@ -1,7 +1,7 @@
 // The DetectWork state machine's wire shapes: the execution input and each step's input and
 // output, parsed with zod on the way in so a bad state (or a hand-started execution) fails with a
 // message naming the field.
-import { z } from 'zod';
+import * as z from 'zod';
 import { KNOWN_DETECTORS } from '../domain/finding';
 import { ProjectIdSchema } from '../domain/ids';
 import { CommitShaSchema } from '../domain/common';

@@ -2,7 +2,7 @@
 // fingerprint (a repeat refreshes it), scored, and its evidence redacted; a resolved finding found
 // again reopens; an open or in-progress finding of a detector that ran and no longer reports it is
 // resolved. Dismissed findings stay dismissed either way. Detectors that failed resolve nothing.
-import { z } from 'zod';
+import * as z from 'zod';
 import { redact } from '../agents/redaction';
 import { FindingLocationSchema, FingerprintSchema, EFFORTS, SEVERITIES, scoreFinding, type KnownDetector } from '../domain/finding';
 import type { Runtime } from '../runtime';

@@ -1,6 +1,6 @@
 // One agent invocation on one task attempt: which models it called, the tokens and dollars that
 // cost, the tools it used and how it ended. Written once when the run ends.
-import { z } from 'zod';
+import * as z from 'zod';
 import { FailureCauseSchema, IsoTimestampSchema } from './common';
 import { AgentRunIdSchema, GoalIdSchema, ProjectIdSchema, TaskIdSchema } from './ids';
 import { AgentRoleSchema } from './settings';

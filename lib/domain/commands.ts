@@ -2,7 +2,7 @@
 // root. Locally the namespace sandbox runs it in this process's children; in a cell the sandbox
 // function does, so model-written code never runs next to the agent's credentials. The request
 // and response schemas are the wire format of the sandbox function and are parsed on both sides.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProjectIdSchema } from './ids';
 
 /** A path relative to the workspace root or a working copy: "/" separators, no "..", not absolute. */

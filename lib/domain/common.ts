@@ -1,5 +1,5 @@
 // Small schemas shared by several entities: timestamps, versions, days, branch names, text limits.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * UTC ISO-8601 with milliseconds, exactly what `Date#toISOString()` produces. One fixed width

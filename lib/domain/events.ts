@@ -1,6 +1,6 @@
 // The event envelope every domain event shares and the list of event type names. The event log
 // stores these; the bus publishes them (detail-type = `type`); consumers dedupe on `eventId`.
-import { z } from 'zod';
+import * as z from 'zod';
 import { IsoTimestampSchema } from './common';
 import { EventIdSchema, GoalIdSchema, ProjectIdSchema, TaskIdSchema } from './ids';
 import { AgentRoleSchema } from './settings';

@@ -1,6 +1,6 @@
 // A finding: work a detector found in a repository (failing test, vulnerable dependency, TODO…),
 // identified by a stable fingerprint so the same problem is never filed twice.
-import { z } from 'zod';
+import * as z from 'zod';
 import { IsoTimestampSchema, RepoRelativePathSchema, TitleSchema, VersionSchema } from './common';
 import { GoalIdSchema, ProjectIdSchema } from './ids';
 import { FindingStatusSchema } from './status';

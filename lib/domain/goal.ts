@@ -1,6 +1,6 @@
 // A goal: one piece of work the team was given or found, from intake to delivery, with its
 // approval state and the cost it has run up. Also the API input that creates one.
-import { z } from 'zod';
+import * as z from 'zod';
 import { BranchNameSchema, CommitShaSchema, FailureCauseSchema, IsoTimestampSchema, LIMITS, TitleSchema, UsdSchema, VersionSchema } from './common';
 import { GoalIdSchema, ProjectIdSchema } from './ids';
 import { RiskSchema } from './plan';

@@ -2,7 +2,7 @@
 // what it names in logs and URLs and sorts by creation time.
 import { createHash } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Prefix per entity kind. Events use a bare ULID (`eventId`) because consumers dedupe on it. */
 export const ID_PREFIXES = {

@@ -1,7 +1,7 @@
 // What a goal costs besides tokens: the AWS resources its pipeline steps, agent workers and
 // commands consumed, counted as they run and priced from a documented unit-price table
 // (docs/deploy.md, "Infrastructure cost per goal"), overridable in the customer file's `prices`.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { InfrastructurePriceOverrides } from './prices';
 
 /** USD per unit. */

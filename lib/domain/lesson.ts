@@ -1,5 +1,5 @@
 // A lesson learned from a goal's outcome, kept per project and fed into later prompts.
-import { z } from 'zod';
+import * as z from 'zod';
 import { IsoTimestampSchema } from './common';
 import { GoalIdSchema, LessonIdSchema, ProjectIdSchema } from './ids';
 import { TaskKindSchema } from './plan';

@@ -1,6 +1,6 @@
 // The plan a planner agent produces for a goal: tasks, their dependency edges and a risk, and the
 // validation that makes sure the graph is something the pipeline can actually execute.
-import { z } from 'zod';
+import * as z from 'zod';
 import { LIMITS, TitleSchema } from './common';
 import { CahootsError } from './errors';
 import { AGENT_ROLES, AgentRoleSchema, type AgentRole } from './settings';

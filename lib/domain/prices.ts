@@ -2,7 +2,7 @@
 // tokens, and under the reserved key `infrastructure` the AWS unit prices a goal's infrastructure
 // cost is computed with. The model price book is lib/models/pricing.ts; the infrastructure one is
 // lib/domain/infrastructure-cost.ts.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const perMillion = z.number().nonnegative().max(10_000);
 

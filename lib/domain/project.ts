@@ -1,6 +1,6 @@
 // A project: one repository the team works on, with its team, autonomy, budgets, model policy,
 // detection schedule and sandbox allow-list. Also the API inputs that create and change it.
-import { z } from 'zod';
+import * as z from 'zod';
 import { BranchNameSchema, IsoTimestampSchema, NameSchema, RepoRelativePathSchema, VersionSchema } from './common';
 import { SetupCommandsSchema } from './commands';
 import { KNOWN_DETECTORS } from './finding';

@@ -1,7 +1,7 @@
 // Learned routing statistics: how each model has done for one role × task kind in a project. The
 // store keeps them and the router (lib/models/routing.ts) chooses from them, so their shape lives
 // here, below both.
-import { z } from 'zod';
+import * as z from 'zod';
 import { AgentRoleSchema } from './settings';
 
 export const RoutingStatSchema = z.object({

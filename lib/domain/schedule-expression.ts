@@ -2,7 +2,7 @@
 // and `rate(N minutes|hours|days)` — parsed once and evaluated in an IANA time zone. The project
 // schema validates with it, and the local scheduler computes fire times with it, so an expression
 // that works locally is one the cell's scheduler accepts and fires at the same wall-clock times.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A parsed cron field's allowed values, plus the day rules only EventBridge's day fields have. */
 interface CronSpec {

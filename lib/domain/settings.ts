@@ -1,6 +1,6 @@
 // Primitive settings shared by customer config (infra), projects (store/API) and agents.
 // Everything here is a zod schema; types come from z.infer.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const AGENT_ROLES = ['planner', 'developer', 'ux', 'qa', 'reviewer'] as const;
 export const AgentRoleSchema = z.enum(AGENT_ROLES);

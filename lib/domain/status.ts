@@ -1,6 +1,6 @@
 // The one place that owns status machines for goals, tasks and findings: which status may follow
 // which. Every status change in the store goes through these functions.
-import { z } from 'zod';
+import * as z from 'zod';
 import { CahootsError } from './errors';
 
 export const STATUSES = ['PENDING', 'RUNNING', 'AWAITING_APPROVAL', 'BLOCKED', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;

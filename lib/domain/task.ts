@@ -1,6 +1,6 @@
 // A task: one unit of work for one agent role inside a goal, with its attempts, model tier and
 // the outputs the agent reported. Also turns a validated plan into stored tasks.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   BranchNameSchema,
   CommitShaSchema,

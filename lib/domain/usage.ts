@@ -1,5 +1,5 @@
 // Usage counters per project, UTC day and model: what budgets and the cost dashboard read.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DaySchema } from './common';
 import { ProjectIdSchema } from './ids';
 

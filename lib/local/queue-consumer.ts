@@ -2,7 +2,7 @@
 // handler a Lambda would get, `(event: SQSEvent, context) => SQSBatchResponse | void`, honouring
 // partial batch failures and a concurrency cap (the reserved-concurrency analogue).
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sleep } from '../domain/backoff';
 import { logger } from '../powertools';
 import { createLambdaContext, localRegion } from './lambda-context';

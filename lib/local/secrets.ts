@@ -2,7 +2,7 @@
 // already use for the same secret (GITHUB_TOKEN), then an optional JSON file of
 // `{ "<name>": "<value>" }` (kept out of git, e.g. .cahoots/secrets.json).
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Secrets } from '../ports/index';
 import { LocalRuntimeError } from './errors';
 

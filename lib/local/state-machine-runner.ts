@@ -11,7 +11,7 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CahootsError } from '../domain/errors';
 import { logger } from '../powertools';
 import {

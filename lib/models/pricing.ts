@@ -1,6 +1,6 @@
 // What a model call costs: list prices per model (USD per 1M tokens, cache reads and writes
 // priced separately), configuration overrides, and the worst-case estimate budgets check first.
-import { z } from 'zod';
+import * as z from 'zod';
 import { CahootsError } from '../domain/errors';
 import { logger } from '../powertools';
 import { isLocalBaseUrl, parseModelSpec } from './spec';

@@ -1,6 +1,6 @@
 // The provider-neutral shape of one conversation turn with tools: what an agent sends to a
 // model and what comes back, whichever provider (Bedrock, OpenAI-compatible, replay) answers it.
-import { z } from 'zod';
+import * as z from 'zod';
 import { AgentRoleSchema } from '../domain/settings';
 
 export const TextBlockSchema = z.object({ type: z.literal('text'), text: z.string() });

@@ -1,6 +1,6 @@
 // zod schemas of what the state machine hands each pipeline step. The state machine passes ids
 // only (never payloads), so these stay small.
-import { z } from 'zod';
+import * as z from 'zod';
 import { GoalIdSchema, ProjectIdSchema, TaskIdSchema } from '../domain/ids';
 import { AgentRoleSchema } from '../domain/settings';
 import { InvalidStepInputError } from './errors';

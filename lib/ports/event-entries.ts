@@ -1,6 +1,6 @@
 // How a domain event becomes an EventBridge entry, shared by the AWS publisher and the local bus so
 // rules see the same `source`, `detail-type` and `detail` in both places. No SDK import here.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BusEvent } from './index';
 import { EVENTBRIDGE_LIMITS, eventBridgeEntrySize, EventTooLargeError } from './service-rules';
 import { PortError } from './errors';

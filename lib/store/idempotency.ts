@@ -10,7 +10,7 @@
 // and a key reused for a different request is refused as IdempotencyKeyReused, which the API
 // answers with its own 409 body. That costs this one small repository, not a dependency.
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { now, type StoreConfig } from './config';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError } from './errors';
 import { isConditionalCheckFailed } from './items';

@@ -2,7 +2,7 @@
 // labelled, an issue comment created, a pull request closed, and the ping GitHub sends when a hook
 // is set up. Everything else in a payload passes through unread. Pure schemas: the route table
 // (and through it infra) imports this file.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The headers GitHub sends with every delivery. */
 export const GITHUB_HEADERS = {

@@ -22,10 +22,10 @@
 // `cahoots-task/<goalId>/<taskId>`, which cannot collide with any goal branch.
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { defaultWorkspaceRoot } from './workspace-root';
 import git, { Errors, TREE, type WalkerEntry } from 'isomorphic-git';
-import { z } from 'zod';
+import * as z from 'zod';
 import { logger } from '../powertools';
 import {
   MergeConflictError,
@@ -57,10 +57,8 @@ export const goalBranchName = (goalId: string): string => `cahoots/${WorkspaceId
 export const taskBranchName = (goalId: string, taskId: string): string =>
   `cahoots-task/${WorkspaceIdSchema.parse(goalId)}/${WorkspaceIdSchema.parse(taskId)}`;
 
-/** Where working copies live unless configured: `CAHOOTS_WORKSPACE_ROOT`, else the OS temp dir (`/tmp` in Lambda). */
-export function defaultWorkspaceRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return env.CAHOOTS_WORKSPACE_ROOT ?? join(tmpdir(), 'cahoots-workspaces');
-}
+
+export { defaultWorkspaceRoot };
 
 export interface GitWorkspaceOptions {
   /** The project repository: a checkout containing `.git`, or a bare repository. */

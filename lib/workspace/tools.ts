@@ -3,7 +3,7 @@
 // and a function; the agent loop turns the schema into the provider's tool format.
 import { promises as fsp } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   BinaryFileError,
   EditMatchError,

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { apiDependencies, resetApiDependencies, setApiDependencies } from '../../lib/api/dependencies';
-import { SfnPipelineStarter, SfnTaskCallbacks } from '../../lib/ports/aws/index';
+import { PortNotDeclaredError, SfnPipelineStarter, SfnTaskCallbacks } from '../../lib/ports/aws/index';
+import { declareCellPorts } from '../../lib/runtime';
 import { createStore, StoreConfigError } from '../../lib/store/index';
 import { RecordingCallbacks, RecordingPipeline } from './support';
 
@@ -10,7 +11,12 @@ afterEach(() => {
 });
 
 describe('API dependencies', () => {
-  it('builds the store and the AWS ports from the Lambda environment once', async () => {
+  it('builds the store and the declared AWS ports from the Lambda environment once', async () => {
+    // What functions/api/decide-approval.ts and cancel-goal.ts declare between them.
+    declareCellPorts({
+      pipeline: () => import('../../lib/ports/aws/pipeline-starter'),
+      callbacks: () => import('../../lib/ports/aws/task-callbacks'),
+    });
     vi.stubEnv('TABLE_NAME', 'cahoots-acme-state');
     vi.stubEnv('STATE_MACHINE_ARN', 'arn:aws:states:eu-west-1:123456789012:stateMachine:cahoots-acme-goal-pipeline');
     const first = await apiDependencies();
@@ -18,6 +24,9 @@ describe('API dependencies', () => {
     expect(first.pipeline).toBeInstanceOf(SfnPipelineStarter);
     expect(first.callbacks).toBeInstanceOf(SfnTaskCallbacks);
     expect(await apiDependencies()).toBe(first);
+    // The repository host was not declared, so its adapter (and git) is not part of this function.
+    expect(() => first.repositories?.supportsPullRequests({} as never)).toThrow(PortNotDeclaredError);
+    expect(() => first.repositories?.checkAccess({} as never)).toThrow(/repositories port is not part of this function/);
   });
 
   it('reports a missing table name, and tries again on the next request', async () => {

@@ -14,8 +14,9 @@ const CONFIG = join(REPO_ROOT, '.dependency-cruiser.js');
 const DEPCRUISE = join(REPO_ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruiser.mjs');
 
 /**
- * Each fixture file and what it imports. Every import that breaks a rule sits in a file whose name
- * holds `leaky`; the other files keep to the layers, including the exceptions the rules allow.
+ * Each fixture file and what it imports (`lazy:` marks a dynamic import). Every import that breaks
+ * a rule sits in a file whose name holds `leaky`; the other files keep to the layers, including the
+ * exceptions the rules allow.
  */
 const FIXTURE: Record<string, string[]> = {
   'lib/domain/goal.ts': ['./status'],
@@ -44,7 +45,7 @@ const FIXTURE: Record<string, string[]> = {
   'lib/local/runtime.ts': ['../../functions/api/get-goal', '../../functions/agents/worker', '../runtime', '../pipeline/steps'],
   'lib/cli/main.ts': ['../local/runtime', '../api/routes'],
   'functions/api/get-goal.ts': ['../../lib/api/goals', '../../lib/middleware'],
-  'functions/agents/worker.ts': ['../../lib/pipeline/steps'],
+  'functions/agents/worker.ts': ['../../lib/pipeline/steps', 'lazy:../../lib/ports/aws/adapter'],
   'infra/app.ts': ['../lib/runtime-env', '../lib/api/routes', '../lib/store/table-definition', '../lib/ports/aws/config', '../lib/pipeline/definition', '../lib/detection/definition', '../lib/domain/goal', 'aws-cdk-lib'],
   'test/helper.ts': ['../lib/local/runtime', '../functions/api/get-goal', 'vitest'],
 
@@ -66,7 +67,7 @@ const FIXTURE: Record<string, string[]> = {
   'lib/local/leaky.ts': ['../cli/main'],
   'lib/cli/leaky.ts': ['../../test/helper', '../../infra/app'],
   'functions/api/leaky-heavy.ts': ['../../lib/api/leaky-step-user'],
-  'functions/agents/leaky.ts': ['../../lib/local/runtime', '../../lib/cli/main'],
+  'functions/agents/leaky.ts': ['../../lib/local/runtime', '../../lib/cli/main', '../../lib/ports/aws/adapter'],
   'infra/leaky.ts': ['../lib/store/goals', '../functions/api/get-goal'],
   'infra/leaky-reach.ts': ['@aws-sdk/client-s3'],
 };
@@ -93,6 +94,7 @@ const EXPECTED = [
   'only-the-local-runtime-loads-handlers infra/leaky.ts → functions/api/get-goal.ts',
   'handlers-do-not-import-the-local-runtime functions/agents/leaky.ts → lib/local/runtime.ts',
   'handlers-do-not-import-the-local-runtime functions/agents/leaky.ts → lib/cli/main.ts',
+  'handlers-declare-adapters-with-dynamic-imports functions/agents/leaky.ts → lib/ports/aws/adapter.ts',
   'api-handlers-do-not-load-pipeline-steps-or-agents functions/api/leaky-heavy.ts → lib/pipeline/steps.ts',
   'api-handlers-do-not-load-pipeline-steps-or-agents functions/api/leaky-heavy.ts → lib/agents/loop.ts',
   'infra-imports-only-sdk-free-lib-modules infra/leaky.ts → lib/store/goals.ts',
@@ -140,7 +142,11 @@ beforeAll(() => {
     write(`node_modules/${name}/index.js`, 'export const value = 1;\n');
   }
   for (const [file, imports] of Object.entries(FIXTURE)) {
-    write(file, imports.map((target, i) => `import * as m${i} from '${target}';\nexport const use${i} = m${i};\n`).join('') + 'export {};\n');
+    const statement = (target: string, i: number) =>
+      target.startsWith('lazy:')
+        ? `export const load${i} = () => import('${target.slice('lazy:'.length)}');\n`
+        : `import * as m${i} from '${target}';\nexport const use${i} = m${i};\n`;
+    write(file, imports.map(statement).join('') + 'export {};\n');
   }
 });
 

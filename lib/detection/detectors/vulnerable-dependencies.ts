@@ -4,7 +4,7 @@
 // same package is a new finding and a re-run with the same ones is the same finding.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Severity } from '../../domain/finding';
 import { runDetectorCommand } from '../command';
 import { type Detector, type DetectedFinding, DetectorFailedError, excerpt, fingerprintOf } from '../types';

@@ -9,7 +9,7 @@ import {
   type Message as BedrockMessage,
   type SystemContentBlock,
 } from '@aws-sdk/client-bedrock-runtime';
-import { z } from 'zod';
+import * as z from 'zod';
 import { logger } from '../../powertools';
 import { traceAwsClient } from '../../tracing';
 import { ModelProviderError, type ModelErrorKind } from '../errors';

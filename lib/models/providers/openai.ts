@@ -1,6 +1,6 @@
 // OpenAI-compatible provider: one conversation turn through POST {baseUrl}/chat/completions
 // with function tools, for Ollama, vLLM, LM Studio, llama.cpp and hosted compatible APIs.
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalJson } from '../../domain/canonical-json';
 import { ModelProviderError, type ModelErrorKind } from '../errors';
 import { estimateTokens } from '../pricing';

@@ -3,7 +3,7 @@
 // assistant turns it already holds — so agents running in parallel get deterministic answers.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sleep } from '../../domain/backoff';
 import { ReplayExhaustedError, ReplayMismatchError, ModelProviderError, ReplayNoMatchError, ReplayScriptError } from '../errors';
 import { estimateTokens } from '../pricing';

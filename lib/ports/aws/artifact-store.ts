@@ -4,6 +4,8 @@ import { GetObjectCommand, NoSuchKey, NotFound, PutObjectCommand, type S3Client 
 import type { ArtifactStore } from '../index';
 import { s3Client } from './clients';
 import { InvalidArtifactKeyError, utf8ByteLength } from '../service-rules';
+import { type CellPortFactory, unconfigured } from './cell-ports';
+import { AWS_PORTS_ENV } from './config';
 
 export { InvalidArtifactKeyError } from '../service-rules';
 
@@ -56,3 +58,9 @@ export class S3ArtifactStore implements ArtifactStore {
     return full;
   }
 }
+
+/** The artifacts port of a function that stores checkpoints or artifacts (ARTIFACTS_BUCKET, ARTIFACTS_PREFIX). */
+export const cellPort: CellPortFactory<'artifacts'> = ({ config }) =>
+  config.artifactsBucket
+    ? new S3ArtifactStore({ bucket: config.artifactsBucket, prefix: config.artifactsPrefix })
+    : unconfigured('artifacts', AWS_PORTS_ENV.artifactsBucket);

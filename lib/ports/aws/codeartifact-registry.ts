@@ -8,7 +8,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RegistryAccess } from '../command-runner';
 import { PortError } from '../errors';
 

@@ -1,7 +1,7 @@
 // Configuration of the AWS adapters, read from the Lambda environment and validated once.
 // Every field is optional because each function only gets the variables its ports need; a port
 // whose variable is missing fails on first use with a message naming that variable.
-import { z } from 'zod';
+import * as z from 'zod';
 import { PortError } from '../errors';
 
 /** The environment variables the AWS adapters read, by config field. Documented in docs/local-runtime.md. */

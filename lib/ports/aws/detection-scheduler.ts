@@ -15,6 +15,8 @@ import { logger } from '../../powertools';
 import type { DetectionRequest, DetectionScheduler } from '../index';
 import { PortError } from '../errors';
 import { schedulerClient } from './clients';
+import { type CellPortFactory, unconfigured } from './cell-ports';
+import { AWS_PORTS_ENV } from './config';
 
 /**
  * Detection need not start on the minute: a window lets EventBridge Scheduler spread the projects
@@ -122,3 +124,20 @@ export class EventBridgeDetectionScheduler implements DetectionScheduler {
     };
   }
 }
+
+/** The schedules port (SCHEDULE_GROUP_NAME and the three variables beside it); the stand-in names the first one missing. */
+export const cellPort: CellPortFactory<'schedules'> = ({ config }) => {
+  const { scheduleGroupName, detectWorkStateMachineArn, schedulerRoleArn, scheduleDeadLetterQueueArn } = config;
+  if (scheduleGroupName && detectWorkStateMachineArn && schedulerRoleArn && scheduleDeadLetterQueueArn) {
+    return new EventBridgeDetectionScheduler({
+      groupName: scheduleGroupName,
+      detectWorkStateMachineArn,
+      roleArn: schedulerRoleArn,
+      deadLetterQueueArn: scheduleDeadLetterQueueArn,
+    });
+  }
+  const missing = (['scheduleGroupName', 'detectWorkStateMachineArn', 'schedulerRoleArn', 'scheduleDeadLetterQueueArn'] as const).find(
+    (field) => !config[field],
+  )!;
+  return unconfigured('schedules', AWS_PORTS_ENV[missing]);
+};

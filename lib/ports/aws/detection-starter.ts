@@ -3,7 +3,9 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { newUlid } from '../../domain/ids';
 import type { DetectionStarter } from '../index';
+import { type CellPortFactory, unconfigured } from './cell-ports';
 import { sfnClient } from './clients';
+import { AWS_PORTS_ENV } from './config';
 
 export interface SfnDetectionStarterOptions {
   stateMachineArn: string;
@@ -37,3 +39,9 @@ export class SfnDetectionStarter implements DetectionStarter {
     return { executionId: started.executionArn };
   }
 }
+
+/** The detection port (DETECT_WORK_STATE_MACHINE_ARN). */
+export const cellPort: CellPortFactory<'detection'> = ({ config }) =>
+  config.detectWorkStateMachineArn
+    ? new SfnDetectionStarter({ stateMachineArn: config.detectWorkStateMachineArn })
+    : unconfigured('detection', AWS_PORTS_ENV.detectWorkStateMachineArn);

@@ -13,6 +13,8 @@ import {
   type FailedEvent,
   toEventEntries,
 } from '../event-entries';
+import { type CellPortFactory, unconfigured } from './cell-ports';
+import { AWS_PORTS_ENV } from './config';
 
 export { EventPublishError, type FailedEvent } from '../event-entries';
 
@@ -96,3 +98,9 @@ export class EventBridgePublisher implements EventPublisher {
     };
   }
 }
+
+/** The events port of a function that appends domain events (EVENT_BUS_NAME). */
+export const cellPort: CellPortFactory<'events'> = ({ config }) =>
+  config.eventBusName
+    ? new EventBridgePublisher({ eventBusName: config.eventBusName })
+    : unconfigured('events', AWS_PORTS_ENV.eventBusName);

@@ -2,7 +2,7 @@
 // function, which mounts the same workspace, holds no cell credentials and has no network. The
 // request and the answer are parsed with the port's schemas on both sides.
 import { InvokeCommand, type LambdaClient, TooManyRequestsException } from '@aws-sdk/client-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CommandRefusedError } from '../../workspace/errors';
 import { PortError } from '../errors';
 import {
@@ -18,7 +18,9 @@ import {
   type SetupResult,
 } from '../command-runner';
 import { lambdaClient } from './clients';
-import { AWS_PORTS_ENV } from './config';
+import { type CellPortFactory, PortNotConfiguredError } from './cell-ports';
+import { CodeArtifactRegistry } from './codeartifact-registry';
+import { AWS_PORTS_ENV, type AwsPortsConfig } from './config';
 
 /** Time beyond the command's own timeout the invocation may take: start-up, kill grace, answer. */
 export const INVOKE_GRACE_MS = 30_000;
@@ -156,4 +158,33 @@ function functionFailure(functionName: string, functionError: string, payloadTex
     return new SandboxTimeoutError(`the sandbox function ${functionName} timed out: ${message}`);
   }
   return new SandboxInvocationError(`the sandbox function ${functionName} failed (${detail.errorType ?? functionError}): ${message}`);
+}
+
+/**
+ * The commands port (SANDBOX_FUNCTION_NAME). Without a sandbox function a cell runs no commands at
+ * all: running them in the agent's own function would hand model-written code the agent's credentials.
+ */
+export const cellPort: CellPortFactory<'commands'> = ({ config, workspaceRoot }) => {
+  if (!config.sandboxFunctionName) {
+    const notConfigured = async (): Promise<never> => {
+      throw new PortNotConfiguredError('commands', AWS_PORTS_ENV.sandboxFunctionName);
+    };
+    return { workspaceRoot, run: notConfigured, setup: notConfigured };
+  }
+  const registry = registryOf(config);
+  return new LambdaCommandRunner({
+    functionName: config.sandboxFunctionName,
+    workspaceRoot,
+    ...(config.setupFunctionName ? { setupFunctionName: config.setupFunctionName } : {}),
+    ...(registry ? { registry } : {}),
+  });
+};
+
+/** The cell's CodeArtifact repository, when the environment names one (cells without egress). */
+function registryOf(config: AwsPortsConfig): CodeArtifactRegistry | undefined {
+  const { codeArtifactDomain: domain, codeArtifactDomainOwner: domainOwner, codeArtifactNpmUrl: registryUrl } = config;
+  if (!domain || !domainOwner || !registryUrl) return undefined;
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw new PortNotConfiguredError('commands (CodeArtifact registry)', 'AWS_REGION');
+  return new CodeArtifactRegistry({ domain, domainOwner, registryUrl, region });
 }

@@ -11,6 +11,8 @@ import { logger } from '../../powertools';
 import type { PipelineStarter } from '../index';
 import { sfnClient } from './clients';
 import { executionNameForGoal, GoalExecutionConflictError, jsonEqual, taskFailureFields } from '../service-rules';
+import { type CellPortFactory, unconfigured } from './cell-ports';
+import { AWS_PORTS_ENV } from './config';
 
 /** The `error` recorded on an execution stopped through the port. */
 export const STOPPED_ERROR = 'Goal.Stopped';
@@ -93,3 +95,9 @@ export class SfnPipelineStarter implements PipelineStarter {
     }
   }
 }
+
+/** The pipeline port of a function that starts or stops goals (STATE_MACHINE_ARN). */
+export const cellPort: CellPortFactory<'pipeline'> = ({ config }) =>
+  config.stateMachineArn
+    ? new SfnPipelineStarter({ stateMachineArn: config.stateMachineArn })
+    : unconfigured('pipeline', AWS_PORTS_ENV.stateMachineArn);

@@ -3,6 +3,7 @@
 import { GetSecretValueCommand, ResourceNotFoundException, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Secrets } from '../index';
 import { secretsManagerClient } from './clients';
+import type { CellPortFactory } from './cell-ports';
 
 export interface SecretsManagerSecretsOptions {
   /** Prepended to every name, e.g. `cahoots/acme/`. */
@@ -64,3 +65,7 @@ export class SecretsManagerSecrets implements Secrets {
     return value;
   }
 }
+
+/** The secrets port (SECRETS_PREFIX, SECRETS_CACHE_TTL_SECONDS). */
+export const cellPort: CellPortFactory<'secrets'> = ({ config }) =>
+  new SecretsManagerSecrets({ prefix: config.secretsPrefix, cacheTtlSeconds: config.secretsCacheTtlSeconds });

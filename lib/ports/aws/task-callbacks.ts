@@ -12,6 +12,7 @@ import {
 import { type TaskCallbacks, TaskTokenExpiredError, type TaskTokenExpiryReason } from '../index';
 import { sfnClient } from './clients';
 import { taskFailureFields, taskOutputJson } from '../service-rules';
+import type { CellPortFactory } from './cell-ports';
 
 /** The Step Functions errors that mean nobody waits for the token any more, by the reason they give. */
 function expiryReasonOf(error: unknown): TaskTokenExpiryReason | undefined {
@@ -57,3 +58,6 @@ export class SfnTaskCallbacks implements TaskCallbacks {
     }
   }
 }
+
+/** The callbacks port of a function that answers task tokens (approvals, agent workers). */
+export const cellPort: CellPortFactory<'callbacks'> = () => new SfnTaskCallbacks();

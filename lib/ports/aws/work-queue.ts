@@ -3,6 +3,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { WorkQueue } from '../index';
 import { sqsClient } from './clients';
 import { assertDelaySeconds } from '../service-rules';
+import type { CellPortFactory } from './cell-ports';
 
 export interface SqsWorkQueueOptions {
   /** Defaults to the process-wide traced client. */
@@ -27,3 +28,6 @@ export class SqsWorkQueue implements WorkQueue {
     );
   }
 }
+
+/** The queue port of a function that sends agent messages (the queue URLs come with each message). */
+export const cellPort: CellPortFactory<'queue'> = () => new SqsWorkQueue();

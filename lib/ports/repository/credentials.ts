@@ -4,7 +4,7 @@
 // @octokit/auth-app and reused until shortly before they expire.
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Secrets } from '../index';
 import { InvalidCredentialsSecretError, RepositoryAuthError } from './errors';
 
