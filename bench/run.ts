@@ -6,6 +6,7 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 const { measureOverhead } = await import('./pipeline-overhead');
 const { comparePromptCacheLayouts, renderPromptCacheComparison } = await import('./prompt-cache');
+const { benchDynamoTransport } = await import('./dynamo-transport');
 
 const SIZES = [1, 10, 50];
 const PARALLEL = 4;
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
       modelMs: median(samples.map((s) => s.modelMs)),
       overheadMs: median(samples.map((s) => s.overheadMs)),
       perTaskMs: median(samples.map((s) => s.perTaskMs)),
+      cpuPerTaskMs: median(samples.map((s) => s.cpuPerTaskMs)),
     });
   }
   const base = rows[0]!;
@@ -46,6 +48,8 @@ async function main(): Promise<void> {
   for (const line of lines) console.log(fmt(line));
   console.log('\n"ms per task" counts the planning and both quality-gate tasks as tasks too (n + 3 units).');
   console.log(`\n${renderPromptCacheComparison(await comparePromptCacheLayouts()).join('\n')}`);
+
+  await benchDynamoTransport({ tasks: 50, parallel: PARALLEL, rounds: ROUNDS });
 }
 
 main().catch((error: unknown) => {
