@@ -15,8 +15,8 @@ const SHARED = [
   'test/infra/**/*.test.ts',
   'test/store/**/*.test.ts',
   'test/agents/**/*.test.ts',
-  // All but the sandbox tests, which start sandboxed child processes.
-  'test/workspace/!(sandbox).test.ts',
+  // All but the tests that start child processes (sandboxes; several processes on one root).
+  'test/workspace/!(sandbox|shared-root).test.ts',
 ];
 
 export default defineConfig({

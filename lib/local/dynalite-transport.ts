@@ -5,7 +5,7 @@
 // the same requests it runs against DynamoDB. Processes that need a real endpoint (a child process
 // with AWS_ENDPOINT_URL_DYNAMODB) still reach the same dynalite over its loopback listener.
 import { EventEmitter } from 'node:events';
-import type { HttpHandlerOptions, HttpRequest, HttpResponse, HttpSigner, RequestHandler, RequestHandlerOutput } from '@smithy/types';
+import type { AwsCredentialIdentity, HttpAuthScheme, HttpHandlerOptions, HttpRequest, HttpResponse, HttpSigner, RequestHandler, RequestHandlerOutput } from '@smithy/types';
 import { LocalRuntimeError } from './errors';
 
 /** The part of a Node request that dynalite's listener reads. */
@@ -74,10 +74,9 @@ export class InProcessDynaliteHandler implements RequestHandler<HttpRequest, Htt
     const signal = options.abortSignal;
     if (signal?.aborted) return Promise.reject(abortError());
     return new Promise((resolve, reject) => {
-      const onAbort = () => reject(abortError());
-      signal?.addEventListener?.('abort', onAbort, { once: true });
+      const stopWatching = whenAborted(signal, () => reject(abortError()));
       const response = new InMemoryResponse((answered, body) => {
-        signal?.removeEventListener?.('abort', onAbort);
+        stopWatching();
         resolve({ response: { statusCode: answered.statusCode, headers: answered.headers, body: Buffer.from(body, 'utf8') } });
       });
       const incoming = Object.assign(new EventEmitter(), {
@@ -92,7 +91,7 @@ export class InProcessDynaliteHandler implements RequestHandler<HttpRequest, Htt
         if (body && body.length > 0) incoming.emit('data', body);
         incoming.emit('end');
       } catch (error) {
-        signal?.removeEventListener?.('abort', onAbort);
+        stopWatching();
         reject(error instanceof Error ? error : new DynaliteTransportError(`dynalite's request listener threw ${String(error)}`));
       }
     });
@@ -109,6 +108,23 @@ export class InProcessDynaliteHandler implements RequestHandler<HttpRequest, Htt
   destroy(): void {
     // Nothing to release: requests hold no connections.
   }
+}
+
+type AbortSignalLike = NonNullable<HttpHandlerOptions['abortSignal']>;
+
+/** Calls `onAbort` when the signal aborts; returns the function that stops watching. */
+function whenAborted(signal: AbortSignalLike | undefined, onAbort: () => void): () => void {
+  if (!signal) return () => {};
+  // The SDK passes either a DOM AbortSignal or its own older one that only has `onabort`.
+  if ('addEventListener' in signal && typeof signal.addEventListener === 'function') {
+    signal.addEventListener('abort', onAbort, { once: true });
+    return () => signal.removeEventListener('abort', onAbort);
+  }
+  const previous = signal.onabort;
+  signal.onabort = onAbort;
+  return () => {
+    signal.onabort = previous;
+  };
 }
 
 function abortError(): Error {
@@ -132,13 +148,9 @@ const unsignedSigner: HttpSigner = {
   },
 };
 
+const LOCAL_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'local', secretAccessKey: 'local' };
+
 /** `httpAuthSchemes` for a DynamoDBClient on the in-process transport: SigV4's scheme id, no signing. */
-export function unsignedDynaliteAuth() {
-  return [
-    {
-      schemeId: 'aws.auth#sigv4',
-      identityProvider: () => () => Promise.resolve({ accessKeyId: 'local', secretAccessKey: 'local' }),
-      signer: unsignedSigner,
-    },
-  ];
+export function unsignedDynaliteAuth(): HttpAuthScheme[] {
+  return [{ schemeId: 'aws.auth#sigv4', identityProvider: () => () => Promise.resolve(LOCAL_CREDENTIALS), signer: unsignedSigner }];
 }

@@ -6,6 +6,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import { Readable } from 'node:stream';
+import type { HttpSigner } from '@smithy/types';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InProcessDynaliteHandler, unsignedDynaliteAuth, DynaliteTransportError, type DynaliteRequestListener } from '../../lib/local/dynalite-transport';
 import { documentClientFor } from '../../lib/store/config';
@@ -27,6 +28,9 @@ async function start(transport?: 'in-process' | 'http'): Promise<LocalDynamo> {
   return db;
 }
 
+/** Leaves requests as they are: no Authorization header at all. */
+const passThroughSigner: HttpSigner = { sign: (request) => Promise.resolve(request) };
+
 /** A dynalite that never listens on a socket, and a client on the in-process handler. */
 function unlistenedDynalite(options: { signed?: boolean } = {}): { client: DynamoDBClient; server: Server } {
   const server = dynalite({ createTableMs: 0 });
@@ -37,7 +41,7 @@ function unlistenedDynalite(options: { signed?: boolean } = {}): { client: Dynam
     region: 'local',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     requestHandler: new InProcessDynaliteHandler(listener as DynaliteRequestListener),
-    ...(options.signed === false ? { httpAuthSchemes: [{ ...unsignedDynaliteAuth()[0]!, signer: { sign: (request: unknown) => Promise.resolve(request) } }] } : { httpAuthSchemes: unsignedDynaliteAuth() }),
+    ...(options.signed === false ? { httpAuthSchemes: [{ ...unsignedDynaliteAuth()[0]!, signer: passThroughSigner }] } : { httpAuthSchemes: unsignedDynaliteAuth() }),
   });
   return { client, server };
 }
