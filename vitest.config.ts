@@ -15,8 +15,9 @@ const SHARED = [
   'test/infra/**/*.test.ts',
   'test/store/**/*.test.ts',
   'test/agents/**/*.test.ts',
-  // All but the tests that start child processes (sandboxes; several processes on one root).
-  'test/workspace/!(sandbox|shared-root).test.ts',
+  // Named one by one: the others start child processes (sandboxes, installs, several processes on
+  // one root), and a new workspace test stays isolated until someone checks it can share.
+  'test/workspace/@(file-lock|git-fs|git|repo-map|tools).test.ts',
 ];
 
 export default defineConfig({
