@@ -1,10 +1,24 @@
 import { defineConfig } from 'vitest/config';
 
 // Tests that only compute (schemas, the local state machine, queues and bus, model providers
-// against HTTP fakes, CDK synth) share their workers: starting a fresh worker per file costs more
-// than most of these files take. Tests with dynalite, git repositories, child processes, global
-// runtime wiring or AWS SDK client mocks keep one isolated worker per file.
-const SHARED = ['test/domain/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/local/**/*.test.ts', 'test/models/**/*.test.ts', 'test/infra/**/*.test.ts'];
+// against HTTP fakes, CDK synth), and tests whose resources are their own — a dynalite per file
+// reached in-process (store), git repositories in their own temporary directories (workspace),
+// agent loops on scripted models (agents) — share their workers: starting a fresh worker per file
+// costs more than most of these files take. Tests that wire the process-wide runtime or API
+// dependencies, patch prototypes, mock AWS SDK clients or start sandboxes keep one isolated worker
+// per file.
+const SHARED = [
+  'test/domain/**/*.test.ts',
+  'test/unit/**/*.test.ts',
+  'test/local/**/*.test.ts',
+  'test/models/**/*.test.ts',
+  'test/infra/**/*.test.ts',
+  'test/store/**/*.test.ts',
+  'test/agents/**/*.test.ts',
+  // Named one by one: the others start child processes (sandboxes, installs, several processes on
+  // one root), and a new workspace test stays isolated until someone checks it can share.
+  'test/workspace/@(file-lock|git-fs|git|repo-map|tools).test.ts',
+];
 
 export default defineConfig({
   test: {

@@ -8,6 +8,7 @@ const { measureOverhead } = await import('./pipeline-overhead');
 const { comparePromptCacheLayouts, renderPromptCacheComparison } = await import('./prompt-cache');
 const { printInfrastructureCost } = await import('./infrastructure-cost');
 const { printFunctionBundles } = await import('./function-bundles');
+const { benchDynamoTransport } = await import('./dynamo-transport');
 
 const SIZES = [1, 10, 50];
 const PARALLEL = 4;
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
       modelMs: median(samples.map((s) => s.modelMs)),
       overheadMs: median(samples.map((s) => s.overheadMs)),
       perTaskMs: median(samples.map((s) => s.perTaskMs)),
+      cpuPerTaskMs: median(samples.map((s) => s.cpuPerTaskMs)),
     });
   }
   const base = rows[0]!;
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
   console.log(`\n${renderPromptCacheComparison(await comparePromptCacheLayouts()).join('\n')}`);
   await printInfrastructureCost();
   await printFunctionBundles();
+  await benchDynamoTransport({ tasks: 50, parallel: PARALLEL, rounds: ROUNDS });
 }
 
 main().catch((error: unknown) => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { AGENT_ROLES, type AgentRole } from '../domain/settings';
 import { localFunctionArn } from './lambda-context';
 import { LocalEventBus } from './event-bus';
-import { startDynalite, type LocalDynamo } from './dynalite';
+import { startDynalite, type DynaliteTransport, type LocalDynamo } from './dynalite';
 import { createLocalPorts } from './ports';
 import { LocalDetectionScheduler, type ScheduledDetection } from './detection-scheduler';
 import { LocalDetectionStarter } from './detection-starter';
@@ -57,6 +57,8 @@ export interface LocalRuntimeOptions {
   detection?: DetectionStarter;
   /** Told about every scheduled detection (cahoots dev prints it). */
   onScheduledDetection?: (event: { projectId: string; at: Date; error?: unknown }) => void;
+  /** How the store reaches dynalite; in-process unless a measurement asks for the loopback socket. */
+  dynamoTransport?: DynaliteTransport;
 }
 
 export interface LocalRuntime {
@@ -110,7 +112,11 @@ async function loadHandlers(): Promise<Handlers> {
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
-  const dynamo = await startDynalite({ tableName: LOCAL_TABLE_NAME, ...(dataDir ? { path: join(dataDir, 'dynamodb') } : {}) });
+  const dynamo = await startDynalite({
+    tableName: LOCAL_TABLE_NAME,
+    ...(dataDir ? { path: join(dataDir, 'dynamodb') } : {}),
+    ...(options.dynamoTransport ? { transport: options.dynamoTransport } : {}),
+  });
   // Without a data directory the artifacts go to a scratch directory that stop() removes.
   let removeScratch: (() => Promise<void>) | undefined;
   try {

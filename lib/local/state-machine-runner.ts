@@ -12,6 +12,7 @@ import {
 } from 'aws-local-stepfunctions';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
+import { canonicalJson } from '../domain/canonical-json';
 import { CahootsError } from '../domain/errors';
 import { logger } from '../powertools';
 import {
@@ -229,6 +230,20 @@ interface ExecutionRecord {
 
 const KEEP_FINISHED_EXECUTIONS = 1000;
 
+// asl-validator compiles its JSON schemas afresh on every validation (a few hundred ms of CPU), and
+// a process starts the same goal pipeline many times (every test harness, every bench round). A
+// definition that passed once passes again, so each distinct definition is validated once.
+const validatedDefinitions = new Set<string>();
+
+function buildStateMachine(definition: StateMachineDefinition): StateMachine {
+  const key = canonicalJson(definition);
+  if (validatedDefinitions.has(key)) return new StateMachine(definition, { validationOptions: { noValidate: true } });
+  // Throws when the definition is invalid, so only definitions that passed are remembered.
+  const machine = new StateMachine(definition);
+  validatedDefinitions.add(key);
+  return machine;
+}
+
 export class LocalStateMachineRunner {
   readonly stateMachineArn: string;
   /** The registry callback tasks wait on; hand it to whoever plays SendTaskSuccess/Failure locally. */
@@ -268,8 +283,8 @@ export class LocalStateMachineRunner {
       if (name && !this.functionsByName.has(name)) this.functionsByName.set(name, handler);
     }
     this.checkWiring();
-    // The library validates the (rewritten) definition with asl-validator here.
-    this.machine = new StateMachine(prepared.definition as unknown as StateMachineDefinition);
+    // The library validates the (rewritten) definition with asl-validator, once per definition.
+    this.machine = buildStateMachine(prepared.definition as unknown as StateMachineDefinition);
   }
 
   /**
