@@ -135,7 +135,7 @@ export class GoalProgress {
         }
         return [`? Waiting for ${str(d.stage) ?? 'an'} approval · spent ${usd(num(d.costUsd))}${d.budgetUsd != null ? ` of ${usd(num(d.budgetUsd))}` : ''}`];
       case 'Goal.Approved':
-        return [`✔ ${str(d.stage) ?? 'Gate'} approved by ${str(d.by) ?? '?'}${str(d.comment) ? `: ${str(d.comment)}` : ''}${d.budgetUsd !== undefined ? ` · new ${str(d.budgetScope)?.replace('project-', 'project ') ?? ''}${d.budgetScope ? ' ' : ''}budget ${usd(num(d.budgetUsd))}` : ''}`];
+        return [`✔ ${str(d.stage) ?? 'Gate'} approved by ${str(d.by) ?? '?'}${str(d.comment) ? `: ${str(d.comment)}` : ''}${d.budgetUsd !== undefined ? ` · new ${str(d.budgetScope)?.startsWith('project-') ? `${str(d.budgetScope)!.replace('project-', 'project ')} ` : ''}budget ${usd(num(d.budgetUsd))}` : ''}`];
       case 'Goal.Rejected':
         return [`✖ ${str(d.stage) ?? 'Gate'} rejected by ${str(d.by) ?? '?'}${str(d.comment) ? `: ${str(d.comment)}` : ''}`];
       case 'Goal.Blocked':

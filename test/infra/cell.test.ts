@@ -120,8 +120,8 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
     // flow logs, the two state machines' (goal pipeline, DetectWork) and the API access logs, and with NAT the DNS query log.
     expect(counts).toEqual({
       'AWS::DynamoDB::Table': 1,
-      // The role queues and their DLQs, and the notifications' DLQ.
-      'AWS::SQS::Queue': AGENT_ROLES.length * 2 + 1,
+      // The role queues and their DLQs, the notifications' DLQ and the detection schedules' DLQ.
+      'AWS::SQS::Queue': AGENT_ROLES.length * 2 + 2,
       'AWS::Events::EventBus': 1,
       'AWS::Events::Archive': 1,
       'AWS::S3::Bucket': 2,

@@ -37,6 +37,9 @@ const REPOSITORY_FUNCTIONS = [
  */
 function budgetOf(name: string): number {
   if (name.startsWith('agents/')) return 1_750 * KB;
+  // DetectWork's steps hand detector results through the artifact store (S3) and run detectors
+  // in the sandbox (Lambda), besides the table and the bus.
+  if (name.startsWith('detection/')) return REPOSITORY_FUNCTIONS.includes(name) ? 1_350 * KB : 1_100 * KB;
   if (REPOSITORY_FUNCTIONS.includes(name)) return 1_250 * KB;
   return 760 * KB;
 }

@@ -355,6 +355,9 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
             'bedrock:InvokeModel',
             // Its commands run in the sandbox function (test/infra/sandbox.test.ts checks the resource).
             'lambda:InvokeFunction',
+            // Without egress, installs come from CodeArtifact with a read token the worker fetches
+            // (test/infra/dependency-setup.test.ts checks the resources).
+            ...(cell.config.egress === 'none' ? ['codeartifact:GetAuthorizationToken', 'sts:GetServiceBearerToken'] : []),
           ]
             .filter((action, index, all) => all.indexOf(action) === index)
             .sort(),

@@ -128,8 +128,9 @@ describe('a goal run', () => {
 
     // Four agent runs (plan, developer, reviewer, QA), each one dispatch: send, receive, delete.
     expect(infrastructure.sqsRequests).toBe(4 * 3);
-    // QA ran its command through the sandbox.
-    expect(infrastructure.sandboxRequests).toBe(1);
+    // QA's working copy had its dependencies set up (the repository has a lockfile), then QA ran
+    // its command: two sandbox invocations.
+    expect(infrastructure.sandboxRequests).toBe(2);
     expect(infrastructure.sandboxGbSeconds).toBeGreaterThan(0);
     // Steps: StartGoal, DecidePlanApproval, SelectReadyTasks ×2, OpenQualityGate, EvaluateQualityGate, Deliver, AssessGoal.
     const steps: PipelineStepName[] = ['StartGoal', 'DecidePlanApproval', 'SelectReadyTasks', 'SelectReadyTasks', 'OpenQualityGate', 'EvaluateQualityGate', 'Deliver', 'AssessGoal'];

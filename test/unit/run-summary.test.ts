@@ -3,12 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import type { GoalDetail } from '../../lib/api/schemas';
 import type { EventEnvelope } from '../../lib/domain/events';
+import { emptyInfrastructureUsage } from '../../lib/domain/infrastructure-cost';
 import { renderSummary, summarizeRun } from '../../lib/cli/summary';
 
 const goal = { id: 'goal_1', projectId: 'project_1', title: 'Validate orders', status: 'SUCCEEDED', branch: 'cahoots/goal_1', createdAt: '2026-01-01T00:00:00.000Z', completedAt: '2026-01-01T00:10:00.000Z' };
 const task = (id: string, role: string) => ({ id, role, planKey: id, kind: 'feature', title: `${role} task`, status: 'SUCCEEDED', attempts: 1, createdAt: '2026-01-01T00:00:00.000Z' });
 // Only the fields the summary reads; the rest of a GoalDetail does not change these figures.
-const detail = { goal, tasks: [task('task_dev', 'developer'), task('task_qa', 'qa')] } as unknown as GoalDetail;
+const detail = { goal, tasks: [task('task_dev', 'developer'), task('task_qa', 'qa')], cost: { infrastructure: emptyInfrastructureUsage() } } as unknown as GoalDetail;
 
 let seq = 0;
 function called(taskId: string, model: string, tokens: { input: number; read: number; write: number }): EventEnvelope {
