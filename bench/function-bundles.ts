@@ -82,7 +82,8 @@ async function coldImportMs(file: string, flags: string[] = []): Promise<number>
     'const before = process.cpuUsage(); await import(process.argv[1]); const spent = process.cpuUsage(before); process.stdout.write(String((spent.user + spent.system) / 1000));';
   const { stdout } = await run(node22(), [...flags, '--input-type=module', '-e', script, pathToFileURL(file).href], {
     // What a function's environment holds at import; nothing here reaches AWS.
-    env: { PATH: process.env.PATH, POWERTOOLS_SERVICE_NAME: 'bench', POWERTOOLS_METRICS_DISABLED: 'true', AWS_REGION: 'eu-west-1' },
+    // The sandbox functions check their workspace mount's path when they load.
+    env: { PATH: process.env.PATH, POWERTOOLS_SERVICE_NAME: 'bench', POWERTOOLS_METRICS_DISABLED: 'true', AWS_REGION: 'eu-west-1', CAHOOTS_WORKSPACE_ROOT: tmpdir() },
   });
   const ms = Number(stdout);
   if (!Number.isFinite(ms)) throw new Error(`importing ${file} printed ${JSON.stringify(stdout)} instead of a time`);
