@@ -1,10 +1,11 @@
 // The DetectWork state machine (statemachines/detect-work.asl.json) and its five step functions:
 // prepare a snapshot of the default branch (workspace mount, git credentials), run one detector
-// (workspace mount, the sandbox function for commands, the artifacts prefix for its findings),
+// (workspace mount, the sandbox function for commands, the artifacts prefix for its findings, the
+// git credentials for GitHub issues, cloudwatch:DescribeAlarms for the customer's alarms),
 // merge (artifacts), decide goals (starts the goal pipeline), record the run. Each function gets
 // exactly the grants its step needs. The scheduler and the API start executions with
 // `{"projectId", "trigger"}` (grantStartExecution).
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -104,6 +105,16 @@ export class DetectWorkStateMachine extends Construct {
         resources: [Stack.of(this).formatArn({ service: 'lambda', resource: 'function', resourceName: props.sandboxFunctionName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
       }),
     );
+    // The issue detector lists the project's labelled issues through the repository host (GitHub token).
+    run.function.addEnvironment(AWS_PORTS_ENV.secretsPrefix, cellSecretsPrefix(props.customerId));
+    grantSecretsRead(run, props.secrets, ['gitHostCredentials']);
+    // The alarm detector reads the customer's own alarms (detection.alarmNames, any name they choose).
+    run.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: ['*'] }));
+    Validations.of(run.role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'cloudwatch:DescribeAlarms on "*": the alarm detector reads the alarms each project names (detection.alarmNames), which can be any alarm of the account, and DescribeAlarms returns composite alarms only to a caller allowed on "*". The action is read-only; no other CloudWatch action is granted.',
+    });
     for (const step of ['RunDetector', 'MergeFindings'] as const) {
       functions[step].function.addEnvironment(AWS_PORTS_ENV.artifactsBucket, props.artifactsBucket.bucketName);
       grantArtifactsPrefixAccess(functions[step], functions[step].role, {

@@ -25,6 +25,7 @@ const REPOSITORY_FUNCTIONS = [
   'pipeline/assess-goal',
   'pipeline/deliver',
   'detection/prepare-detection',
+  'detection/run-detector',
   'detection/record-detection',
 ];
 
@@ -94,6 +95,8 @@ describe('function bundles', () => {
     expect(withClient('@aws-sdk/client-bedrock-runtime')).toEqual(['agents/agent-worker']);
     expect(withClient('@aws-sdk/client-lambda')).toEqual(['agents/agent-worker', 'detection/prepare-detection', 'detection/run-detector']);
     expect(withClient('@aws-sdk/client-s3')).toEqual(['agents/agent-worker', 'detection/merge-findings', 'detection/run-detector']);
+    // The alarm detector reads the customer's CloudWatch alarms; nothing else does.
+    expect(withClient('@aws-sdk/client-cloudwatch')).toEqual(['detection/run-detector']);
   });
 
   it('keeps each bundle within its size budget', () => {

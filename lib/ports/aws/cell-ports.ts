@@ -92,7 +92,7 @@ function undeclared<T extends object>(port: string): T {
   });
 }
 
-const PORT_NAMES = ['pipeline', 'callbacks', 'queue', 'events', 'artifacts', 'secrets', 'repositories', 'commands', 'schedules'] as const satisfies readonly PortName[];
+const PORT_NAMES = ['pipeline', 'callbacks', 'queue', 'events', 'artifacts', 'secrets', 'repositories', 'commands', 'schedules', 'alarms'] as const satisfies readonly PortName[];
 
 /**
  * The ports of one function: each declared port's adapter is built on first use (and then kept),
