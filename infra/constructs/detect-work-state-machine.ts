@@ -5,7 +5,7 @@
 // merge (artifacts), decide goals (starts the goal pipeline), record the run. Each function gets
 // exactly the grants its step needs. The scheduler and the API start executions with
 // `{"projectId", "trigger"}` (grantStartExecution).
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -40,6 +40,15 @@ const STEP_SIZING: Record<DetectWorkStepName, { timeout: Duration; memorySize: n
   DecideGoals: { timeout: Duration.seconds(90), memorySize: 512 },
   RecordDetection: { timeout: Duration.seconds(90), memorySize: 512 },
 };
+
+/**
+ * Why RunDetector may call cloudwatch:DescribeAlarms on "*" (the cdk-nag IAM5[Resource::*]
+ * acknowledgement on its role says so): the alarm detector reads the alarms each project names in
+ * detection.alarmNames, which can be any alarm of the account, and DescribeAlarms returns composite
+ * alarms only to a caller allowed on "*". Read-only; no other CloudWatch action is granted.
+ */
+const ALARM_READ_REASON =
+  'cloudwatch:DescribeAlarms for the alarm detector, which reads the alarms each project names (any alarm of the account); DescribeAlarms returns composite alarms only to a caller allowed on "*", and it is read-only';
 
 /** Steps that open the project's workspace: the snapshot is made, read and removed there. */
 const WORKSPACE_STEPS: ReadonlySet<DetectWorkStepName> = new Set(['PrepareDetection', 'RunDetector', 'RecordDetection']);
@@ -79,6 +88,7 @@ export class DetectWorkStateMachine extends Construct {
         placement: mountsWorkspace ? props.workspace.placement : props.placement,
         filesystem: mountsWorkspace ? props.workspace.lambdaFileSystem : undefined,
         ...STEP_SIZING[step],
+        ...(step === 'RunDetector' ? { wildcardResourceGrants: [ALARM_READ_REASON] } : {}),
         logRetention: props.logRetention,
         environment: {
           [TABLE_NAME_ENV]: props.table.tableName,
@@ -109,12 +119,8 @@ export class DetectWorkStateMachine extends Construct {
     run.function.addEnvironment(AWS_PORTS_ENV.secretsPrefix, cellSecretsPrefix(props.customerId));
     grantSecretsRead(run, props.secrets, ['gitHostCredentials']);
     // The alarm detector reads the customer's own alarms (detection.alarmNames, any name they choose).
+    // Resource "*": see ALARM_READ_REASON (acknowledged with the function's other "*" statements).
     run.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: ['*'] }));
-    Validations.of(run.role).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'cloudwatch:DescribeAlarms on "*": the alarm detector reads the alarms each project names (detection.alarmNames), which can be any alarm of the account, and DescribeAlarms returns composite alarms only to a caller allowed on "*". The action is read-only; no other CloudWatch action is granted.',
-    });
     for (const step of ['RunDetector', 'MergeFindings'] as const) {
       functions[step].function.addEnvironment(AWS_PORTS_ENV.artifactsBucket, props.artifactsBucket.bucketName);
       grantArtifactsPrefixAccess(functions[step], functions[step].role, {
