@@ -8,6 +8,11 @@ declareCellPorts({
   commands: () => import('../../lib/ports/aws/lambda-command-runner'),
   artifacts: () => import('../../lib/ports/aws/artifact-store'),
   events: () => import('../../lib/ports/aws/event-publisher'),
+  // The issue detector lists labelled issues through the repository host, which reads its token from secrets.
+  repositories: () => import('../../lib/ports/aws/repository-host'),
+  secrets: () => import('../../lib/ports/aws/secrets'),
+  // The alarm detector reads the project's CloudWatch alarms.
+  alarms: () => import('../../lib/ports/aws/alarm-reader'),
 });
 
 export const handler = pipelineStepHandler('RunDetector', RunDetectorInputSchema, (runtime, input) => runDetector(runtime, input));

@@ -75,7 +75,14 @@ export interface AgentFunctionProps {
    */
   readonly filesystem?: FileSystem;
   readonly description?: string;
+  /**
+   * Further statements of this function that need Resource "*", each described as it should read
+   * in the cdk-nag acknowledgement (the role has one `IAM5[Resource::*]` acknowledgement naming them all).
+   */
+  readonly wildcardResourceGrants?: readonly string[];
 }
+
+const STATEMENT_COUNT: Record<number, string> = { 2: 'Two', 3: 'Three', 4: 'Four', 5: 'Five' };
 
 export class AgentFunction extends Construct implements IGrantable {
   readonly function: NodejsFunction;
@@ -163,10 +170,11 @@ export class AgentFunction extends Construct implements IGrantable {
       ...(props.filesystem
         ? ['elasticfilesystem:ClientMount, which Lambda\'s EFS mount grants on "*" with a condition binding it to the one access point (elasticfilesystem:AccessPointArn)']
         : []),
+      ...(props.wildcardResourceGrants ?? []),
     ];
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason: `${wildcardStatements.length === 2 ? 'Two' : 'Three'} statements need Resource "*": ${wildcardStatements.join('; ')}.`,
+      reason: `${STATEMENT_COUNT[wildcardStatements.length] ?? wildcardStatements.length} statements need Resource "*": ${wildcardStatements.join('; ')}.`,
     });
     for (const ruleId of ['AwsSolutions::AwsSolutions-L1', 'Serverless::Serverless-LambdaLatestVersion']) {
       Validations.of(this.function).acknowledge({

@@ -1,6 +1,7 @@
 // The DetectWork state machine (statemachines/detect-work.asl.json) and its five step functions:
 // prepare a snapshot of the default branch (workspace mount, git credentials), run one detector
-// (workspace mount, the sandbox function for commands, the artifacts prefix for its findings),
+// (workspace mount, the sandbox function for commands, the artifacts prefix for its findings, the
+// git credentials for GitHub issues, cloudwatch:DescribeAlarms for the customer's alarms),
 // merge (artifacts), decide goals (starts the goal pipeline), record the run. Each function gets
 // exactly the grants its step needs. The scheduler and the API start executions with
 // `{"projectId", "trigger"}` (grantStartExecution).
@@ -40,6 +41,15 @@ const STEP_SIZING: Record<DetectWorkStepName, { timeout: Duration; memorySize: n
   RecordDetection: { timeout: Duration.seconds(90), memorySize: 512 },
 };
 
+/**
+ * Why RunDetector may call cloudwatch:DescribeAlarms on "*" (the cdk-nag IAM5[Resource::*]
+ * acknowledgement on its role says so): the alarm detector reads the alarms each project names in
+ * detection.alarmNames, which can be any alarm of the account, and DescribeAlarms returns composite
+ * alarms only to a caller allowed on "*". Read-only; no other CloudWatch action is granted.
+ */
+const ALARM_READ_REASON =
+  'cloudwatch:DescribeAlarms for the alarm detector, which reads the alarms each project names (any alarm of the account); DescribeAlarms returns composite alarms only to a caller allowed on "*", and it is read-only';
+
 /** Steps that open the project's workspace: the snapshot is made, read and removed there. */
 const WORKSPACE_STEPS: ReadonlySet<DetectWorkStepName> = new Set(['PrepareDetection', 'RunDetector', 'RecordDetection']);
 
@@ -78,6 +88,7 @@ export class DetectWorkStateMachine extends Construct {
         placement: mountsWorkspace ? props.workspace.placement : props.placement,
         filesystem: mountsWorkspace ? props.workspace.lambdaFileSystem : undefined,
         ...STEP_SIZING[step],
+        ...(step === 'RunDetector' ? { wildcardResourceGrants: [ALARM_READ_REASON] } : {}),
         logRetention: props.logRetention,
         environment: {
           [TABLE_NAME_ENV]: props.table.tableName,
@@ -104,6 +115,12 @@ export class DetectWorkStateMachine extends Construct {
         resources: [Stack.of(this).formatArn({ service: 'lambda', resource: 'function', resourceName: props.sandboxFunctionName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
       }),
     );
+    // The issue detector lists the project's labelled issues through the repository host (GitHub token).
+    run.function.addEnvironment(AWS_PORTS_ENV.secretsPrefix, cellSecretsPrefix(props.customerId));
+    grantSecretsRead(run, props.secrets, ['gitHostCredentials']);
+    // The alarm detector reads the customer's own alarms (detection.alarmNames, any name they choose).
+    // Resource "*": see ALARM_READ_REASON (acknowledged with the function's other "*" statements).
+    run.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: ['*'] }));
     for (const step of ['RunDetector', 'MergeFindings'] as const) {
       functions[step].function.addEnvironment(AWS_PORTS_ENV.artifactsBucket, props.artifactsBucket.bucketName);
       grantArtifactsPrefixAccess(functions[step], functions[step].role, {

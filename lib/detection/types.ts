@@ -6,6 +6,7 @@ import type { CommandRunner } from '../domain/commands';
 import { CahootsError } from '../domain/errors';
 import type { Effort, FindingLocationSchema, KnownDetector, Severity } from '../domain/finding';
 import type { Project } from '../domain/project';
+import type { AlarmReader, RepositoryHost } from '../ports/index';
 import type { z } from 'zod';
 
 export interface DetectorContext {
@@ -16,6 +17,10 @@ export interface DetectorContext {
   workingCopy: string;
   /** The same snapshot as this process sees it, for reading files. */
   dir: string;
+  /** The project's repository host, for what lives beside the code (GitHub issues). */
+  repositories: RepositoryHost;
+  /** The customer's CloudWatch alarms (the alarm detector). */
+  alarms: AlarmReader;
   now: Date;
 }
 

@@ -61,7 +61,15 @@ export async function runDetector(runtime: Runtime, input: RunDetectorInput, now
   const project = await runtime.store.projects.get(input.projectId);
   const dir = resolve(runtime.ports.commands.workspaceRoot, input.checkout.workingCopy);
   try {
-    const outcome = await detector.detect({ project, commands: runtime.ports.commands, workingCopy: input.checkout.workingCopy, dir, now });
+    const outcome = await detector.detect({
+      project,
+      commands: runtime.ports.commands,
+      workingCopy: input.checkout.workingCopy,
+      dir,
+      repositories: runtime.ports.repositories,
+      alarms: runtime.ports.alarms,
+      now,
+    });
     const stored: StoredDetectorFindings = { detector: detector.name, findings: outcome.findings };
     const resultKey = detectorResultKey(project.id, input.runId, detector.name);
     await runtime.ports.artifacts.put(resultKey, JSON.stringify(stored), 'application/json');

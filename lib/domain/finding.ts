@@ -22,7 +22,7 @@ export const DetectorSchema = z.string().regex(/^[a-z][a-z0-9-]{1,40}$/, { messa
 
 export const FingerprintSchema = z
   .string()
-  .regex(/^[A-Za-z0-9:._/@+-]{8,200}$/, { message: 'fingerprint must be 8-200 characters of letters, digits, : . _ / @ + -' });
+  .regex(/^[A-Za-z0-9:._/@+#-]{8,200}$/, { message: 'fingerprint must be 8-200 characters of letters, digits, : . _ / @ + # -' });
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];

@@ -1,6 +1,7 @@
 // The local side of the ports: createLocalPorts assembles one adapter per port from the local
 // runtime's parts, the counterpart of createAwsPorts. Handlers get the same Ports interface.
-import type { DetectionScheduler, DetectionStarter, Ports } from '../ports/index';
+import type { AlarmReader, DetectionScheduler, DetectionStarter, Ports } from '../ports/index';
+import { UnavailableAlarmReader } from './alarm-reader';
 import { createRepositoryHost } from '../ports/repository/index';
 import { effectiveSandboxNetwork, SandboxCommandRunner } from '../workspace/sandbox-runner';
 import { DirectoryArtifactStore } from './artifact-store';
@@ -29,6 +30,8 @@ export interface LocalPortsParts {
   schedules: DetectionScheduler;
   /** Network of the dependency install (RuntimeConfig.installNetwork); default `inherit`. */
   installNetwork?: 'none' | 'inherit';
+  /** CloudWatch alarms for the alarm detector; default: none locally (the detector is skipped). Tests inject one. */
+  alarms?: AlarmReader;
 }
 
 export function createLocalPorts(parts: LocalPortsParts): Ports {
@@ -47,5 +50,6 @@ export function createLocalPorts(parts: LocalPortsParts): Ports {
       installNetwork: effectiveSandboxNetwork(parts.installNetwork ?? 'inherit'),
     }),
     schedules: parts.schedules,
+    alarms: parts.alarms ?? new UnavailableAlarmReader(),
   };
 }

@@ -12,7 +12,7 @@ import { startDynalite, type DynaliteTransport, type LocalDynamo } from './dynal
 import { createLocalPorts } from './ports';
 import { LocalDetectionScheduler, type ScheduledDetection } from './detection-scheduler';
 import { LocalDetectionStarter } from './detection-starter';
-import type { DetectionStarter } from '../ports/index';
+import type { AlarmReader, DetectionStarter } from '../ports/index';
 import { LocalQueueConsumer, type SqsHandler } from './queue-consumer';
 import { LocalQueues } from './queues';
 import { LocalStateMachineRunner, type ExecutionHistoryEvent, type LambdaHandler } from './state-machine-runner';
@@ -59,6 +59,8 @@ export interface LocalRuntimeOptions {
   onScheduledDetection?: (event: { projectId: string; at: Date; error?: unknown }) => void;
   /** How the store reaches dynalite; in-process unless a measurement asks for the loopback socket. */
   dynamoTransport?: DynaliteTransport;
+  /** CloudWatch alarms for the alarm detector; none locally (the detector reports itself skipped) unless a test injects a reader. */
+  alarms?: AlarmReader;
 }
 
 export interface LocalRuntime {
@@ -189,7 +191,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       start: (request) => detection.startDetection(request),
       ...(options.onScheduledDetection ? { onFire: options.onScheduledDetection } : {}),
     });
-    const ports = createLocalPorts({ runner, detection, queues, bus, artifactsDir, workspaceRoot, sandboxNetwork: config.sandboxNetwork, installNetwork: config.installNetwork, schedules: scheduler });
+    const ports = createLocalPorts({ runner, detection, queues, bus, artifactsDir, workspaceRoot, sandboxNetwork: config.sandboxNetwork, installNetwork: config.installNetwork, schedules: scheduler, ...(options.alarms ? { alarms: options.alarms } : {}) });
     const runtime: Runtime = { store, ports, config };
     setRuntime(runtime);
 

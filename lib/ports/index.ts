@@ -3,11 +3,14 @@
 // adapters apply live beside them (service-rules.ts, event-entries.ts). Code that uses a port is
 // handed one and never asks which it got.
 import type { Schedule } from '../domain/project';
+import type { AlarmReader } from './alarm-reader';
 import type { CommandRunner } from './command-runner';
 import { PortError } from './errors';
 import type { RepositoryHost } from './repository-host';
 
 export type * from './repository-host';
+export type { AlarmInAlarm, AlarmReader } from './alarm-reader';
+export { AlarmsUnavailableError } from './alarm-reader';
 
 /** Starts and stops goal pipeline executions (Step Functions in AWS, the local runner locally). */
 export interface PipelineStarter {
@@ -102,6 +105,8 @@ export interface Ports {
   commands: CommandRunner;
   /** Projects' work-detection schedules: EventBridge Scheduler in a cell, timers locally. */
   schedules: DetectionScheduler;
+  /** The customer's CloudWatch alarms in ALARM, for the alarm detector; unavailable locally. */
+  alarms: AlarmReader;
 }
 
 /**

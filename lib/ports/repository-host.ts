@@ -61,6 +61,37 @@ export type RepositoryAccess =
       message: string;
     };
 
+/** An open issue as the host reports it (pull requests are not issues here). */
+export interface OpenIssue {
+  number: number;
+  title: string;
+  /** Markdown, possibly empty. */
+  body: string;
+  url: string;
+  labels: string[];
+  /** ISO timestamps. */
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * The open issues carrying a label, or why this host has none to give: a local path or a plain
+ * HTTPS git remote has no issue tracker, which is not an error.
+ */
+export type OpenIssueListing =
+  | {
+      supported: true;
+      /** `owner/name` on the host: what identifies an issue together with its number. */
+      repository: string;
+      issues: OpenIssue[];
+      /** More matched than one listing reads (MAX_LISTED_ISSUES, pull requests included); the most recently updated come first. */
+      truncated: boolean;
+    }
+  | { supported: false; reason: string };
+
+/** The most items (issues and the pull requests the API lists with them) one listing reads: 10 pages of 100, a bounded backlog. */
+export const MAX_LISTED_ISSUES = 1000;
+
 export interface RepositoryHost {
   /**
    * Makes the project's repository available under the workspace root with its default branch
@@ -79,6 +110,8 @@ export interface RepositoryHost {
   openOrUpdatePullRequest(project: Project, content: PullRequestContent): Promise<PullRequestRef>;
   /** Comments on an issue or pull request of the project's repository. */
   commentOnIssue(project: Project, issueNumber: number, body: string): Promise<{ url: string }>;
+  /** The open issues of the project's repository that carry `label`, most recently updated first. */
+  listOpenIssues(project: Project, label: string): Promise<OpenIssueListing>;
   /** Whether a user of the host may push to the project's repository (false where the host has no users). */
   hasWriteAccess(project: Project, login: string): Promise<boolean>;
   /** Reaches the repository with the configured credentials without changing anything. */

@@ -25,6 +25,7 @@ const REPOSITORY_FUNCTIONS = [
   'pipeline/assess-goal',
   'pipeline/deliver',
   'detection/prepare-detection',
+  'detection/run-detector',
   'detection/record-detection',
 ];
 
@@ -37,6 +38,9 @@ const REPOSITORY_FUNCTIONS = [
  */
 function budgetOf(name: string): number {
   if (name.startsWith('agents/')) return 1_750 * KB;
+  // RunDetector carries the repository host (the issue detector) and four AWS clients: S3 for the
+  // findings, Lambda for the sandbox, Secrets Manager for the GitHub token, CloudWatch for alarms.
+  if (name === 'detection/run-detector') return 1_600 * KB;
   // DetectWork's steps hand detector results through the artifact store (S3) and run detectors
   // in the sandbox (Lambda), besides the table and the bus.
   if (name.startsWith('detection/')) return REPOSITORY_FUNCTIONS.includes(name) ? 1_350 * KB : 1_100 * KB;
@@ -94,6 +98,8 @@ describe('function bundles', () => {
     expect(withClient('@aws-sdk/client-bedrock-runtime')).toEqual(['agents/agent-worker']);
     expect(withClient('@aws-sdk/client-lambda')).toEqual(['agents/agent-worker', 'detection/prepare-detection', 'detection/run-detector']);
     expect(withClient('@aws-sdk/client-s3')).toEqual(['agents/agent-worker', 'detection/merge-findings', 'detection/run-detector']);
+    // The alarm detector reads the customer's CloudWatch alarms; nothing else does.
+    expect(withClient('@aws-sdk/client-cloudwatch')).toEqual(['detection/run-detector']);
   });
 
   it('keeps each bundle within its size budget', () => {

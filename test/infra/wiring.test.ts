@@ -3,7 +3,7 @@
 // each is granted what it touches and no more. Synthesized from the shipped customer files.
 import fs from 'node:fs';
 import path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES, githubWebhookRoute } from '../../lib/api/routes';
 import { AGENT_ROLES, type AgentRole } from '../../lib/domain/settings';
@@ -278,6 +278,30 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
       });
       const schedulerRole = statementsOf(json, schedule.Target.RoleArn['Fn::GetAtt'][0]);
       expect(schedulerRole).toEqual([expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [sweeper.logicalId, 'Arn'] } })]);
+    });
+  });
+
+  describe('detection', () => {
+    it('lets only RunDetector read alarms (DescribeAlarms on "*", acknowledged by name) and the git credentials for issues', () => {
+      const { json } = templateOf(id, 'pipeline');
+      const run = functionNamed(json, `cahoots-${id}-detection-run-detector`);
+      const statements = statementsOf(json, roleOf(run));
+      // DescribeAlarms has no resource-level scoping that covers composite alarms: "*" and nothing else from CloudWatch.
+      // (CDK merges it into the statement of the other "*" actions, X-Ray's.)
+      expect(statementsWith(statements, 'cloudwatch:DescribeAlarms')).toEqual([expect.objectContaining({ Effect: 'Allow', Resource: '*' })]);
+      expect(actionsOf(statements).filter((action) => action.startsWith('cloudwatch:'))).toEqual(['cloudwatch:DescribeAlarms']);
+      expect(secretsReadable(statements, id)).toEqual(CREDENTIAL_SECRETS);
+      expect(Object.keys(run.properties.Environment.Variables)).toEqual(expect.arrayContaining(['SECRETS_PREFIX']));
+      const others = resources(json, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.PolicyDocument).includes('cloudwatch:DescribeAlarms'));
+      expect(others).toHaveLength(1);
+      // One acknowledgement of IAM5[Resource::*] on the role, whose reason names DescribeAlarms among its "*" statements.
+      const role = cellOf(id).pipeline.node.findAll().find((construct) => construct.node.path.endsWith('/DetectWork/RunDetector/Role'))!;
+      const reasons = role.node.metadata
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
+        .filter(([rule]) => rule === 'AwsSolutions::AwsSolutions-IAM5[Resource::*]');
+      expect(reasons).toHaveLength(1);
+      expect(reasons[0]![1]).toContain('cloudwatch:DescribeAlarms for the alarm detector');
     });
   });
 

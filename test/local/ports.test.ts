@@ -8,6 +8,7 @@ import { createLocalPorts } from '../../lib/local/ports';
 import { LocalQueues } from '../../lib/local/queues';
 import { LocalDetectionStarter } from '../../lib/local/detection-starter';
 import { LocalStateMachineRunner } from '../../lib/local/state-machine-runner';
+import { AlarmsUnavailableError } from '../../lib/ports/index';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -72,5 +73,7 @@ describe('createLocalPorts', () => {
     expect(queues.stats(queueUrl).visible).toBe(1);
     expect(Buffer.from((await ports.artifacts.get('goals/g1/plan.json')) ?? []).toString()).toBe('{}');
     expect(await ports.secrets.get('github/token')).toBe('ghp_local');
+    // No AWS account locally: the alarm detector is told so and skips itself.
+    await expect(ports.alarms.alarmsInAlarm(['shop-api-5xx'])).rejects.toBeInstanceOf(AlarmsUnavailableError);
   });
 });

@@ -1,6 +1,7 @@
 // A local stand-in for the GitHub REST API on 127.0.0.1, speaking GitHub's real paths, status codes
 // and payload shapes for the calls Cahoots makes: the repository, pull requests (list by head,
-// create, update), issue comments, collaborator permissions and GitHub App installation tokens
+// create, update), issues (list by label, paginated with a Link header as GitHub does), issue
+// comments, collaborator permissions and GitHub App installation tokens
 // (the app's JWT is verified with its public key, as GitHub does). Every request is recorded.
 import { createVerify, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -34,6 +35,20 @@ export interface FakeComment {
   body: string;
 }
 
+/** An issue in a repository; `pullRequest` marks one the issues API lists because it is a pull request. */
+export interface FakeIssue {
+  number: number;
+  owner: string;
+  repo: string;
+  state: 'open' | 'closed';
+  title: string;
+  body?: string | null;
+  labels: string[];
+  pullRequest?: boolean;
+  /** ISO timestamp; the listing sorts by it. Defaults to a fixed date. */
+  updatedAt?: string;
+}
+
 export interface FakeGitHubApp {
   appId: number;
   /** PEM public key matching the private key the app signs its JWTs with. */
@@ -54,6 +69,8 @@ export interface FakeGitHubOptions {
   /** login → permission (`admin`, `maintain`, `write`, `triage`, `read`); others are not collaborators. */
   collaborators?: Record<string, string>;
   app?: FakeGitHubApp;
+  /** Issues (and pull requests as the issues API lists them); the returned `issues` array is this one, so a test can close one. */
+  issues?: FakeIssue[];
 }
 
 export interface FakeGitHub {
@@ -62,6 +79,7 @@ export interface FakeGitHub {
   requests: RecordedGitHubRequest[];
   pulls: FakePullRequest[];
   comments: FakeComment[];
+  issues: FakeIssue[];
   /** Installation tokens minted, oldest first. */
   mintedTokens: string[];
   /** Accept another token. */
@@ -71,6 +89,7 @@ export interface FakeGitHub {
 
 const API_PREFIX = '/api/v3';
 const HTML_BASE = 'https://github.example.test';
+const FAKE_ISSUE_DATE = '2026-01-01T00:00:00Z';
 
 export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeGitHub> {
   const tokens = new Set(options.tokens);
@@ -78,6 +97,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const pulls: FakePullRequest[] = [];
   const comments: FakeComment[] = [];
   const mintedTokens: string[] = [];
+  const issues: FakeIssue[] = options.issues ?? [];
 
   const send = (response: ServerResponse, status: number, body: unknown): void => {
     response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-github-media-type': 'github.v3; format=json' });
@@ -112,6 +132,25 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     merged: false,
     draft: false,
   });
+
+  const issuePayload = (issue: FakeIssue) => {
+    const kind = issue.pullRequest ? 'pull' : 'issues';
+    const updatedAt = issue.updatedAt ?? FAKE_ISSUE_DATE;
+    return {
+      id: 7000 + issue.number,
+      number: issue.number,
+      state: issue.state,
+      title: issue.title,
+      body: issue.body ?? null,
+      html_url: `${HTML_BASE}/${issue.owner}/${issue.repo}/${kind}/${issue.number}`,
+      url: `${HTML_BASE}/api/v3/repos/${issue.owner}/${issue.repo}/issues/${issue.number}`,
+      labels: issue.labels.map((name, index) => ({ id: 300 + index, name, color: 'ededed', default: false })),
+      user: { login: 'someone', type: 'User' },
+      created_at: FAKE_ISSUE_DATE,
+      updated_at: updatedAt,
+      ...(issue.pullRequest ? { pull_request: { url: `${HTML_BASE}/api/v3/repos/${issue.owner}/${issue.repo}/pulls/${issue.number}` } } : {}),
+    };
+  };
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
@@ -195,6 +234,32 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       send(response, 201, pullPayload(pr));
       return;
     }
+    if (rest === '/issues' && method === 'GET') {
+      const state = url.searchParams.get('state') ?? 'open';
+      // `labels` is a comma-separated list; an issue must carry every one.
+      const wanted = (url.searchParams.get('labels') ?? '').split(',').filter((label) => label !== '');
+      const direction = url.searchParams.get('direction') ?? 'desc';
+      const found = issues
+        .filter((issue) => issue.owner === owner && issue.repo === name && (state === 'all' || issue.state === state))
+        .filter((issue) => wanted.every((label) => issue.labels.includes(label)))
+        .sort((a, b) => {
+          const order = (a.updatedAt ?? FAKE_ISSUE_DATE).localeCompare(b.updatedAt ?? FAKE_ISSUE_DATE) || a.number - b.number;
+          return direction === 'asc' ? order : -order;
+        });
+      const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30));
+      const page = Number(url.searchParams.get('page') ?? 1);
+      const slice = found.slice((page - 1) * perPage, page * perPage);
+      const headers: Record<string, string> = {};
+      if (page * perPage < found.length) {
+        const next = new URL(url.href);
+        next.host = request.headers.host ?? next.host;
+        next.searchParams.set('page', String(page + 1));
+        headers.link = `<${next.href}>; rel="next"`;
+      }
+      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', ...headers });
+      response.end(JSON.stringify(slice.map(issuePayload)));
+      return;
+    }
     const pullMatch = rest.match(/^\/pulls\/(\d+)$/);
     if (pullMatch && method === 'PATCH') {
       const pr = pulls.find((p) => p.owner === owner && p.repo === name && p.number === Number(pullMatch[1]));
@@ -252,6 +317,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     requests,
     pulls,
     comments,
+    issues,
     mintedTokens,
     allowToken: (token) => tokens.add(token),
     async close() {

@@ -2,7 +2,9 @@
 // as skipped rather than failing the run.
 import type { KnownDetector } from '../../domain/finding';
 import type { Detector } from '../types';
+import { alarmsDetector } from './alarms';
 import { failingTestsDetector } from './failing-tests';
+import { issuesDetector } from './issues';
 import { todoDetector } from './todo';
 import { typeErrorsDetector } from './type-errors';
 import { vulnerableDependenciesDetector } from './vulnerable-dependencies';
@@ -12,6 +14,8 @@ export const DETECTORS: Partial<Record<KnownDetector, Detector>> = {
   'type-errors': typeErrorsDetector,
   'failing-tests': failingTestsDetector,
   'vulnerable-dependency': vulnerableDependenciesDetector,
+  issue: issuesDetector,
+  alarm: alarmsDetector,
 };
 
 export function detectorFor(name: KnownDetector): Detector | undefined {

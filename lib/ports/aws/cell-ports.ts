@@ -92,7 +92,21 @@ function undeclared<T extends object>(port: string): T {
   });
 }
 
-const PORT_NAMES = ['pipeline', 'callbacks', 'queue', 'events', 'artifacts', 'secrets', 'repositories', 'commands', 'schedules'] as const satisfies readonly PortName[];
+/** Every port, as the keys of a record the compiler checks for completeness: a port added to Ports and not here fails to compile. */
+const EVERY_PORT: Record<PortName, true> = {
+  pipeline: true,
+  detection: true,
+  callbacks: true,
+  queue: true,
+  events: true,
+  artifacts: true,
+  secrets: true,
+  repositories: true,
+  commands: true,
+  schedules: true,
+  alarms: true,
+};
+const PORT_NAMES = Object.keys(EVERY_PORT) as PortName[];
 
 /**
  * The ports of one function: each declared port's adapter is built on first use (and then kept),

@@ -1,5 +1,6 @@
 // The AWS SDK clients the adapters share: one per service per process, created on first use and
 // traced. No endpoint or region is set here, so AWS_REGION and AWS_ENDPOINT_URL_<SERVICE> work.
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -16,6 +17,7 @@ let s3: S3Client | undefined;
 let secretsManager: SecretsManagerClient | undefined;
 let lambda: LambdaClient | undefined;
 let scheduler: SchedulerClient | undefined;
+let cloudWatch: CloudWatchClient | undefined;
 
 export function sfnClient(): SFNClient {
   sfn ??= traceAwsClient(new SFNClient({}));
@@ -50,4 +52,9 @@ export function lambdaClient(): LambdaClient {
 export function schedulerClient(): SchedulerClient {
   scheduler ??= traceAwsClient(new SchedulerClient({}));
   return scheduler;
+}
+
+export function cloudWatchClient(): CloudWatchClient {
+  cloudWatch ??= traceAwsClient(new CloudWatchClient({}));
+  return cloudWatch;
 }

@@ -14,6 +14,7 @@ import { cellPort as secretsManagerSecrets } from './secrets';
 import { cellPort as cellRepositoryHost } from './repository-host';
 import { cellPort as sandboxFunctionCommands } from './lambda-command-runner';
 import { cellPort as eventBridgeDetectionScheduler } from './detection-scheduler';
+import { cellPort as cloudWatchAlarms } from './alarm-reader';
 import { defaultWorkspaceRoot } from '../../workspace/workspace-root';
 
 export { AWS_PORTS_ENV, AwsPortsConfigError, AwsPortsConfigSchema, parseAwsPortsConfig, readAwsPortsConfig } from './config';
@@ -32,6 +33,7 @@ export {
 } from './cell-ports';
 export { SfnPipelineStarter, executionArnFor, STOPPED_ERROR } from './pipeline-starter';
 export { SfnDetectionStarter } from './detection-starter';
+export { CloudWatchAlarmReader, AlarmReadError, ALARM_NAMES_PER_CALL } from './alarm-reader';
 export { CodeArtifactRegistry, RegistryTokenError } from './codeartifact-registry';
 export { SfnTaskCallbacks } from './task-callbacks';
 export { SqsWorkQueue } from './work-queue';
@@ -65,6 +67,7 @@ export const ALL_CELL_PORTS = {
   repositories: cellRepositoryHost,
   commands: sandboxFunctionCommands,
   schedules: eventBridgeDetectionScheduler,
+  alarms: cloudWatchAlarms,
 } as const satisfies Required<CellPortFactories>;
 
 /**

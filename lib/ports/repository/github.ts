@@ -1,18 +1,21 @@
 // GitHub and GitHub Enterprise Server: the git side is the same mirror and compare-and-swap push
 // as any HTTPS remote (with `x-access-token` and a GitHub token), the rest goes through the REST
 // API with @octokit/rest at `repo.apiUrl` (default https://api.github.com): pull requests, issue
-// comments and collaborator permissions.
+// comments, labelled open issues (work detection) and collaborator permissions.
 import { Octokit } from '@octokit/rest';
 import type { Goal } from '../../domain/goal';
 import type { Project } from '../../domain/project';
 import type { Secrets } from '../index';
-import type {
-  PreparedRepository,
-  PublishedBranch,
-  PullRequestContent,
-  PullRequestRef,
-  RepositoryAccess,
-  RepositoryHost,
+import {
+  MAX_LISTED_ISSUES,
+  type OpenIssue,
+  type OpenIssueListing,
+  type PreparedRepository,
+  type PublishedBranch,
+  type PullRequestContent,
+  type PullRequestRef,
+  type RepositoryAccess,
+  type RepositoryHost,
 } from '../repository-host';
 import { GitHubCredentials, quietLog } from './credentials';
 import { GitHubApiError, RepositoryAuthError, RepositoryHostError, UnsupportedRepositoryError } from './errors';
@@ -25,6 +28,10 @@ interface GitHubRepository {
   owner: string;
   name: string;
 }
+
+/** The issues API's largest page; MAX_LISTED_ISSUES bounds the pages read. */
+const ISSUES_PER_PAGE = 100;
+const MAX_ISSUE_PAGES = MAX_LISTED_ISSUES / ISSUES_PER_PAGE;
 
 /** Permissions that may push (the REST API reports `maintain` as `write` in `permission`). */
 const WRITE_PERMISSIONS = new Set(['admin', 'maintain', 'write']);
@@ -144,6 +151,45 @@ export class GitHubRepositoryHost implements RepositoryHost {
       octokit.rest.issues.createComment({ owner: repository.owner, repo: repository.name, issue_number: issueNumber, body }),
     );
     return { url: data.html_url };
+  }
+
+  async listOpenIssues(project: Project, label: string): Promise<OpenIssueListing> {
+    const repository = this.repository(project);
+    return this.call(repository, `list open issues labelled ${label}`, async (octokit) => {
+      const issues: OpenIssue[] = [];
+      let truncated = false;
+      const pages = octokit.paginate.iterator(octokit.rest.issues.listForRepo, {
+        owner: repository.owner,
+        repo: repository.name,
+        state: 'open',
+        labels: label,
+        sort: 'updated',
+        direction: 'desc',
+        per_page: ISSUES_PER_PAGE,
+      });
+      let read = 0;
+      for await (const page of pages) {
+        read += 1;
+        for (const item of page.data) {
+          // The issues API lists pull requests too; they are not issues to work on.
+          if (item.pull_request) continue;
+          issues.push({
+            number: item.number,
+            title: item.title,
+            body: item.body ?? '',
+            url: item.html_url,
+            labels: item.labels.map((labelled) => (typeof labelled === 'string' ? labelled : (labelled.name ?? ''))).filter((name) => name !== ''),
+            createdAt: item.created_at,
+            updatedAt: item.updated_at,
+          });
+        }
+        if (read === MAX_ISSUE_PAGES) {
+          truncated = /rel="next"/.test(page.headers.link ?? '');
+          break;
+        }
+      }
+      return { supported: true, repository: `${repository.owner}/${repository.name}`, issues, truncated };
+    });
   }
 
   async hasWriteAccess(project: Project, login: string): Promise<boolean> {

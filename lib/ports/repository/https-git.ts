@@ -3,7 +3,7 @@
 import type { Goal } from '../../domain/goal';
 import type { Project } from '../../domain/project';
 import type { Secrets } from '../index';
-import type { PreparedRepository, PublishedBranch, PullRequestRef, RepositoryAccess, RepositoryHost } from '../repository-host';
+import type { OpenIssueListing, PreparedRepository, PublishedBranch, PullRequestRef, RepositoryAccess, RepositoryHost } from '../repository-host';
 import { GitTokenCredentials } from './credentials';
 import { PullRequestsNotSupportedError, UnsupportedRepositoryError } from './errors';
 import { checkRemoteAccess, type GitMirrors, type GitRemote } from './git-remote';
@@ -43,6 +43,10 @@ export class HttpsGitRepositoryHost implements RepositoryHost {
 
   async commentOnIssue(project: Project): Promise<{ url: string }> {
     throw new PullRequestsNotSupportedError(this.remote(project).url);
+  }
+
+  async listOpenIssues(): Promise<OpenIssueListing> {
+    return { supported: false, reason: 'the repository is a plain git remote (not GitHub), which has no issue tracker Cahoots can read' };
   }
 
   async hasWriteAccess(): Promise<boolean> {

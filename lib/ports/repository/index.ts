@@ -5,6 +5,7 @@ import type { Goal } from '../../domain/goal';
 import type { Project } from '../../domain/project';
 import type { Secrets } from '../index';
 import type {
+  OpenIssueListing,
   PreparedRepository,
   PublishedBranch,
   PullRequestContent,
@@ -70,6 +71,10 @@ export class DispatchingRepositoryHost implements RepositoryHost {
 
   commentOnIssue(project: Project, issueNumber: number, body: string): Promise<{ url: string }> {
     return this.hostFor(project).commentOnIssue(project, issueNumber, body);
+  }
+
+  listOpenIssues(project: Project, label: string): Promise<OpenIssueListing> {
+    return this.hostFor(project).listOpenIssues(project, label);
   }
 
   hasWriteAccess(project: Project, login: string): Promise<boolean> {

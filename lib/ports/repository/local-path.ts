@@ -4,7 +4,7 @@
 import type { Goal } from '../../domain/goal';
 import type { Project } from '../../domain/project';
 import { GitWorkspace, WorkspaceError } from '../../workspace/index';
-import type { PreparedRepository, PublishedBranch, PullRequestRef, RepositoryAccess, RepositoryHost } from '../repository-host';
+import type { OpenIssueListing, PreparedRepository, PublishedBranch, PullRequestRef, RepositoryAccess, RepositoryHost } from '../repository-host';
 import { BranchNotFoundError, DefaultBranchMissingError, PullRequestsNotSupportedError, UnsupportedRepositoryError } from './errors';
 
 function pathOf(project: Project): string {
@@ -45,6 +45,10 @@ export class LocalPathRepositoryHost implements RepositoryHost {
 
   async commentOnIssue(project: Project): Promise<{ url: string }> {
     throw new PullRequestsNotSupportedError(pathOf(project));
+  }
+
+  async listOpenIssues(): Promise<OpenIssueListing> {
+    return { supported: false, reason: 'the repository is a local path, which has no issue tracker' };
   }
 
   async hasWriteAccess(): Promise<boolean> {
