@@ -83,7 +83,7 @@ async function coldImportMs(file: string, flags: string[] = []): Promise<number>
   const { stdout } = await run(node22(), [...flags, '--input-type=module', '-e', script, pathToFileURL(file).href], {
     // What a function's environment holds at import; nothing here reaches AWS.
     // The sandbox functions check their workspace mount's path when they load.
-    env: { PATH: process.env.PATH, POWERTOOLS_SERVICE_NAME: 'bench', POWERTOOLS_METRICS_DISABLED: 'true', AWS_REGION: 'eu-west-1', CAHOOTS_WORKSPACE_ROOT: tmpdir() },
+    env: { PATH: process.env.PATH, POWERTOOLS_SERVICE_NAME: 'bench', POWERTOOLS_METRICS_DISABLED: 'true', AWS_REGION: 'eu-west-1', CAHOOTS_WORKSPACE_ROOT: os.tmpdir() },
   });
   const ms = Number(stdout);
   if (!Number.isFinite(ms)) throw new Error(`importing ${file} printed ${JSON.stringify(stdout)} instead of a time`);
