@@ -16,6 +16,8 @@ export const RUNTIME_ENV = {
   installNetwork: 'CAHOOTS_INSTALL_NETWORK',
   deployment: 'CAHOOTS_DEPLOYMENT',
   egress: 'CAHOOTS_EGRESS',
+  /** The npm registry the dependency detectors ask for advisories and latest versions. */
+  npmRegistry: 'CAHOOTS_NPM_REGISTRY',
   /** JSON: the customer file's `projectDefaults`, for projects created through the API. */
   projectDefaults: 'CAHOOTS_PROJECT_DEFAULTS',
   /** The secrets-port name of the API key sent to OpenAI-compatible model servers, if they need one. */

@@ -68,6 +68,12 @@ export const RuntimeConfigSchema = z.object({
    * Unset locally, where the machine's network applies.
    */
   egress: z.enum(['nat', 'none']).optional(),
+  /**
+   * The npm registry the dependency detectors ask (advisories, latest versions), from their own
+   * process. In a cell without egress they cannot: CodeArtifact offers neither the bulk advisory
+   * endpoint nor a way out to npmjs.
+   */
+  npmRegistry: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('https://registry.npmjs.org/'),
   /** The deployment's settings for new projects; unset locally, where the domain defaults apply. */
   projectDefaults: ProjectDefaultsSchema.optional(),
   /**
@@ -110,6 +116,7 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     installNetwork: env[RUNTIME_ENV.installNetwork] || undefined,
     deployment: env[RUNTIME_ENV.deployment] || undefined,
     egress: env[RUNTIME_ENV.egress] || undefined,
+    npmRegistry: env[RUNTIME_ENV.npmRegistry] || undefined,
     projectDefaults,
     openAiApiKeySecret: env[RUNTIME_ENV.openAiApiKeySecret] || undefined,
   };

@@ -1,5 +1,6 @@
 // The DetectWork state machine (statemachines/detect-work.asl.json) and its five step functions:
-// prepare a snapshot of the default branch (workspace mount, git credentials), run one detector
+// prepare a snapshot of the default branch and install its dependencies (workspace mount, git
+// credentials, the dependency-setup function and the cell's package registry), run one detector
 // (workspace mount, the sandbox function for commands, the artifacts prefix for its findings, the
 // git credentials for GitHub issues, cloudwatch:DescribeAlarms for the customer's alarms),
 // merge (artifacts), decide goals (starts the goal pipeline), record the run. Each function gets
@@ -14,11 +15,13 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DETECT_WORK_NAME, DETECT_WORK_STEPS, detectWorkSubstitutions, type DetectWorkStepName } from '../../lib/detection/definition';
+import type { EgressMode } from '../config/customer-config';
 import { cellResourceName } from '../naming';
-import { AWS_PORTS_ENV, CELL_WORKSPACE_ROOT, RUNTIME_ENV, TABLE_NAME_ENV } from '../runtime-environment';
+import { AWS_PORTS_ENV, CELL_WORKSPACE_ROOT, cellDeploymentEnvironment, RUNTIME_ENV, TABLE_NAME_ENV } from '../runtime-environment';
 import { AgentFunction } from './agent-function';
 import { grantArtifactsPrefixAccess } from './artifacts-bucket';
 import type { AgentPlacement } from './cell-network';
+import type { CellPackageRegistry } from './cell-package-registry';
 import { type CellSecretReferences, cellSecretsPrefix, grantSecretsRead } from './cell-secrets';
 import type { CellWorkspace } from './cell-workspace';
 import type { CellEventBus } from './event-bus';
@@ -29,12 +32,13 @@ import { grantStateTableAccess } from './state-table';
 export const DETECTION_ARTIFACTS_PREFIX = 'detections/';
 
 /**
- * Sizing per step. RunDetector waits for the project's tests and compilers in the sandbox function
+ * Sizing per step. PrepareDetection waits for the snapshot's dependency install in the setup
+ * function (up to ten minutes) and RunDetector waits for the project's tests and compilers in the sandbox function
  * (up to ten minutes per command), so it gets Lambda's full 15 minutes; the state's TimeoutSeconds
  * (900) matches. The others read and write the table.
  */
 const STEP_SIZING: Record<DetectWorkStepName, { timeout: Duration; memorySize: number }> = {
-  PrepareDetection: { timeout: Duration.minutes(4), memorySize: 2048 },
+  PrepareDetection: { timeout: Duration.minutes(15), memorySize: 2048 },
   RunDetector: { timeout: Duration.minutes(15), memorySize: 1024 },
   MergeFindings: { timeout: Duration.minutes(4), memorySize: 512 },
   DecideGoals: { timeout: Duration.seconds(90), memorySize: 512 },
@@ -65,6 +69,12 @@ export interface DetectWorkStateMachineProps {
   readonly artifactsBucket: IBucket;
   /** The sandbox function that runs detectors' commands, by its fixed name (it lives in a later stack). */
   readonly sandboxFunctionName: string;
+  /** The cell's egress: RunDetector's dependency detectors ask the npm registry only where there is a way out. */
+  readonly egress: EgressMode;
+  /** The dependency-setup function PrepareDetection installs the snapshot's dependencies with, by its fixed name. */
+  readonly setupFunctionName: string;
+  /** In cells without egress: the CodeArtifact repository installs come from (PrepareDetection fetches its read token). */
+  readonly packageRegistry?: CellPackageRegistry;
   /** The goal pipeline DecideGoals starts goals on. */
   readonly goalPipeline: PipelineStateMachine;
   readonly logRetention?: RetentionDays;
@@ -106,8 +116,25 @@ export class DetectWorkStateMachine extends Construct {
     functions.PrepareDetection.function.addEnvironment(AWS_PORTS_ENV.secretsPrefix, cellSecretsPrefix(props.customerId));
     grantSecretsRead(functions.PrepareDetection, props.secrets, ['gitHostCredentials']);
 
+    // PrepareDetection installs the snapshot's dependencies once, before the detectors share it.
+    const prepare = functions.PrepareDetection;
+    prepare.function.addEnvironment(AWS_PORTS_ENV.setupFunctionName, props.setupFunctionName);
+    prepare.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [Stack.of(this).formatArn({ service: 'lambda', resource: 'function', resourceName: props.setupFunctionName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
+    if (props.packageRegistry) {
+      prepare.function.addEnvironment(AWS_PORTS_ENV.codeArtifactDomain, props.packageRegistry.domainName);
+      prepare.function.addEnvironment(AWS_PORTS_ENV.codeArtifactDomainOwner, Stack.of(this).account);
+      prepare.function.addEnvironment(AWS_PORTS_ENV.codeArtifactNpmUrl, props.packageRegistry.npmUrl);
+      props.packageRegistry.grantReadToken(prepare);
+    }
+
     // RunDetector runs commands in the sandbox function and leaves findings under detections/.
     const run = functions.RunDetector;
+    for (const [name, value] of Object.entries(cellDeploymentEnvironment(props.egress))) run.function.addEnvironment(name, value);
     run.function.addEnvironment(AWS_PORTS_ENV.sandboxFunctionName, props.sandboxFunctionName);
     run.role.addToPrincipalPolicy(
       new PolicyStatement({

@@ -87,6 +87,11 @@ export function sandboxFunctionName(customerId: string): string {
   return cellResourceName(customerId, 'sandbox');
 }
 
+/** The dependency-setup function's fixed name: DetectWork's PrepareDetection installs snapshots through it. */
+export function setupFunctionName(customerId: string): string {
+  return cellResourceName(customerId, 'dependency-setup');
+}
+
 export class SandboxFunction extends Construct {
   readonly function: DockerImageFunction;
   readonly role: Role;
@@ -127,8 +132,8 @@ export class SandboxFunction extends Construct {
     }
 
     this.function = new DockerImageFunction(this, 'Function', {
-      // The command sandbox has a fixed name: DetectWork's steps, created before it, invoke it by name.
-      ...(this.purpose === 'commands' ? { functionName: sandboxFunctionName(props.customerId) } : {}),
+      // Fixed names: DetectWork's steps, created before these functions, invoke them by name.
+      functionName: this.purpose === 'commands' ? sandboxFunctionName(props.customerId) : setupFunctionName(props.customerId),
       code: sandboxImageCode(this, props.image, purpose.handler),
       architecture: Architecture.ARM_64,
       ...SANDBOX_SIZING,

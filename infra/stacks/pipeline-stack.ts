@@ -11,7 +11,7 @@ import { DetectWorkStateMachine } from '../constructs/detect-work-state-machine'
 import { OutboxSweeper } from '../constructs/outbox-sweeper';
 import { PipelineStateMachine } from '../constructs/pipeline-state-machine';
 import { PipelineSteps } from '../constructs/pipeline-steps';
-import { sandboxFunctionName } from '../constructs/sandbox-function';
+import { sandboxFunctionName, setupFunctionName } from '../constructs/sandbox-function';
 import type { NetworkStack } from './network-stack';
 import type { ServiceStack } from './service-stack';
 import type { StatefulStack } from './stateful-stack';
@@ -79,6 +79,9 @@ export class PipelineStack extends Stack {
       eventBus: service.eventBus,
       artifactsBucket,
       sandboxFunctionName: sandboxFunctionName(config.id),
+      setupFunctionName: setupFunctionName(config.id),
+      egress: config.egress,
+      ...(props.network.packageRegistry ? { packageRegistry: props.network.packageRegistry } : {}),
       goalPipeline: this.pipeline,
     });
     this.detectionSchedules = new DetectionSchedules(this, 'DetectionSchedules', {

@@ -12,6 +12,7 @@ import type { DetectionSummary } from '../detection/inputs';
 import type { LocalRuntime } from '../local/runtime';
 import { lockDataDir, readDevServerInfo, resolveDataDir, type DataDirLock } from './data-dir';
 import { CommandFailedError, EXIT, UsageError, type ExitCode } from './errors';
+import { readRuntimeSettings } from './options';
 import { Output } from './output';
 import { checkRepository } from './preflight';
 
@@ -88,7 +89,9 @@ export async function detectCommand(flags: DetectFlags, io: { output?: Output } 
   let local: LocalRuntime | undefined;
   try {
     const { startLocalRuntime } = await import('../local/runtime');
-    local = await startLocalRuntime({ ...(dataDir ? { dataDir } : {}), ...(ownWorkspace ? { config: { workspaceRoot: ownWorkspace } } : {}) });
+    // The registry the dependency detectors ask comes from the environment, as for `cahoots dev`.
+    const { npmRegistry } = await readRuntimeSettings();
+    local = await startLocalRuntime({ ...(dataDir ? { dataDir } : {}), config: { npmRegistry, ...(ownWorkspace ? { workspaceRoot: ownWorkspace } : {}) } });
     const project = await findOrCreateProject(local, repo.dir, repo.branch);
     if (repo.uncommitted.length > 0) output.info(`Note: ${repo.uncommitted.length} uncommitted change(s) are not looked at; detection reads ${repo.branch} as committed.`);
     output.info(`Detecting work in ${repo.dir} (${repo.branch}) …`);

@@ -2,7 +2,7 @@
 // command's fixed words (everything after them must be plain operands), so a detector can run
 // only what it names, wherever the runner lives.
 import type { CommandOutcome } from '../domain/commands';
-import { DetectorFailedError, type DetectorContext } from './types';
+import { DetectorFailedError, excerpt, type DetectorContext } from './types';
 
 /** Detectors run tests and compilers; ten minutes, within the sandbox function's fourteen. */
 export const DETECTOR_COMMAND_TIMEOUT_MS = 10 * 60_000;
@@ -21,7 +21,11 @@ export async function runDetectorCommand(
     timeoutMs: DETECTOR_COMMAND_TIMEOUT_MS,
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
   });
-  if (outcome.exitCode === 127) throw new DetectorFailedError(detector, `${command[0]} is not installed where detection runs`);
+  if (outcome.exitCode === 127) {
+    // 127 is also the sandbox's npx finding no installed program: its message says which.
+    const why = outcome.stderr.trim() ? `: ${excerpt(outcome.stderr, 300)}` : '';
+    throw new DetectorFailedError(detector, `${command.join(' ')} found no program to run where detection runs${why}`);
+  }
   if (outcome.timedOut) throw new DetectorFailedError(detector, `${command.join(' ')} ran longer than ${DETECTOR_COMMAND_TIMEOUT_MS / 60_000} minutes`);
   return outcome;
 }

@@ -25,6 +25,11 @@ export type PrepareDetectionInput = z.infer<typeof PrepareDetectionInputSchema>;
 export const CheckoutRefSchema = z.object({
   workingCopy: z.string().min(1).max(1024),
   sha: CommitShaSchema,
+  /**
+   * Why the project's dependencies could not be installed in the snapshot (the project's `setup`).
+   * Detectors that run the project's own tools report this instead of a missing program.
+   */
+  setupFailure: z.string().max(4000).optional(),
 });
 export type CheckoutRef = z.infer<typeof CheckoutRefSchema>;
 

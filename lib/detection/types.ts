@@ -9,6 +9,9 @@ import type { Project } from '../domain/project';
 import type { AlarmReader, RepositoryHost } from '../ports/index';
 import type { z } from 'zod';
 
+/** Where the npm registry is, or why the dependency detectors cannot ask it (a cell without egress). */
+export type NpmRegistryAccess = { url: string } | { unavailable: string };
+
 export interface DetectorContext {
   project: Project;
   /** Runs the detectors' commands (the sandbox locally and in a cell). */
@@ -21,6 +24,8 @@ export interface DetectorContext {
   repositories: RepositoryHost;
   /** The customer's CloudWatch alarms (the alarm detector). */
   alarms: AlarmReader;
+  /** The npm registry the dependency detectors ask from this process, or why they cannot. */
+  registry: NpmRegistryAccess;
   now: Date;
 }
 
@@ -45,6 +50,11 @@ export interface DetectorOutcome {
 
 export interface Detector {
   readonly name: KnownDetector;
+  /**
+   * Whether it runs the project's own tools (tests, compiler, linter), which need its dependencies
+   * installed in the snapshot. Absent: it does not.
+   */
+  readonly needsDependencies?: boolean;
   detect(context: DetectorContext): Promise<DetectorOutcome>;
 }
 

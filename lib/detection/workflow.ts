@@ -6,11 +6,13 @@ import type { KnownDetector } from '../domain/finding';
 import { ulidFor } from '../domain/ids';
 import { detectionSettingsOf, type Project } from '../domain/project';
 import { openProjectWorkspace } from '../pipeline/workspace';
+import { DependencySetupFailedError, DependencySetupRunner, describeSetupFailure } from '../workspace/dependency-setup';
 import { logger, metrics } from '../powertools';
 import type { Runtime } from '../runtime';
 import { detectorFor } from './detectors/index';
 import { recordProjectEvent } from './events';
 import type {
+  CheckoutRef,
   DetectionSummary,
   DetectorResult,
   PrepareDetectionInput,
@@ -19,7 +21,7 @@ import type {
   RunDetectorInput,
 } from './inputs';
 import { detectorResultKey, type StoredDetectorFindings } from './merge';
-import { DetectorFailedError } from './types';
+import { DetectorFailedError, type NpmRegistryAccess } from './types';
 import { CahootsError } from '../domain/errors';
 
 export { decideGoals } from './goals';
@@ -51,8 +53,30 @@ export async function prepareDetection(runtime: Runtime, input: PrepareDetection
   if (workingCopy === '' || workingCopy.startsWith('..') || resolve(root, workingCopy) !== dir) {
     throw new SnapshotOutsideWorkspaceError(`The snapshot ${dir} is not under the command runner's workspace root ${root}`);
   }
-  logger.info('detection prepared', { projectId: project.id, runId, sha, trigger: input.trigger });
-  return { runId, startedAt: now.toISOString(), checkout: { workingCopy: workingCopy.split(sep).join('/'), sha }, detectors: runnableDetectors(project) };
+  const detectors = runnableDetectors(project);
+  const checkout: CheckoutRef = { workingCopy: workingCopy.split(sep).join('/'), sha };
+  if (detectors.some((name) => detectorFor(name)?.needsDependencies)) {
+    const setupFailure = await installDependencies(runtime, project, checkout.workingCopy);
+    if (setupFailure) checkout.setupFailure = setupFailure;
+  }
+  logger.info('detection prepared', { projectId: project.id, runId, sha, trigger: input.trigger, ...(checkout.setupFailure ? { setupFailure: checkout.setupFailure } : {}) });
+  return { runId, startedAt: now.toISOString(), checkout, detectors };
+}
+
+/**
+ * Installs the project's dependencies in the snapshot once, before the detectors run side by side
+ * in it, the way an agent's working copy gets them (the project's `setup`, cached by lockfile).
+ * A failed install is the run's evidence, not its end: returns why, for the detectors to report.
+ */
+async function installDependencies(runtime: Runtime, project: Project, workingCopy: string): Promise<string | undefined> {
+  const runner = new DependencySetupRunner(runtime.ports.commands, { projectId: project.id, ...(project.setup ? { setup: project.setup } : {}) });
+  try {
+    await runner.prepare(workingCopy);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof DependencySetupFailedError)) throw error;
+    return describeSetupFailure(error.outcome);
+  }
 }
 
 export async function runDetector(runtime: Runtime, input: RunDetectorInput, now: Date = new Date()): Promise<DetectorResult> {
@@ -60,6 +84,9 @@ export async function runDetector(runtime: Runtime, input: RunDetectorInput, now
   if (!detector) return { detector: input.detector, ok: false, error: 'Detection.UnknownDetector', cause: `No detector named ${input.detector}` };
   const project = await runtime.store.projects.get(input.projectId);
   const dir = resolve(runtime.ports.commands.workspaceRoot, input.checkout.workingCopy);
+  if (detector.needsDependencies && input.checkout.setupFailure) {
+    return { detector: detector.name, ok: false, error: 'Detection.DependencySetupFailed', cause: input.checkout.setupFailure };
+  }
   try {
     const outcome = await detector.detect({
       project,
@@ -68,6 +95,7 @@ export async function runDetector(runtime: Runtime, input: RunDetectorInput, now
       dir,
       repositories: runtime.ports.repositories,
       alarms: runtime.ports.alarms,
+      registry: npmRegistryAccess(runtime),
       now,
     });
     const stored: StoredDetectorFindings = { detector: detector.name, findings: outcome.findings };
@@ -81,6 +109,17 @@ export async function runDetector(runtime: Runtime, input: RunDetectorInput, now
     logger.warn('detector failed', { detector: detector.name, error });
     return { detector: detector.name, ok: false, error: error.stepFunctionsError, cause: error.message.slice(0, 4000) };
   }
+}
+
+/** The registry the dependency detectors ask, unless the cell has no way out to it. */
+function npmRegistryAccess(runtime: Runtime): NpmRegistryAccess {
+  if (runtime.config.egress === 'none') {
+    return {
+      unavailable:
+        'this cell is deployed with egress "none": the npm registry cannot be reached, and the cell\'s CodeArtifact repository offers neither security advisories nor a way out to npmjs; deploy with egress "nat" for the dependency detectors',
+    };
+  }
+  return { url: runtime.config.npmRegistry };
 }
 
 /** Records the run (Detection.Completed or Detection.Failed) and removes its snapshot. */

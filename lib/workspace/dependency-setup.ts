@@ -52,14 +52,19 @@ export class DependencySetupFailedError extends ToolError {
     readonly outcome: CommandOutcome,
     readonly cacheKey: string | null,
   ) {
-    const how = outcome.timedOut ? 'timed out' : outcome.signal ? `was ended by ${outcome.signal}` : `exited with ${outcome.exitCode}`;
-    const output = (outcome.stderr.trim() || outcome.stdout.trim()).slice(-2_000);
     super(
-      `installing the dependencies failed: ${JSON.stringify(outcome.argv)} ${how}.\n${output}\n` +
+      `${describeSetupFailure(outcome)}\n` +
         'No command runs in this working copy until the install succeeds. Fix package.json and the lockfile ' +
         '(the install is tried again once the lockfile changes), or report that the project\'s setup setting is wrong.',
     );
   }
+}
+
+/** What failed in an install, for people and models: the command, how it ended, the end of its output. */
+export function describeSetupFailure(outcome: CommandOutcome): string {
+  const how = outcome.timedOut ? 'timed out' : outcome.signal ? `was ended by ${outcome.signal}` : `exited with ${outcome.exitCode}`;
+  const output = (outcome.stderr.trim() || outcome.stdout.trim()).slice(-2_000);
+  return `installing the dependencies failed: ${JSON.stringify(outcome.argv)} ${how}.${output ? `\n${output}` : ''}`;
 }
 
 export interface ServeSetupOptions {
@@ -272,6 +277,15 @@ export class DependencySetupRunner implements CommandRunner {
 
   setup(request: SetupRequestInput): Promise<SetupResult> {
     return this.inner.setup(request);
+  }
+
+  /**
+   * Installs the working copy's dependencies now rather than before its first command; throws
+   * DependencySetupFailedError when the install fails. DetectWork installs its snapshot once,
+   * before the detectors run commands in it side by side.
+   */
+  prepare(workingCopy: string): Promise<void> {
+    return this.ensureSetUp(workingCopy);
   }
 
   private async ensureSetUp(workingCopy: string): Promise<void> {

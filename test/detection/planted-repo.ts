@@ -41,6 +41,51 @@ export const PLANTED_FILES: Record<string, string> = {
 
 export const FAILING_TEST = 'rounds the quotient down';
 
+/**
+ * The planted repository whose tests import a local `file:` dependency, with the lockfile `npm ci`
+ * installs it from (offline: nothing comes from a registry). Without the install the test file
+ * cannot even load.
+ */
+export const PLANTED_WITH_DEPENDENCY: Record<string, string> = {
+  'package.json': JSON.stringify(
+    { name: 'planted', version: '1.0.0', type: 'module', scripts: { test: 'node --test' }, dependencies: { 'planted-helper': 'file:vendor/planted-helper' } },
+    null,
+    2,
+  ),
+  '.gitignore': 'node_modules/\n',
+  'package-lock.json': JSON.stringify(
+    {
+      name: 'planted',
+      version: '1.0.0',
+      lockfileVersion: 3,
+      requires: true,
+      packages: {
+        '': { name: 'planted', version: '1.0.0', dependencies: { 'planted-helper': 'file:vendor/planted-helper' } },
+        'node_modules/planted-helper': { resolved: 'vendor/planted-helper', link: true },
+        'vendor/planted-helper': { version: '1.0.0' },
+      },
+    },
+    null,
+    2,
+  ),
+  'vendor/planted-helper/package.json': JSON.stringify({ name: 'planted-helper', version: '1.0.0', type: 'module', main: 'index.js' }),
+  'vendor/planted-helper/index.js': 'export const half = (n) => n / 2;\n',
+  'test/math.test.js': [
+    "import { test } from 'node:test';",
+    "import assert from 'node:assert/strict';",
+    "import { half } from 'planted-helper';",
+    '',
+    "test('halves an even number', () => {",
+    '  assert.equal(half(6), 3);',
+    '});',
+    '',
+    `test('${FAILING_TEST}', () => {`,
+    '  assert.equal(half(7), 3);',
+    '});',
+    '',
+  ].join('\n'),
+};
+
 /** The planted repository, committed on `main`. */
 export function createPlantedRepo(extra: Record<string, string> = {}): TempRepo {
   return createTempRepo({ ...PLANTED_FILES, ...extra });
@@ -61,8 +106,8 @@ export function commitChange(repo: TempRepo, files: Record<string, string | null
 }
 
 /**
- * A committed `node_modules/.bin/tsc` linking to this repository's TypeScript, so a snapshot of
- * the sample repository can run `npx tsc` without installing anything (the sandbox never installs).
+ * A committed `node_modules/.bin/tsc` linking to this repository's TypeScript, so the type-errors
+ * detector can run `npx tsc` in the sample repository without an install (and offline).
  */
 export function linkTypeScript(repo: TempRepo): void {
   const bin = join(repo.dir, 'node_modules', '.bin');

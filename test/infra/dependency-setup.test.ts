@@ -222,3 +222,35 @@ describe('the setup function, in both kinds of cell', () => {
     }
   });
 });
+
+describe("DetectWork's snapshot install and registry", () => {
+  const functionNamed = (json: CfnTemplate, suffix: string) =>
+    resourcesOf(json, 'AWS::Lambda::Function').find(([, fn]) => ref(fn.Properties!.Environment).includes(`detection-${suffix}`))!;
+  const variables = (fn: CfnResource) => (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+
+  it('PrepareDetection invokes the dependency-setup function by its fixed name, with the time an install takes', () => {
+    for (const [cells, customerId] of [[nat, 'example'], [none, 'acme']] as const) {
+      const pipeline = cells.get('Pipeline')!;
+      const [, prepare] = functionNamed(pipeline, 'prepare-detection');
+      expect(variables(prepare).SETUP_FUNCTION_NAME).toBe(`cahoots-${customerId}-dependency-setup`);
+      expect(prepare.Properties!.Timeout).toBe(900);
+      const invokes = statementsOfRole(pipeline, roleIdOf(prepare)).filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'));
+      expect(ref(invokes.map((s) => s.Resource))).toContain(`function:cahoots-${customerId}-dependency-setup`);
+      // The function carries that name in the agents stack.
+      expect(setupFunction(cells.get('Agents')!, customerId)[1].Properties!.FunctionName).toBe(`cahoots-${customerId}-dependency-setup`);
+    }
+  });
+
+  it('without egress PrepareDetection fetches CodeArtifact read tokens, and RunDetector knows it cannot reach the npm registry', () => {
+    const pipeline = none.get('Pipeline')!;
+    const [, prepare] = functionNamed(pipeline, 'prepare-detection');
+    expect(Object.keys(variables(prepare))).toEqual(expect.arrayContaining(['CODEARTIFACT_DOMAIN', 'CODEARTIFACT_DOMAIN_OWNER', 'CODEARTIFACT_NPM_URL']));
+    expect(statementsOfRole(pipeline, roleIdOf(prepare)).flatMap((s) => [s.Action].flat())).toContain('codeartifact:GetAuthorizationToken');
+    expect(variables(functionNamed(pipeline, 'run-detector')[1])).toMatchObject({ CAHOOTS_DEPLOYMENT: 'cell', CAHOOTS_EGRESS: 'none' });
+
+    const natPipeline = nat.get('Pipeline')!;
+    const [, natPrepare] = functionNamed(natPipeline, 'prepare-detection');
+    expect(Object.keys(variables(natPrepare))).not.toContain('CODEARTIFACT_DOMAIN');
+    expect(variables(functionNamed(natPipeline, 'run-detector')[1])).toMatchObject({ CAHOOTS_EGRESS: 'nat' });
+  });
+});

@@ -25,19 +25,30 @@ export function parseTestOutput(raw: string): TestReport {
   const output = strip(raw);
   const failed = new Set<string>();
   for (const line of output.split('\n')) {
-    const tap = /^\s*not ok \d+ - (.+?)(?:\s+#.*)?$/.exec(line);
+    // TAP's `# SKIP` and `# TODO` directives mark a "not ok" that is not a failure.
+    const tap = /#\s*(?:SKIP|TODO)\b/i.test(line) ? null : /^\s*not ok \d+ - (.+?)(?:\s+#.*)?$/.exec(line);
     const spec = /^\s*✖ (.+?)(?: \([\d.]+m?s\))?$/.exec(line);
     const vitest = /^\s*(?:FAIL|×)\s+(.+?)(?:\s+\d+m?s)?$/.exec(line);
     const jest = /^\s*● (.+ › .+)$/.exec(line);
     const name = (tap ?? spec ?? vitest ?? jest)?.[1]?.trim();
     if (name && !/^failing tests:?$/.test(name)) failed.add(name);
   }
+  // vitest prints a failure twice (`× suite > test` and `FAIL  file > suite > test`), and vitest
+  // and jest print `FAIL file` for the file: keep the fullest name of each failure, and a file
+  // only when nothing in it could be named.
+  const names = [...failed];
+  const named = names.filter((name) => / > | › /.test(name));
+  const kept = names.filter((name) => {
+    if (names.some((other) => other !== name && other.endsWith(` > ${name}`))) return false;
+    const isFile = !/ > | › /.test(name) && /\.[cm]?[jt]sx?$/.test(name);
+    return !(isFile && named.length > 0);
+  });
   const count = (pattern: RegExp) => {
     const match = pattern.exec(output);
     return match ? Number(match[1]) : undefined;
   };
   return {
-    failed: [...failed],
+    failed: kept,
     failedCount: count(/(?:^# fail|ℹ fail) (\d+)/m) ?? count(/Tests:?\s+(\d+) failed/),
     passedCount: count(/(?:^# pass|ℹ pass) (\d+)/m) ?? count(/(\d+) passed/),
   };
@@ -52,6 +63,7 @@ export function projectTestScript(dir: string): string | undefined {
 
 export const failingTestsDetector: Detector = {
   name: 'failing-tests',
+  needsDependencies: true,
   async detect(context) {
     if (!projectTestScript(context.dir)) return { findings: [], skipped: 'no test script in package.json' };
     const outcome = await runDetectorCommand('failing-tests', context, ['npm', 'test']);

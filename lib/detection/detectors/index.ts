@@ -5,6 +5,8 @@ import type { Detector } from '../types';
 import { alarmsDetector } from './alarms';
 import { failingTestsDetector } from './failing-tests';
 import { issuesDetector } from './issues';
+import { lintDetector } from './lint';
+import { outdatedDependenciesDetector } from './outdated-dependencies';
 import { todoDetector } from './todo';
 import { typeErrorsDetector } from './type-errors';
 import { vulnerableDependenciesDetector } from './vulnerable-dependencies';
@@ -16,6 +18,8 @@ export const DETECTORS: Partial<Record<KnownDetector, Detector>> = {
   'vulnerable-dependency': vulnerableDependenciesDetector,
   issue: issuesDetector,
   alarm: alarmsDetector,
+  lint: lintDetector,
+  'outdated-dependency': outdatedDependenciesDetector,
 };
 
 export function detectorFor(name: KnownDetector): Detector | undefined {

@@ -51,6 +51,7 @@ const normalized = (text: string) => text.replace(/\s+/g, ' ').replace(/\*\/\s*$
 
 export const todoDetector: Detector = {
   name: 'todo',
+  needsDependencies: false,
   async detect(context) {
     const grep = await runDetectorCommand('todo', context, ['git', 'grep', '-n', '-I', '-w', '-E', '-e', '(TODO|FIXME|HACK)']);
     // git grep exits 1 when nothing matches.

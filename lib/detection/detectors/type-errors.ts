@@ -1,4 +1,5 @@
-// Type errors from `npx tsc --noEmit` in repositories with a tsconfig.json. The fingerprint is the
+// Type errors from `npx tsc --noEmit` in repositories with a tsconfig.json (the sandbox's npx runs
+// only a program installed in the working copy, never downloads one). The fingerprint is the
 // file, the error code and the message (not the position), so an error moved by an edit above it
 // is the same finding.
 import { existsSync } from 'node:fs';
@@ -28,9 +29,10 @@ export function parseTscOutput(output: string): TypeError[] {
 
 export const typeErrorsDetector: Detector = {
   name: 'type-errors',
+  needsDependencies: true,
   async detect(context) {
     if (!existsSync(join(context.dir, 'tsconfig.json'))) return { findings: [], skipped: 'no tsconfig.json' };
-    const outcome = await runDetectorCommand('type-errors', context, ['npx', '--no-install', 'tsc', '--noEmit', '--pretty', 'false']);
+    const outcome = await runDetectorCommand('type-errors', context, ['npx', 'tsc', '--noEmit', '--pretty', 'false']);
     const errors = parseTscOutput(outcome.stdout);
     if (outcome.exitCode !== 0 && errors.length === 0) {
       throw new DetectorFailedError('type-errors', `tsc exited with ${outcome.exitCode} without reporting errors: ${excerpt(outcome.stderr || outcome.stdout, 500)}`);

@@ -1,60 +1,74 @@
-// Vulnerable dependencies: `npm audit --json --package-lock-only` reads the lockfile (nothing is
-// installed) and asks the registry the project configures (.npmrc) for advisories. One finding per
-// vulnerable package, fingerprinted by the package and its advisories, so a new advisory for the
-// same package is a new finding and a re-run with the same ones is the same finding.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import * as z from 'zod';
+// Vulnerable dependencies: the versions package-lock.json installs, sent to the registry's bulk
+// advisory endpoint from this process (the sandbox is offline, so `npm audit` cannot run there),
+// each advisory's `vulnerable_versions` matched against them here. One finding per vulnerable
+// package, fingerprinted by the package and its advisory ids, so a new advisory for the same
+// package is a new finding and a re-run with the same ones is the same finding.
 import type { Severity } from '../../domain/finding';
-import { runDetectorCommand } from '../command';
-import { type Detector, type DetectedFinding, DetectorFailedError, excerpt, fingerprintOf } from '../types';
+import { logger } from '../../powertools';
+import { readLockfile, type LockedPackage } from '../npm-lockfile';
+import { npmRegistryFor, type Advisory } from '../npm-registry';
+import { satisfies, UnsupportedRangeError } from '../semver-range';
+import { type Detector, type DetectedFinding, excerpt, fingerprintOf } from '../types';
 
-const AdvisorySchema = z.looseObject({ source: z.union([z.number(), z.string()]), title: z.string().optional(), url: z.string().optional(), severity: z.string().optional() });
-const VulnerabilitySchema = z.looseObject({
-  name: z.string(),
-  severity: z.enum(['info', 'low', 'moderate', 'high', 'critical']),
-  isDirect: z.boolean().optional(),
-  range: z.string().optional(),
-  via: z.array(z.union([z.string(), AdvisorySchema])),
-  fixAvailable: z.union([z.boolean(), z.looseObject({ name: z.string(), version: z.string(), isSemVerMajor: z.boolean().optional() })]).optional(),
-});
-/** npm audit's JSON report (auditReportVersion 2, npm 7 and later). */
-export const AuditReportSchema = z.looseObject({
-  auditReportVersion: z.literal(2),
-  vulnerabilities: z.record(z.string(), VulnerabilitySchema),
-});
-
-const SEVERITY: Record<z.infer<typeof VulnerabilitySchema>['severity'], Severity> = {
+const SEVERITY: Record<Advisory['severity'], Severity> = {
   info: 'low',
   low: 'low',
   moderate: 'medium',
   high: 'high',
   critical: 'critical',
 };
+const SEVERITY_ORDER: readonly Advisory['severity'][] = ['info', 'low', 'moderate', 'high', 'critical'];
 
-export function findingsFromAudit(report: z.infer<typeof AuditReportSchema>): DetectedFinding[] {
+interface Match {
+  advisory: Advisory;
+  versions: string[];
+  /** Set when the range could not be read: the advisory is reported, with less confidence. */
+  unreadRange?: string;
+}
+
+/** The advisories whose ranges hold one of the installed versions. */
+export function matchAdvisories(advisories: readonly Advisory[], installed: readonly string[]): Match[] {
+  const matches: Match[] = [];
+  for (const advisory of advisories) {
+    try {
+      const versions = installed.filter((version) => satisfies(version, advisory.vulnerable_versions));
+      if (versions.length > 0) matches.push({ advisory, versions });
+    } catch (error) {
+      if (!(error instanceof UnsupportedRangeError)) throw error;
+      matches.push({ advisory, versions: [...installed], unreadRange: error.message });
+    }
+  }
+  return matches;
+}
+
+export function findingsFromAdvisories(advisories: ReadonlyMap<string, Advisory[]>, installed: ReadonlyMap<string, LockedPackage[]>, direct: ReadonlySet<string>): DetectedFinding[] {
   const findings: DetectedFinding[] = [];
-  for (const vulnerability of Object.values(report.vulnerabilities)) {
-    const advisories = vulnerability.via.filter((via): via is z.infer<typeof AdvisorySchema> => typeof via !== 'string');
-    // Packages vulnerable only through another package are that package's finding.
-    if (advisories.length === 0) continue;
-    const ids = advisories.map((advisory) => String(advisory.source)).sort();
-    const fix = vulnerability.fixAvailable;
-    const fixText = fix === true ? 'npm audit fix resolves it' : fix && typeof fix === 'object' ? `fixed by ${fix.name}@${fix.version}${fix.isSemVerMajor ? ' (a major upgrade)' : ''}` : 'no fix available yet';
+  for (const [name, candidates] of [...advisories].sort(([a], [b]) => a.localeCompare(b))) {
+    const packages = installed.get(name) ?? [];
+    const matches = matchAdvisories(candidates, [...new Set(packages.map((entry) => entry.version))]);
+    if (matches.length === 0) continue;
+    const worst = matches.map((match) => match.advisory.severity).reduce((a, b) => (SEVERITY_ORDER.indexOf(b) > SEVERITY_ORDER.indexOf(a) ? b : a));
+    const ids = matches.map((match) => String(match.advisory.id)).sort();
+    const versions = [...new Set(matches.flatMap((match) => match.versions))].sort();
+    const isDirect = direct.has(name);
+    const onlyDev = packages.filter((entry) => versions.includes(entry.version)).every((entry) => entry.dev);
+    const first = matches[0]!.advisory;
     findings.push({
-      fingerprint: fingerprintOf('vulnerable-dependency', vulnerability.name, ...ids),
-      title: `Vulnerable dependency ${vulnerability.name} (${vulnerability.severity}): ${excerpt(advisories[0]?.title ?? 'see advisory', 120)}`,
+      fingerprint: fingerprintOf('vulnerable-dependency', name, ...ids),
+      title: `Vulnerable dependency ${name}@${versions.join(', ')} (${worst}): ${excerpt(first.title ?? `advisory ${first.id}`, 120)}`,
       detail: excerpt(
         [
-          `${vulnerability.name} ${vulnerability.range ?? ''}`.trim(),
-          ...advisories.map((advisory) => `- ${advisory.title ?? advisory.source} ${advisory.url ?? ''}`.trim()),
-          fixText,
+          `${name} ${versions.join(', ')} installed (${isDirect ? 'a direct dependency' : 'an indirect dependency'}${onlyDev ? ', development only' : ''}), per package-lock.json.`,
+          ...matches.map(
+            ({ advisory, unreadRange }) =>
+              `- ${advisory.severity}: ${advisory.title ?? advisory.id} (vulnerable: ${advisory.vulnerable_versions}) ${advisory.url ?? ''}`.trim() + (unreadRange ? `\n  range not evaluated: ${unreadRange}` : ''),
+          ),
         ].join('\n'),
         3000,
       ),
-      severity: SEVERITY[vulnerability.severity],
-      effort: fix && typeof fix === 'object' && fix.isSemVerMajor ? 'medium' : 'trivial',
-      confidence: vulnerability.isDirect === false ? 0.8 : 1,
+      severity: SEVERITY[worst],
+      effort: isDirect ? 'trivial' : 'small',
+      confidence: matches.every((match) => match.unreadRange) ? 0.5 : isDirect ? 1 : 0.8,
       location: { file: 'package-lock.json' },
     });
   }
@@ -64,20 +78,15 @@ export function findingsFromAudit(report: z.infer<typeof AuditReportSchema>): De
 export const vulnerableDependenciesDetector: Detector = {
   name: 'vulnerable-dependency',
   async detect(context) {
-    if (!existsSync(join(context.dir, 'package-lock.json'))) return { findings: [], skipped: 'no package-lock.json' };
-    const outcome = await runDetectorCommand('vulnerable-dependency', context, ['npm', 'audit', '--json', '--package-lock-only']);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(outcome.stdout);
-    } catch {
-      throw new DetectorFailedError('vulnerable-dependency', `npm audit printed no JSON (exit ${outcome.exitCode}): ${excerpt(outcome.stderr || outcome.stdout, 500)}`);
-    }
-    const report = AuditReportSchema.safeParse(parsed);
-    if (!report.success) {
-      // npm reports a registry it could not reach as {"error": {...}} with a non-zero exit.
-      const message = (parsed as { error?: { summary?: string } }).error?.summary ?? report.error.issues[0]?.message ?? 'unexpected report';
-      throw new DetectorFailedError('vulnerable-dependency', `npm audit failed: ${excerpt(message, 500)}`);
-    }
-    return { findings: findingsFromAudit(report.data) };
+    const lockfile = await readLockfile(context.dir, 'vulnerable-dependency');
+    if (!lockfile) return { findings: [], skipped: 'no package-lock.json' };
+    if (lockfile.packages.length === 0) return { findings: [] };
+    const registry = npmRegistryFor('vulnerable-dependency', context.registry);
+    const installed = new Map<string, LockedPackage[]>();
+    for (const entry of lockfile.packages) installed.set(entry.name, [...(installed.get(entry.name) ?? []), entry]);
+    const versions = new Map([...installed].map(([name, entries]) => [name, new Set(entries.map((entry) => entry.version))]));
+    const advisories = await registry.bulkAdvisories(versions);
+    logger.info('advisories fetched', { packages: versions.size, withAdvisories: advisories.size });
+    return { findings: findingsFromAdvisories(advisories, installed, new Set(lockfile.direct.keys())) };
   },
 };
