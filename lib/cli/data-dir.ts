@@ -40,6 +40,38 @@ const errorCode = (error: unknown): string | undefined => (error as NodeJS.Errno
  * going), or undefined when the directory was already there.
  */
 export function prepareDataDir(dataDir: string): string | undefined {
+  const { missing } = checkDataDir(dataDir);
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir);
+    } catch (error) {
+      const code = errorCode(error);
+      const reason =
+        code === 'EACCES' || code === 'EPERM'
+          ? `you may not create directories in ${dirname(dir)}`
+          : code === 'EROFS'
+            ? `${dirname(dir)} is on a read-only file system`
+            : code === 'ENOSPC'
+              ? `the disk holding ${dirname(dir)} is full`
+              : `creating ${dir} failed (${code ?? (error as Error).message})`;
+      if (missing[0] !== dir) rmSync(missing[0]!, { recursive: true, force: true });
+      throw unusable(dataDir, reason);
+    }
+  }
+  try {
+    accessSync(dataDir, constants.W_OK | constants.X_OK);
+  } catch {
+    throw unusable(dataDir, 'you may not write to it');
+  }
+  return missing[0];
+}
+
+/**
+ * The checks that need no writing, so a command can refuse an unusable data directory before it
+ * reads anything else (the repository included): a file in the way, a path under a file, a file
+ * system the kernel makes up. Returns the directories that would have to be created.
+ */
+export function checkDataDir(dataDir: string): { missing: string[] } {
   // The deepest part of the path that exists says where the new directories would go.
   let existing = dataDir;
   const missing: string[] = [];
@@ -68,32 +100,10 @@ export function prepareDataDir(dataDir: string): string | undefined {
   try {
     fileSystem = KERNEL_FILE_SYSTEMS[statfsSync(existing).type];
   } catch {
-    // statfs is not everywhere; the checks below still catch what cannot be written.
+    // statfs is not everywhere; prepareDataDir still catches what cannot be written.
   }
   if (fileSystem) throw unusable(dataDir, `${existing} is on ${fileSystem}, a file system the kernel makes up, where nothing can be kept`);
-  for (const dir of missing) {
-    try {
-      mkdirSync(dir);
-    } catch (error) {
-      const code = errorCode(error);
-      const reason =
-        code === 'EACCES' || code === 'EPERM'
-          ? `you may not create directories in ${dirname(dir)}`
-          : code === 'EROFS'
-            ? `${dirname(dir)} is on a read-only file system`
-            : code === 'ENOSPC'
-              ? `the disk holding ${dirname(dir)} is full`
-              : `creating ${dir} failed (${code ?? (error as Error).message})`;
-      if (missing[0] !== dir) rmSync(missing[0]!, { recursive: true, force: true });
-      throw unusable(dataDir, reason);
-    }
-  }
-  try {
-    accessSync(dataDir, constants.W_OK | constants.X_OK);
-  } catch {
-    throw unusable(dataDir, 'you may not write to it');
-  }
-  return missing[0];
+  return { missing };
 }
 
 /** Whether the directory holds a database written by an earlier run. */

@@ -17,7 +17,7 @@ import type { LocalRuntime } from '../local/runtime';
 import type { RuntimeConfig } from '../runtime';
 import type { CahootsApiClient } from './api-client';
 import { autoApprover, budgetOfGate, promptApprover, type ApprovalGate, type Approver } from './approvals';
-import { lockDataDir, readDevServerInfo, resolveDataDir, type DataDirLock } from './data-dir';
+import { checkDataDir, lockDataDir, readDevServerInfo, resolveDataDir, type DataDirLock } from './data-dir';
 import { ApiRequestError, EXIT, UsageError, type ExitCode } from './errors';
 import { EventFollower } from './follow';
 import { Output } from './output';
@@ -95,6 +95,9 @@ export async function checkRunFlags(flags: RunFlags, interactive: boolean): Prom
   }
   const deliver = parseDeliver(flags.deliver);
   const goalText = (flags.goal ?? '').trim();
+  const dataDir = flags.dataDir !== undefined ? resolveDataDir(flags.dataDir) : undefined;
+  // Before the repository is read: an unusable data directory is the first thing to say.
+  if (dataDir !== undefined) checkDataDir(dataDir);
   const repo = flags.repo !== undefined && looksLikeRemote(flags.repo.trim()) ? await checkRemote(flags.repo.trim(), flags) : await checkLocal(flags);
   if (!BranchNameSchema.safeParse(repo.branch).success) {
     const which = 'url' in repo ? `default branch of ${repo.url}` : 'checked-out branch';
@@ -118,7 +121,7 @@ export async function checkRunFlags(flags: RunFlags, interactive: boolean): Prom
     allowedCommands,
     repo,
     delivery,
-    ...(flags.dataDir !== undefined ? { dataDir: resolveDataDir(flags.dataDir) } : {}),
+    ...(dataDir !== undefined ? { dataDir } : {}),
     config,
   };
 }

@@ -27,7 +27,7 @@ describe('AWS ports configuration', () => {
 
   it('builds every port, and a port without its variable fails on use naming the variable', async () => {
     const ports = createAwsPorts(readAwsPortsConfig({}));
-    expect(Object.keys(ports).sort()).toEqual(['artifacts', 'callbacks', 'commands', 'events', 'pipeline', 'queue', 'repositories', 'schedules', 'secrets']);
+    expect(Object.keys(ports).sort()).toEqual(['alarms', 'artifacts', 'callbacks', 'commands', 'detection', 'events', 'pipeline', 'queue', 'repositories', 'schedules', 'secrets']);
     await expect(ports.pipeline.startGoal({ goalId: 'g', projectId: 'p' })).rejects.toBeInstanceOf(PortNotConfiguredError);
     await expect(ports.events.publish([])).rejects.toThrow(/EVENT_BUS_NAME/);
     await expect(ports.artifacts.get('k')).rejects.toThrow(/ARTIFACTS_BUCKET/);
