@@ -3,9 +3,7 @@
 // SNS topic under the cell key with the customer's e-mail subscribers; with a Slack channel, a
 // second topic in AWS Chatbot's custom-notification format that Chatbot posts to the channel.
 import { Duration, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { SlackChannelConfiguration } from 'aws-cdk-lib/aws-chatbot';
 import { type IEventBus, type IRuleRef, Rule, RuleTargetInput, type RuleTargetInputProperties } from 'aws-cdk-lib/aws-events';
 import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
@@ -17,6 +15,7 @@ import { Construct } from 'constructs';
 import { EVENT_SOURCE } from '../../lib/domain/events';
 import { messageTemplate, type NotificationContext, NOTIFICATIONS, type NotificationDefinition } from '../../lib/domain/notifications';
 import type { NotificationSettings } from '../config/customer-config';
+import { alarmOnDeadLetters, createDeadLetterQueue } from './dead-letter-queue';
 import { cellResourceName, chatNotificationTopicName, notificationDeadLetterQueueName, notificationTopicName } from '../naming';
 
 /**
@@ -113,31 +112,17 @@ export class CellNotifications extends Construct {
       });
     }
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+    this.deadLetterQueue = createDeadLetterQueue(this, 'DeadLetterQueue', {
       queueName: notificationDeadLetterQueueName(props.customerId),
-      encryption: QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue of the notification rule targets, not a work queue that needs one.',
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'Serverless::Serverless-SQSRedrivePolicy',
-      reason: 'This queue is itself a dead-letter queue; a DLQ of a DLQ would only move the same messages once more.',
+      encryptionKey: props.encryptionKey,
+      holds: 'the notification rule targets',
     });
     if (props.alarmTopic) {
-      new Alarm(this, 'DeadLettersAlarm', {
+      alarmOnDeadLetters(this, 'DeadLettersAlarm', this.deadLetterQueue, {
         alarmName: cellResourceName(props.customerId, 'notifications', 'dead-letters'),
-        alarmDescription: 'A notification could not be delivered to its SNS topic after every retry; the dead-letter queue holds it.',
-        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }).addAlarmAction(new SnsAction(props.alarmTopic));
+        description: 'A notification could not be delivered to its SNS topic after every retry; the dead-letter queue holds it.',
+        topic: props.alarmTopic,
+      });
     }
     const delivery = { deadLetterQueue: this.deadLetterQueue, retryAttempts: 10, maxEventAge: Duration.hours(6) };
 

@@ -1,18 +1,18 @@
 // Where projects' work-detection schedules live in a cell: an EventBridge Scheduler group (the API
 // puts one schedule per project in it), the role the scheduler assumes to start the DetectWork state
 // machine, and the dead-letter queue for invocations that failed every retry, with its alarm.
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Stack, Validations } from 'aws-cdk-lib';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { Grant, type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { AWS_PORTS_ENV } from '../runtime-environment';
 import { cellResourceName } from '../naming';
+import { alarmOnDeadLetters, createDeadLetterQueue } from './dead-letter-queue';
 import { nagResourceText } from '../nag';
 
 /** The cell's schedule group, named before it exists so every stack can write its ARNs as literals. */
@@ -49,20 +49,10 @@ export class DetectionSchedules extends Construct {
     this.groupName = detectionScheduleGroupName(props.customerId);
     this.group = new ScheduleGroup(this, 'Group', { scheduleGroupName: this.groupName });
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+    this.deadLetterQueue = createDeadLetterQueue(this, 'DeadLetterQueue', {
       queueName: cellResourceName(props.customerId, 'detection-schedules', 'dlq'),
-      encryption: QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue of the detection schedules (EventBridge Scheduler targets), not a work queue that needs one.',
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'Serverless::Serverless-SQSRedrivePolicy',
-      reason: 'This queue is itself a dead-letter queue; a DLQ of a DLQ would only move the same messages once more.',
+      encryptionKey: props.encryptionKey,
+      holds: 'the detection schedules (EventBridge Scheduler targets)',
     });
 
     this.role = new Role(this, 'SchedulerRole', {
@@ -80,16 +70,11 @@ export class DetectionSchedules extends Construct {
     this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.encryptionKey.keyArn] }));
 
     if (props.alarmTopic) {
-      this.deadLetterAlarm = new Alarm(this, 'DeadLettersAlarm', {
+      this.deadLetterAlarm = alarmOnDeadLetters(this, 'DeadLettersAlarm', this.deadLetterQueue, {
         alarmName: cellResourceName(props.customerId, 'detection-schedules', 'dead-letters'),
-        alarmDescription: 'A scheduled work detection could not be started after every retry; the dead-letter queue holds its input.',
-        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        description: 'A scheduled work detection could not be started after every retry; the dead-letter queue holds its input.',
+        topic: props.alarmTopic,
       });
-      this.deadLetterAlarm.addAlarmAction(new SnsAction(props.alarmTopic));
     }
   }
 
