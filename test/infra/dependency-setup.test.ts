@@ -9,7 +9,7 @@ import { buildApp } from '../../infra/app';
 import { loadCustomerConfigs } from '../../infra/config/customer-config';
 import { CUSTOMERS_DIR } from '../../infra/paths';
 import { AGENT_ROLES } from '../../lib/domain/settings';
-import { type CfnResource, type CfnTemplate, removeTempDirs, stackTemplates, tempOutdir, testContext } from './helpers';
+import { type CfnResource, type CfnTemplate, removeTempDirs, SANDBOX_ROLE_ACTIONS, stackTemplates, tempOutdir, testContext } from './helpers';
 
 afterAll(removeTempDirs);
 
@@ -35,18 +35,6 @@ function statementsOfRole(json: CfnTemplate, roleId: string): Statement[] {
 
 const roleIdOf = (fn: CfnResource) => (fn.Properties!.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
 
-const SANDBOX_ROLE_ACTIONS = [
-  'ec2:AssignPrivateIpAddresses',
-  'ec2:CreateNetworkInterface',
-  'ec2:DeleteNetworkInterface',
-  'ec2:DescribeNetworkInterfaces',
-  'ec2:DescribeSubnets',
-  'ec2:UnassignPrivateIpAddresses',
-  'elasticfilesystem:ClientMount',
-  'elasticfilesystem:ClientWrite',
-  'logs:CreateLogStream',
-  'logs:PutLogEvents',
-].sort();
 
 let nat: Map<string, CfnTemplate>;
 let none: Map<string, CfnTemplate>;

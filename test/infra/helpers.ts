@@ -173,3 +173,17 @@ export function encryptedResources(
       })),
   );
 }
+
+/** All a sandbox or setup function's role may do: its logs, its network interfaces, the workspace mount. */
+export const SANDBOX_ROLE_ACTIONS = [
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:CreateNetworkInterface',
+  'ec2:DeleteNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:UnassignPrivateIpAddresses',
+  'elasticfilesystem:ClientMount',
+  'elasticfilesystem:ClientWrite',
+  'logs:CreateLogStream',
+  'logs:PutLogEvents',
+].sort();

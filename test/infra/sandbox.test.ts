@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app';
 import { CUSTOMERS_DIR } from '../../infra/paths';
 import { AGENT_ROLES } from '../../lib/domain/settings';
-import { type CfnResource, type CfnTemplate, removeTempDirs, stackTemplates, tempOutdir, testContext } from './helpers';
+import { type CfnResource, type CfnTemplate, removeTempDirs, SANDBOX_ROLE_ACTIONS, stackTemplates, tempOutdir, testContext } from './helpers';
 
 afterAll(removeTempDirs);
 
@@ -60,20 +60,7 @@ describe('the sandbox function', () => {
       .filter(([, policy]) => ref(policy.Properties!.Roles).includes(roleId))
       .flatMap(([, policy]) => (policy.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement);
     const actions = new Set(statements.flatMap((s) => [s.Action].flat()));
-    expect([...actions].sort()).toEqual(
-      [
-        'ec2:AssignPrivateIpAddresses',
-        'ec2:CreateNetworkInterface',
-        'ec2:DeleteNetworkInterface',
-        'ec2:DescribeNetworkInterfaces',
-        'ec2:DescribeSubnets',
-        'ec2:UnassignPrivateIpAddresses',
-        'elasticfilesystem:ClientMount',
-        'elasticfilesystem:ClientWrite',
-        'logs:CreateLogStream',
-        'logs:PutLogEvents',
-      ].sort(),
-    );
+    expect([...actions].sort()).toEqual(SANDBOX_ROLE_ACTIONS);
     const mount = statements.find((s) => [s.Action].flat().includes('elasticfilesystem:ClientMount'))!;
     expect(ref(mount)).toContain('elasticfilesystem:AccessPointArn');
   });
