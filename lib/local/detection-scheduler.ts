@@ -5,12 +5,6 @@ import { nextFireTime, parseScheduleExpression, type ScheduleExpression } from '
 import type { Schedule } from '../domain/project';
 import { logger } from '../powertools';
 import type { DetectionRequest, DetectionScheduler } from '../ports/index';
-import { LocalRuntimeError } from './errors';
-
-/** A schedule fired but this runtime was given nothing to start (no DetectWork workflow). */
-export class DetectionUnavailableError extends LocalRuntimeError {
-  readonly code = 'DetectionUnavailable';
-}
 
 /** Time as the scheduler sees it; tests pass a fake one. */
 export interface SchedulerClock {

@@ -45,43 +45,29 @@ export async function completeFromMergedWork(
   work: Pick<FinishedWork, 'message' | 'goal' | 'task' | 'runId' | 'workspace'>,
   commit: CommitInfo,
 ): Promise<'succeeded'> {
-  const { goal, task, runId, workspace } = work;
+  const { goal, task, workspace } = work;
   const files = commit.parents[0] ? (await workspace.diffSummary(commit.parents[0], commit.sha)).map((f) => f.path) : [];
   // The message is "<title>\n\n<summary>\n\nCahoots-Task: <id>" (persistChange).
   const summary = commit.message.split('\n\n').slice(1, -1).join('\n\n').trim().slice(0, LIMITS.summary) || commit.subject;
   const outputs: TaskOutputs = { summary, branch: taskBranchName(goal.id, task.id), commits: [commit.sha], filesChanged: files };
   logger.info('task completed from the merged work of an earlier attempt', { goalId: goal.id, taskId: task.id, sha: commit.sha });
-  await runtime.store.tasks.transition(goal.id, task.id, 'SUCCEEDED', { outputs, failureCause: undefined }, { idempotent: true });
-  countRun(task.role, 'AgentRunSucceeded');
-  await recordGoalEvent(runtime, {
-    type: 'Task.Succeeded',
-    goal,
-    taskId: task.id,
-    actor: { kind: 'agent', id: runId, role: task.role },
-    data: { role: task.role, attempt: task.attempts, models: [], costUsd: 0, turns: 0, summary, recoveredFrom: commit.sha },
+  // No agent ran, so no run is counted in AgentRunSucceeded.
+  return markSucceeded(runtime, work, outputs, {
+    data: { models: [], costUsd: 0, turns: 0, summary, recoveredFrom: commit.sha },
     idempotencyKey: `succeeded:${commit.sha}`,
   });
-  await answer(() => runtime.ports.callbacks.succeed(work.message.taskToken, { taskId: task.id, status: 'SUCCEEDED' }));
-  return 'succeeded';
 }
 
 /** Stores what the agent produced, marks the task SUCCEEDED and answers the token. */
 export async function completeTask(runtime: Runtime, work: FinishedWork, finished: FinishedRun): Promise<'succeeded'> {
   const { store } = runtime;
-  const { goal, project, task, runId } = work;
+  const { project, task, runId } = work;
   const outputs = await persistResult(runtime, work, finished);
   await store.agentRuns.record(finished.run);
   await store.routingStats.record(project.id, { role: task.role, kind: task.kind, model: work.startModel, succeeded: true, costUsd: finished.run.costUsd });
-  await store.tasks.transition(goal.id, task.id, 'SUCCEEDED', { outputs, failureCause: undefined }, { idempotent: true });
   countRun(task.role, 'AgentRunSucceeded');
-  await recordGoalEvent(runtime, {
-    type: 'Task.Succeeded',
-    goal,
-    taskId: task.id,
-    actor: { kind: 'agent', id: runId, role: task.role },
+  return markSucceeded(runtime, work, outputs, {
     data: {
-      role: task.role,
-      attempt: task.attempts,
       models: finished.modelsUsed,
       costUsd: finished.run.costUsd,
       turns: finished.run.modelCallCount,
@@ -90,6 +76,28 @@ export async function completeTask(runtime: Runtime, work: FinishedWork, finishe
       ...(outputs.testResults ? { testsPassed: outputs.testResults.passed, testsFailed: outputs.testResults.failed } : {}),
     },
     idempotencyKey: `succeeded:${runId}`,
+  });
+}
+
+/**
+ * The end of every completed task, whether an agent produced the outputs or an earlier attempt's
+ * merged commit did: the task becomes SUCCEEDED, Task.Succeeded is recorded, the token answered.
+ */
+async function markSucceeded(
+  runtime: Runtime,
+  work: Pick<FinishedWork, 'message' | 'goal' | 'task' | 'runId'>,
+  outputs: TaskOutputs,
+  event: { data: Record<string, unknown>; idempotencyKey: string },
+): Promise<'succeeded'> {
+  const { goal, task, runId } = work;
+  await runtime.store.tasks.transition(goal.id, task.id, 'SUCCEEDED', { outputs, failureCause: undefined }, { idempotent: true });
+  await recordGoalEvent(runtime, {
+    type: 'Task.Succeeded',
+    goal,
+    taskId: task.id,
+    actor: { kind: 'agent', id: runId, role: task.role },
+    data: { role: task.role, attempt: task.attempts, ...event.data },
+    idempotencyKey: event.idempotencyKey,
   });
   await answer(() => runtime.ports.callbacks.succeed(work.message.taskToken, { taskId: task.id, status: 'SUCCEEDED' }));
   return 'succeeded';
