@@ -3,7 +3,6 @@
 // token and has a default branch), every replay script reads and parses, every OpenAI-compatible
 // server answers at all, and Bedrock has a region and credentials.
 import { existsSync, promises as fsp, statSync } from 'node:fs';
-import fs from 'node:fs';
 import { resolve } from 'node:path';
 import git, { Errors } from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
@@ -11,6 +10,7 @@ import type { Secrets } from '../ports/index';
 import * as z from 'zod';
 import { ReplayScriptSchema } from '../models/providers/replay';
 import type { ParsedModelSpec } from '../models/spec';
+import { readOnlyGitFs } from '../workspace/git-fs';
 import { UsageError } from './errors';
 
 export interface RepoInfo {
@@ -35,15 +35,15 @@ export async function checkRepository(path: string | undefined, cwd = process.cw
   if (!statSync(absolute).isDirectory()) throw new UsageError(`--repo: ${absolute} is a file, not a directory; pass the repository's directory`, '--repo');
   let dir: string;
   try {
-    dir = await git.findRoot({ fs, filepath: absolute });
+    dir = await git.findRoot({ fs: readOnlyGitFs, filepath: absolute });
   } catch {
     throw new UsageError(`--repo: ${absolute} is not a git repository; run \`git init\` and commit your code there first, or point --repo at a clone`, '--repo');
   }
-  const branch = await git.currentBranch({ fs, dir, fullname: false });
+  const branch = await git.currentBranch({ fs: readOnlyGitFs, dir, fullname: false });
   if (!branch) throw new UsageError(`--repo: ${dir} has a detached HEAD; check out the branch the goal should start from (git switch <branch>)`, '--repo');
   let head: string;
   try {
-    head = await git.resolveRef({ fs, dir, ref: 'HEAD' });
+    head = await git.resolveRef({ fs: readOnlyGitFs, dir, ref: 'HEAD' });
   } catch {
     throw new UsageError(`--repo: ${dir} has no commits on ${branch} yet; commit your code first (git add -A && git commit -m "Initial commit")`, '--repo');
   }
@@ -52,7 +52,7 @@ export async function checkRepository(path: string | undefined, cwd = process.cw
 
 /** Paths whose working-tree or staged state differs from HEAD (git status, ignored files left out). */
 export async function uncommittedPaths(dir: string): Promise<string[]> {
-  const matrix = await git.statusMatrix({ fs, dir });
+  const matrix = await git.statusMatrix({ fs: readOnlyGitFs, dir });
   // [path, HEAD, workdir, stage]: 1/1/1 is unchanged; anything else is a change of some kind.
   return matrix.filter(([, head, workdir, stage]) => !(head === 1 && workdir === 1 && stage === 1)).map(([path]) => path);
 }

@@ -44,6 +44,28 @@ const promises = {
 /** One shared client; isomorphic-git keeps no state per client instance. */
 export const gitFs: PromiseFsClient = { promises };
 
+/**
+ * A client that reads and never writes, for looking at a person's own repository. isomorphic-git's
+ * statusMatrix rewrites `.git/index` whenever a file's stat data changed since it was indexed (a
+ * cache refresh, not a change), with a plain writeFile: a "read-only" check would then modify the
+ * person's repository, and two runs checking one repository at once could read each other's
+ * half-written index. Every write here succeeds without touching the disk, so the library computes
+ * the same status and the index stays exactly as git left it.
+ */
+const ignoreWrite = async (): Promise<void> => {};
+export const readOnlyGitFs: PromiseFsClient = {
+  promises: {
+    ...promises,
+    rm: ignoreWrite,
+    writeFile: ignoreWrite,
+    mkdir: ignoreWrite,
+    rmdir: ignoreWrite,
+    unlink: ignoreWrite,
+    symlink: ignoreWrite,
+    chmod: ignoreWrite,
+  },
+};
+
 export interface ScopedGitFs {
   fs: PromiseFsClient;
   /** Refuses every later call and resolves once the calls already running have settled. */
