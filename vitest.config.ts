@@ -1,12 +1,14 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
-// Tests that only compute (schemas, the local state machine, queues and bus, model providers
-// against HTTP fakes, CDK synth), and tests whose resources are their own — a dynalite per file
-// reached in-process (store), git repositories in their own temporary directories (workspace),
-// agent loops on scripted models (agents) — share their workers: starting a fresh worker per file
-// costs more than most of these files take. Tests that wire the process-wide runtime or API
-// dependencies, patch prototypes, mock AWS SDK clients or start sandboxes keep one isolated worker
-// per file.
+// Most test files share their workers: starting a fresh worker per file (a Node process, vitest,
+// and the AWS SDK, zod and dynalite loaded again) cost more than most files take. A file may share
+// when everything it changes is its own — a dynalite, git repositories and child processes in its
+// own temporary directories, local runtimes it stops — and what it changes process-wide it puts
+// back: API dependencies reset, aws-sdk-client-mock mocks restored in afterAll, environment only
+// through vi.stubEnv (unstubbed after each test). Files that are about process-wide state itself,
+// or set it directly, keep one isolated worker per file. Checked by running the shared files in
+// shuffled file order (`--sequence.shuffle.files`).
 const SHARED = [
   'test/domain/**/*.test.ts',
   'test/unit/**/*.test.ts',
@@ -15,14 +17,26 @@ const SHARED = [
   'test/infra/**/*.test.ts',
   'test/store/**/*.test.ts',
   'test/agents/**/*.test.ts',
-  // Named one by one: the others start child processes (sandboxes, installs, several processes on
-  // one root), and a new workspace test stays isolated until someone checks it can share.
-  'test/workspace/@(file-lock|git-fs|git|repo-map|tools).test.ts',
+  // Not dependencies.test.ts: it is about the process-wide port declarations themselves.
+  'test/api/!(dependencies).test.ts',
+  'test/ports/**/*.test.ts',
+  'test/detection/**/*.test.ts',
+  'test/webhooks/**/*.test.ts',
+  'test/layers/**/*.test.ts',
+  // Not run-metrics or delivery-remote: they set process-wide environment (metrics on, a token).
+  'test/pipeline/!(run-metrics|delivery-remote).test.ts',
+  // Not http-server: it sets a process-wide secret.
+  'test/e2e/!(http-server).test.ts',
+  // Not sandbox.test.ts: it installs process-wide signal handlers.
+  'test/workspace/!(sandbox).test.ts',
 ];
 
 export default defineConfig({
   test: {
     pool: 'forks',
+    // Vitest's default is one worker fewer than the cores: one worker on a 2-core CI machine. Many
+    // tests wait on child processes (the CLI, git, the sandbox), so at least two keep both cores busy.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     // Guards against hangs, not speed limits: a loaded 2-core CI machine can take minutes over a
     // CDK synth or a spawned goal, and a test must not fail for the machine's speed.
     testTimeout: 600_000,

@@ -53,18 +53,17 @@ export const gitFs: PromiseFsClient = { promises };
  * the same status and the index stays exactly as git left it.
  */
 const ignoreWrite = async (): Promise<void> => {};
-export const readOnlyGitFs: PromiseFsClient = {
-  promises: {
-    ...promises,
-    rm: ignoreWrite,
-    writeFile: ignoreWrite,
-    mkdir: ignoreWrite,
-    rmdir: ignoreWrite,
-    unlink: ignoreWrite,
-    symlink: ignoreWrite,
-    chmod: ignoreWrite,
-  },
+const readOnlyPromises = {
+  ...promises,
+  rm: ignoreWrite,
+  writeFile: ignoreWrite,
+  mkdir: ignoreWrite,
+  rmdir: ignoreWrite,
+  unlink: ignoreWrite,
+  symlink: ignoreWrite,
+  chmod: ignoreWrite,
 };
+export const readOnlyGitFs: PromiseFsClient = { promises: readOnlyPromises };
 
 export interface ScopedGitFs {
   fs: PromiseFsClient;

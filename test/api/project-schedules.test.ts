@@ -7,6 +7,10 @@ import { EventBridgeDetectionScheduler } from '../../lib/ports/aws/detection-sch
 import { expectError, newProjectBody, request, startApi, type ApiTestContext } from './support';
 
 const scheduler = mockClient(SchedulerClient);
+// Tests share a worker: the next file must meet the real client, not this mock.
+afterAll(() => {
+  scheduler.restore();
+});
 /** A service error as the SDK builds it from a response: `Message` in the body, `message` on the Error. */
 const fault = (message: string) => ({ message, Message: message, $metadata: {} });
 let api: ApiTestContext;

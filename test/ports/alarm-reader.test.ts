@@ -3,10 +3,14 @@
 // alarms turned into evidence, and which service errors are permanent.
 import { CloudWatchClient, CloudWatchServiceException, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AlarmReadError, ALARM_NAMES_PER_CALL, CloudWatchAlarmReader, createAwsPorts, parseAwsPortsConfig } from '../../lib/ports/aws/index';
 
 const cloudWatch = mockClient(CloudWatchClient);
+// Tests share a worker: the next file must meet the real client, not this mock.
+afterAll(() => {
+  cloudWatch.restore();
+});
 const reader = new CloudWatchAlarmReader();
 const firedAt = new Date('2026-11-30T08:15:00.000Z');
 

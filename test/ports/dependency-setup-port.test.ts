@@ -17,6 +17,10 @@ import { SetupRequestSchema } from '../../lib/ports/command-runner';
 import { serveSetupRequest } from '../../lib/workspace/dependency-setup';
 
 const lambda = mockClient(LambdaClient);
+// Tests share a worker: the next file must meet the real client, not this mock.
+afterAll(() => {
+  lambda.restore();
+});
 afterEach(() => lambda.reset());
 
 const base = mkdtempSync(join(tmpdir(), 'cahoots-setup-port-'));

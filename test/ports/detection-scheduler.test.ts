@@ -9,10 +9,14 @@ import {
   ValidationException,
 } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createAwsPorts, DetectionScheduleError, EventBridgeDetectionScheduler, parseAwsPortsConfig, PortNotConfiguredError } from '../../lib/ports/aws/index';
 
 const scheduler = mockClient(SchedulerClient);
+// Tests share a worker: the next file must meet the real client, not this mock.
+afterAll(() => {
+  scheduler.restore();
+});
 /** A service error as the SDK builds it from a response: `Message` in the body, `message` on the Error. */
 const fault = (message: string) => ({ message, Message: message, $metadata: {} });
 const options = {

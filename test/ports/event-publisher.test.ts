@@ -1,11 +1,15 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { BusEvent } from '../../lib/ports';
 import { EventBridgePublisher, EventPublishError } from '../../lib/ports/aws/event-publisher';
 import { EventTooLargeError } from '../../lib/ports/service-rules';
 
 const eventBridge = mockClient(EventBridgeClient);
+// Tests share a worker: the next file must meet the real client, not this mock.
+afterAll(() => {
+  eventBridge.restore();
+});
 const publisher = new EventBridgePublisher({ eventBusName: 'cahoots-acme', retryDelayMs: 1, maxAttempts: 3 });
 
 function events(count: number, data: unknown = {}): BusEvent[] {

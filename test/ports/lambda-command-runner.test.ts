@@ -18,6 +18,10 @@ import { CommandRefusedError, ToolError } from '../../lib/workspace/errors';
 import { serveCommandRequest } from '../../lib/workspace/sandbox-runner';
 
 const lambda = mockClient(LambdaClient);
+// Tests share a worker: the next file must meet the real client, not this mock.
+afterAll(() => {
+  lambda.restore();
+});
 afterEach(() => lambda.reset());
 
 const base = mkdtempSync(join(tmpdir(), 'cahoots-lambda-runner-'));

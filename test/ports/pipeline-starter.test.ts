@@ -7,11 +7,15 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { executionArnFor, SfnPipelineStarter } from '../../lib/ports/aws/pipeline-starter';
 import { executionNameForGoal, GoalExecutionConflictError } from '../../lib/ports/service-rules';
 
 const sfn = mockClient(SFNClient);
+// Tests share a worker: the next file must meet the real client, not this mock.
+afterAll(() => {
+  sfn.restore();
+});
 const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:GoalPipeline';
 const starter = new SfnPipelineStarter({ stateMachineArn });
 const alreadyExists = () => new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} });

@@ -2,7 +2,7 @@ import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sd
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '../../lib/ports/aws/artifact-store';
 import { SecretsManagerSecrets } from '../../lib/ports/aws/secrets';
 import { SqsWorkQueue } from '../../lib/ports/aws/work-queue';
@@ -11,6 +11,12 @@ import { InvalidDelaySecondsError } from '../../lib/ports/service-rules';
 const s3 = mockClient(S3Client);
 const secretsManager = mockClient(SecretsManagerClient);
 const sqs = mockClient(SQSClient);
+// Tests share a worker: the next file must meet the real clients, not this mock.
+afterAll(() => {
+  s3.restore();
+  secretsManager.restore();
+  sqs.restore();
+});
 
 afterEach(() => {
   s3.reset();

@@ -8,12 +8,16 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { TaskTokenExpiredError } from '../../lib/ports';
 import { SfnTaskCallbacks } from '../../lib/ports/aws/task-callbacks';
 import { TaskOutputTooLargeError } from '../../lib/ports/service-rules';
 
 const sfn = mockClient(SFNClient);
+// Tests share a worker: the next file must meet the real client, not this mock.
+afterAll(() => {
+  sfn.restore();
+});
 const callbacks = new SfnTaskCallbacks();
 
 afterEach(() => sfn.reset());
