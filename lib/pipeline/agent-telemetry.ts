@@ -1,7 +1,6 @@
 // What an agent run reports while it works: usage records and metrics for every model call,
 // model fallbacks and rejected finishes in the goal's event log, run outcomes per role.
 import type { AgentEvent } from '../agents/index';
-import { dayOf } from '../domain/common';
 import type { Goal } from '../domain/goal';
 import type { AgentRole } from '../domain/settings';
 import type { Task } from '../domain/task';
@@ -9,18 +8,12 @@ import type { ModelGatewayEvent } from '../models/index';
 import { metrics } from '../powertools';
 import type { Runtime } from '../runtime';
 import { recordGoalEvent } from './events';
+import { recordModelUsage } from './model-gateway';
 
 export async function recordModelEvent(runtime: Runtime, goal: Goal, task: Task, event: ModelGatewayEvent): Promise<void> {
   if (event.type === 'Model.Called') {
     const call = event.data;
-    await runtime.store.usage.addUsage(goal.projectId, dayOf(event.at), call.spec, {
-      inputTokens: call.inputTokens,
-      outputTokens: call.outputTokens,
-      cacheReadTokens: call.cacheReadTokens,
-      cacheWriteTokens: call.cacheWriteTokens,
-      usd: call.costUsd,
-      calls: 1,
-    });
+    await recordModelUsage(runtime, goal.projectId, event.at, call);
     const breakdown = { model: call.spec.slice(0, 250), projectId: goal.projectId };
     // Token metrics go out in two dimension sets (one datapoint each): service + role + model +
     // project for breakdowns, and service + role alone (bounded), so dashboards can combine them as
