@@ -27,6 +27,8 @@ export interface DetectedFindingView {
   id: string;
   detector: string;
   fingerprint: string;
+  /** `problem`, or `proposal` for the analyst's suggestions (a person decides whether to act). */
+  kind: Finding['kind'];
   severity: Finding['severity'];
   score: number;
   title: string;
@@ -44,6 +46,7 @@ function view(finding: Finding): DetectedFindingView {
     id: findingId(finding.projectId, finding.fingerprint),
     detector: finding.detector,
     fingerprint: finding.fingerprint,
+    kind: finding.kind,
     severity: finding.severity,
     score: finding.score,
     title: finding.title,
@@ -125,7 +128,8 @@ function printReport(output: Output, report: DetectReport, summary: DetectionSum
   for (const finding of report.findings) {
     const where = finding.evidence.file ? ` (${finding.evidence.file}${finding.evidence.line ? `:${finding.evidence.line}` : ''})` : '';
     const status = finding.status === 'open' ? '' : ` [${finding.status}]`;
-    output.info(`  ${finding.severity.padEnd(8)} ${String(finding.score).padStart(7)}  ${finding.title}${where}${status}`);
+    const proposal = finding.kind === 'proposal' ? 'proposal: ' : '';
+    output.info(`  ${finding.severity.padEnd(8)} ${String(finding.score).padStart(7)}  ${proposal}${finding.title}${where}${status}`);
     output.info(`           ${finding.fingerprint}`);
   }
   if (report.resolved.length > 0) {
