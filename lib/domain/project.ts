@@ -136,6 +136,9 @@ export const AnalystSettingsSchema = z.object({
     .optional(),
 });
 export type AnalystSettings = Required<z.infer<typeof AnalystSettingsSchema>>;
+/** The role whose models the analyst uses (the project's model policy, else the defaults): like the reviewer, it reads and judges code. */
+export const ANALYST_MODEL_ROLE = 'reviewer' satisfies AgentRole;
+
 /** What the analyst uses where the project's settings leave a field out. */
 export const ANALYST_DEFAULTS: AnalystSettings = { budgetUsd: 0.5, maxProposals: 5 };
 

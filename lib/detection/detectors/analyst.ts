@@ -16,15 +16,13 @@ import { BudgetExceededError } from '../../agents/errors';
 import { modelJsonSchema } from '../../agents/finish-schemas';
 import { redact, UNTRUSTED_CONTENT_POLICY, wrapUntrusted } from '../../agents/redaction';
 import { EFFORTS, SEVERITIES } from '../../domain/finding';
-import { analystSettingsOf } from '../../domain/project';
+import { ANALYST_MODEL_ROLE, analystSettingsOf } from '../../domain/project';
 import { estimateTokens, ModelUnavailableError, type ContentBlock, type ConverseRequest, type Message, type ModelGateway, type ToolUseBlock } from '../../models/index';
 import { logger } from '../../powertools';
 import { repoMap } from '../../workspace/index';
 import { runDetectorCommand } from '../command';
 import { DetectorFailedError, excerpt, fingerprintOf, type DetectedFinding, type Detector, type DetectorContext, type DetectorModels } from '../types';
 
-/** The role whose models the analyst uses: like the reviewer, it reads and judges code. */
-export const ANALYST_MODEL_ROLE = 'reviewer';
 /** Commits of recent history the analyst reads. */
 export const HISTORY_COMMITS = 50;
 /** The most-changed files whose text the model is shown (what it can quote). */
