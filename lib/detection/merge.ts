@@ -83,7 +83,7 @@ export async function mergeFindings(runtime: Runtime, input: MergeFindingsInput)
             type: 'Finding.Detected',
             idempotencyKey: `detected:${finding.fingerprint}`,
             correlationId: input.runId,
-            data: { runId: input.runId, fingerprint: finding.fingerprint, detector: finding.detector, severity: finding.severity, score: finding.score, title: finding.title },
+            data: { runId: input.runId, fingerprint: finding.fingerprint, detector: finding.detector, kind: finding.kind, severity: finding.severity, score: finding.score, title: finding.title },
           });
         }
       } else if (finding.status === 'resolved') {
@@ -95,7 +95,7 @@ export async function mergeFindings(runtime: Runtime, input: MergeFindingsInput)
             type: 'Finding.Reopened',
             idempotencyKey: `reopened:${input.runId}:${finding.fingerprint}`,
             correlationId: input.runId,
-            data: { runId: input.runId, fingerprint: finding.fingerprint, detector: finding.detector, severity: finding.severity, title: finding.title },
+            data: { runId: input.runId, fingerprint: finding.fingerprint, detector: finding.detector, kind: finding.kind, severity: finding.severity, title: finding.title },
           });
         }
       }
