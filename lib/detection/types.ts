@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { CommandRunner } from '../domain/commands';
 import { CahootsError } from '../domain/errors';
-import type { Effort, FindingKind, FindingLocationSchema, KnownDetector, Severity } from '../domain/finding';
+import type { Effort, Finding, FindingKind, FindingLocationSchema, KnownDetector, Severity } from '../domain/finding';
 import type { BudgetStanding } from '../domain/goal';
 import type { Project } from '../domain/project';
 import type { AgentRole } from '../domain/settings';
@@ -31,6 +31,8 @@ export interface DetectorContext {
   registry: NpmRegistryAccess;
   /** Models for the model-driven analyst, paid from the project's budgets. */
   models: DetectorModels;
+  /** This detector's findings on file that are not resolved (the analyst keeps its proposals' titles stable with them). */
+  earlierFindings(): Promise<Finding[]>;
   now: Date;
 }
 

@@ -11,6 +11,7 @@ import { logger, metrics } from '../powertools';
 import type { Runtime } from '../runtime';
 import { detectorFor } from './detectors/index';
 import { recordProjectEvent } from './events';
+import { allFindings } from './findings';
 import type {
   CheckoutRef,
   DetectionSummary,
@@ -98,6 +99,7 @@ export async function runDetector(runtime: Runtime, input: RunDetectorInput, now
       alarms: runtime.ports.alarms,
       registry: npmRegistryAccess(runtime),
       models: detectorModels(runtime, project),
+      earlierFindings: async () => (await allFindings(runtime.store, project.id, { detector: detector.name })).filter((f) => f.status !== 'resolved'),
       now,
     });
     const stored: StoredDetectorFindings = { detector: detector.name, findings: outcome.findings };

@@ -198,6 +198,13 @@ describe('the analyst in DetectWork', () => {
     expect(proposals.items.map((f) => f.fingerprint)).toEqual([proposal.fingerprint]);
     const problems = await local.store.findings.list(project.id, { kind: 'problem' });
     expect(problems.items.map((f) => f.detector)).toEqual(['todo', 'todo']);
+
+    // The next run reminds the model of the proposal on file, so it keeps its title (and fingerprint).
+    model.reply(proposing({ ...TRUE_EVIDENCE, severity: 'critical', effort: 'trivial', confidence: 1 }));
+    const again = await detect(project);
+    expect(JSON.stringify(model.requests[1]!.body)).toContain(`- [open] ${TRUE_EVIDENCE.title} (src/math.js)`);
+    expect(again.merged).toMatchObject({ created: [], resolved: [] });
+    expect((await local.store.findings.get(project.id, proposal.fingerprint)).seenCount).toBe(2);
   });
 });
 

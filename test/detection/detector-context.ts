@@ -31,6 +31,7 @@ export function detectorContextFor(repo: TempRepo, options: { registry?: NpmRegi
     // Detectors that must not ask a registry fail loudly if they try.
     registry: options.registry ?? { unavailable: 'no registry in this test' },
     models: options.models ?? NO_MODELS,
+    earlierFindings: async () => [],
     now: options.now ?? new Date(),
   };
 }

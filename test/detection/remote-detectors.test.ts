@@ -53,7 +53,7 @@ const noCommands = new Proxy({} as CommandRunner, {
 });
 
 function contextFor(project: Project, parts: { repositories: RepositoryHost; alarms?: AlarmReader }): DetectorContext {
-  return { project, commands: noCommands, workingCopy: 'unused', dir: '/nonexistent', repositories: parts.repositories, alarms: parts.alarms ?? new UnavailableAlarmReader(), registry: { unavailable: 'no registry in this test' }, models: NO_MODELS, now: NOW };
+  return { project, commands: noCommands, workingCopy: 'unused', dir: '/nonexistent', repositories: parts.repositories, alarms: parts.alarms ?? new UnavailableAlarmReader(), registry: { unavailable: 'no registry in this test' }, models: NO_MODELS, earlierFindings: async () => [], now: NOW };
 }
 
 describe('issue detector', () => {

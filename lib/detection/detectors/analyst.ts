@@ -31,6 +31,8 @@ const MAX_FILE_CHARS = 6_000;
 const MAX_FILE_BYTES = 512 * 1024;
 const REPO_MAP_CHARS = 12_000;
 const MAX_HISTORY_CHARS = 8_000;
+/** Earlier proposals the model is reminded of, so it keeps their titles. */
+const MAX_EARLIER_PROPOSALS = 30;
 const MAX_OUTPUT_TOKENS = 4_096;
 /** The first answer and one repair round after an invalid one. */
 const MAX_CALLS = 2;
@@ -208,10 +210,18 @@ async function openingMessage(context: DetectorContext, maxProposals: number): P
     if (text !== undefined && text.trim() !== '') files.push({ file, changes, text });
   }
   const map = await repoMap(context.dir, REPO_MAP_CHARS);
+  const earlier = (await context.earlierFindings()).slice(0, MAX_EARLIER_PROPOSALS);
   const sections = [
     wrapUntrusted('repository-map', map),
     wrapUntrusted('git-log', renderHistory(commits)),
     ...files.map(({ file, changes, text }) => wrapUntrusted(`file:${file} (changed in ${changes} of the last ${commits.length} commits)`, numbered(text))),
+    ...(earlier.length > 0
+      ? [
+          // A proposal made again under the same title and first file is the same finding; reworded, it would be filed anew and the old one resolved.
+          'Proposals already on file. When you propose one of these again, reuse its title exactly and cite the same file first; do not propose the dismissed ones again.',
+          wrapUntrusted('earlier-proposals', earlier.map((f) => `- [${f.status}] ${f.title}${f.location.file ? ` (${f.location.file})` : ''}`).join('\n')),
+        ]
+      : []),
     `Propose at most ${maxProposals} improvement(s) with the ${PROPOSE_TOOL} tool.`,
   ];
   return { role: 'user', content: [{ type: 'text', text: redact(sections.join('\n\n')) }] };
