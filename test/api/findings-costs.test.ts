@@ -89,6 +89,19 @@ describe('acting on findings', () => {
     expectError(await request('PATCH', `/findings/${findingId(projectId, 'todo:unknown99')}`, { json: { status: 'open' } }), 404, 'NotFound');
   });
 
+  it('filters by kind, marks the analyst\'s proposals, and turns a proposal into a goal when a person asks', async () => {
+    await api.store.findings.upsert({ projectId, detector: 'analyst', kind: 'proposal', fingerprint: 'analyst:eeeeeeee1', title: 'Split the router', severity: 'medium', effort: 'medium', score: 75 });
+    const proposals = await request('GET', `/projects/${projectId}/findings`, { query: { kind: 'proposal' } });
+    expectRouteSuccess(listFindingsRoute, proposals);
+    expect(proposals.body.items.map((f: { fingerprint: string; kind: string }) => [f.fingerprint, f.kind])).toEqual([['analyst:eeeeeeee1', 'proposal']]);
+    const problems = await request('GET', `/projects/${projectId}/findings`, { query: { kind: 'problem' } });
+    expect(problems.body.items.length).toBeGreaterThan(0);
+    expect(problems.body.items.every((f: { kind: string }) => f.kind === 'problem')).toBe(true);
+    expectError(await request('GET', `/projects/${projectId}/findings`, { query: { kind: 'idea' } }), 400, 'ValidationFailed');
+    const created = await request('POST', `/findings/${findingId(projectId, 'analyst:eeeeeeee1')}/goal`);
+    expect(created.body).toMatchObject({ source: 'detection', sourceRef: 'analyst:eeeeeeee1' });
+  });
+
   it('turns an open finding into a started goal once, and refuses one in progress', async () => {
     const id = await fileFinding('failing-tests:dddddddd1', 'failing-tests', 'critical');
     const created = await request('POST', `/findings/${id}/goal`, { json: { autonomyOverride: 2 } });
