@@ -132,10 +132,14 @@ describe('analyst detector', () => {
     expect(repaired.findings).toHaveLength(1);
     expect(model.requests).toHaveLength(2);
 
-    model.reply(openaiText('Nothing to add.'), openaiToolCalls([{ name: 'propose', arguments: { proposals: 'none' } }]));
+    model.reply(openaiToolCalls([{ id: 'call_bad', name: 'propose', arguments: { proposals: 'none' } }]), openaiText('Nothing to add.'));
     const failure = analystDetector.detect({ ...detectorContextFor(repo), project, models: detectorModels(local.runtime, project) });
     await expect(failure).rejects.toThrow(DetectorFailedError);
-    await expect(failure).rejects.toThrow(/no valid proposals after a repair round \(proposals: /);
+    await expect(failure).rejects.toThrow(/no valid proposals after a repair round \(no call of propose; spent \$/);
+    // The invalid call was answered with its problem, as the tool's result.
+    const repairRound = model.requests[3]!.body.messages.at(-1);
+    expect(repairRound).toMatchObject({ role: 'tool', tool_call_id: 'call_bad' });
+    expect(repairRound.content).toContain('Your answer was not accepted: proposals: ');
   });
 
   it('stops before asking the model when a call could overrun its own budget or the project\'s', async () => {

@@ -17,7 +17,7 @@ import { modelJsonSchema } from '../../agents/finish-schemas';
 import { redact, UNTRUSTED_CONTENT_POLICY, wrapUntrusted } from '../../agents/redaction';
 import { EFFORTS, SEVERITIES } from '../../domain/finding';
 import { ANALYST_MODEL_ROLE, analystSettingsOf } from '../../domain/project';
-import { estimateTokens, ModelUnavailableError, type ContentBlock, type ConverseRequest, type Message, type ModelGateway, type ToolUseBlock } from '../../models/index';
+import { estimateTokens, ModelCallAbortedError, ModelUnavailableError, type ContentBlock, type ConverseRequest, type Message, type ModelGateway, type ToolUseBlock } from '../../models/index';
 import { logger } from '../../powertools';
 import { repoMap } from '../../workspace/index';
 import { runDetectorCommand } from '../command';
@@ -36,6 +36,8 @@ const MAX_EARLIER_PROPOSALS = 30;
 const MAX_OUTPUT_TOKENS = 4_096;
 /** The first answer and one repair round after an invalid one. */
 const MAX_CALLS = 2;
+/** How long the model calls may take together. */
+const MAX_WALL_MS = 10 * 60_000;
 const PROPOSE_TOOL = 'propose';
 
 const EvidenceSchema = z.object({
@@ -249,11 +251,13 @@ async function askForProposals(context: DetectorContext, maxProposals: number, b
   const gateway = context.models.gateway(policy);
   const schema = proposalsSchema(maxProposals);
   const budget = createFixedBudget(budgetUsd, { scope: 'analyst' });
+  // Retries and fallbacks included, within RunDetector's fifteen minutes.
+  const deadline = AbortSignal.timeout(MAX_WALL_MS);
   const messages: Message[] = [await openingMessage(context, maxProposals)];
   const tools = [{ name: PROPOSE_TOOL, description: `Submit your proposals: {proposals[{title, rationale, severity, effort, confidence, evidence[{file, line, quote}]}]}, at most ${maxProposals}.`, inputSchema: modelJsonSchema(schema) }];
   let problem = '';
   for (let call = 1; call <= MAX_CALLS; call++) {
-    const request: ConverseRequest = { system: SYSTEM_PROMPT, messages, tools, maxTokens: MAX_OUTPUT_TOKENS, tags: { detector: 'analyst', projectId: context.project.id } };
+    const request: ConverseRequest = { system: SYSTEM_PROMPT, messages, tools, maxTokens: MAX_OUTPUT_TOKENS, signal: deadline, tags: { detector: 'analyst', projectId: context.project.id } };
     try {
       await checkBudgets(context.models, budget, worstCaseUsd(gateway, request));
     } catch (error) {
@@ -265,6 +269,7 @@ async function askForProposals(context: DetectorContext, maxProposals: number, b
       reply = await gateway.converse(request);
     } catch (error) {
       if (error instanceof ModelUnavailableError) throw new DetectorFailedError('analyst', error.message);
+      if (error instanceof ModelCallAbortedError) throw new DetectorFailedError('analyst', `the model did not answer within ${MAX_WALL_MS / 60_000} minutes`);
       throw error;
     }
     await budget.charge(reply.costUsd);
@@ -274,7 +279,12 @@ async function askForProposals(context: DetectorContext, maxProposals: number, b
     problem = parsed ? parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ') : `no call of ${PROPOSE_TOOL}`;
     messages.push({ role: 'assistant', content: reply.content.length > 0 ? (reply.content as ContentBlock[]) : [{ type: 'text', text: '(empty reply)' }] });
     const repair = `Your answer was not accepted: ${problem}. Call ${PROPOSE_TOOL} once more with a corrected input.`;
-    messages.push({ role: 'user', content: use ? [{ type: 'toolResult', toolUseId: use.id, content: repair, isError: true }] : [{ type: 'text', text: repair }] });
+    // Every tool call of the reply needs its result before the conversation may go on.
+    const uses = reply.content.filter((block): block is ToolUseBlock => block.type === 'toolUse');
+    messages.push({
+      role: 'user',
+      content: uses.length > 0 ? uses.map((u) => ({ type: 'toolResult', toolUseId: u.id, content: repair, isError: true })) : [{ type: 'text', text: repair }],
+    });
   }
   throw new DetectorFailedError('analyst', `the model gave no valid proposals after a repair round (${excerpt(problem, 500)}; spent $${budget.spentUsd().toFixed(6)})`);
 }
