@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { analystDetector, locateQuote, parseHistory } from '../../lib/detection/detectors/analyst';
 import { allFindings } from '../../lib/detection/findings';
+import { detectorWeights } from '../../lib/detection/precision';
 import type { DetectionSummary } from '../../lib/detection/inputs';
 import { detectorModels } from '../../lib/detection/models';
 import { DetectorFailedError } from '../../lib/detection/types';
@@ -209,6 +210,17 @@ describe('the analyst in DetectWork', () => {
     expect(JSON.stringify(model.requests[1]!.body)).toContain(`- [open] ${TRUE_EVIDENCE.title} (src/math.js)`);
     expect(again.merged).toMatchObject({ created: [], resolved: [] });
     expect((await local.store.findings.get(project.id, proposal.fingerprint)).seenCount).toBe(2);
+  });
+});
+
+describe('analyst precision', () => {
+  it('weighs the analyst at level 5 like any detector: dismissed proposals count against it', async () => {
+    const project = await createProject({ autonomyLevel: 5 });
+    for (const n of [1, 2]) {
+      await local.store.findings.upsert({ projectId: project.id, detector: 'analyst', kind: 'proposal', fingerprint: `analyst:ffffffff${n}`, title: `Proposal ${n}`, severity: 'medium', effort: 'small', score: 150 });
+    }
+    await local.store.findings.setStatus(project.id, 'analyst:ffffffff1', 'dismissed');
+    expect((await detectorWeights(local.store, project.id)).get('analyst')).toBeCloseTo(2 / 3, 9);
   });
 });
 
