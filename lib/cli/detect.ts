@@ -123,6 +123,9 @@ function printReport(output: Output, report: DetectReport, summary: DetectionSum
   const ran = summary.detectors.filter((d) => d.ok && !d.skipped).map((d) => d.detector);
   const skipped = summary.detectors.filter((d) => d.skipped).map((d) => `${d.detector} (${d.skipped})`);
   output.info(`Ran ${ran.join(', ') || 'no detector'}${skipped.length > 0 ? `; skipped ${skipped.join(', ')}` : ''}.`);
+  for (const detector of summary.detectors) {
+    if (detector.dropped) output.info(`${detector.detector}: ${detector.dropped} proposal(s) dropped, their quoted evidence is not in the code.`);
+  }
   if (report.findings.length === 0) output.info('No findings.');
   else output.info(`${report.findings.length} finding(s), best first:`);
   for (const finding of report.findings) {
