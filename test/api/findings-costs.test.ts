@@ -54,6 +54,19 @@ describe('findings', () => {
   });
 });
 
+describe('the analyst setting', () => {
+  it('is off for a new project, turned on with PATCH, and refused with the field named when out of range', async () => {
+    const created = await request('POST', '/projects', { json: newProjectBody() });
+    expect(created.body.detection.detectors).not.toContain('analyst');
+    const enabled = await request('PATCH', `/projects/${created.body.id}`, { json: { detection: { detectors: ['todo', 'analyst'], analyst: { budgetUsd: 1 } } } });
+    expect(enabled.status, JSON.stringify(enabled.body)).toBe(200);
+    expect(enabled.body.detection).toMatchObject({ detectors: ['todo', 'analyst'], analyst: { budgetUsd: 1 }, maxGoalsPerDay: 2 });
+    const refused = await request('PATCH', `/projects/${created.body.id}`, { json: { detection: { analyst: { budgetUsd: 0 } } } });
+    expectError(refused, 400, 'ValidationFailed');
+    expect(JSON.stringify(refused.body)).toContain('analyst budgetUsd must be more than 0');
+  });
+});
+
 describe('acting on findings', () => {
   async function fileFinding(fingerprint: string, detector: string, severity: 'low' | 'medium' | 'high' | 'critical') {
     await api.store.findings.upsert({ projectId, detector, fingerprint, title: `finding ${fingerprint}`, severity, effort: 'small', score: scoreFinding(severity, 'small') });
