@@ -40,7 +40,7 @@ function budgetOf(name: string): number {
   if (name.startsWith('agents/')) return 1_750 * KB;
   // RunDetector carries the repository host (the issue detector) and five AWS clients: S3 for the
   // findings, Lambda for the sandbox, Secrets Manager for the GitHub token, CloudWatch for alarms,
-  // Bedrock Runtime for the analyst's model calls (which added ~50 KB).
+  // Bedrock Runtime and the model gateway for the analyst's model calls (1551 → 1648 KB).
   if (name === 'detection/run-detector') return 1_700 * KB;
   // DetectWork's steps hand detector results through the artifact store (S3) and run detectors
   // in the sandbox (Lambda), besides the table and the bus.
