@@ -8,7 +8,8 @@ declareCellPorts({
   commands: () => import('../../lib/ports/aws/lambda-command-runner'),
   artifacts: () => import('../../lib/ports/aws/artifact-store'),
   events: () => import('../../lib/ports/aws/event-publisher'),
-  // The issue detector lists labelled issues through the repository host, which reads its token from secrets.
+  // The issue detector lists labelled issues through the repository host, which reads its token from
+  // secrets; the analyst's model gateway reads the OpenAI-compatible key there too (Bedrock needs none).
   repositories: () => import('../../lib/ports/aws/repository-host'),
   secrets: () => import('../../lib/ports/aws/secrets'),
   // The alarm detector reads the project's CloudWatch alarms.

@@ -2,7 +2,8 @@
 // prepare a snapshot of the default branch and install its dependencies (workspace mount, git
 // credentials, the dependency-setup function and the cell's package registry), run one detector
 // (workspace mount, the sandbox function for commands, the artifacts prefix for its findings, the
-// git credentials for GitHub issues, cloudwatch:DescribeAlarms for the customer's alarms),
+// git credentials for GitHub issues, cloudwatch:DescribeAlarms for the customer's alarms, model
+// invocation and the model settings for the analyst),
 // merge (artifacts), decide goals (starts the goal pipeline), record the run. Each function gets
 // exactly the grants its step needs. The scheduler and the API start executions with
 // `{"projectId", "trigger"}` (grantStartExecution).
@@ -12,9 +13,11 @@ import { type Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-ia
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DETECT_WORK_NAME, DETECT_WORK_STEPS, detectWorkSubstitutions, type DetectWorkStepName } from '../../lib/detection/definition';
+import type { PriceOverrides } from '../../lib/domain/prices';
 import type { EgressMode } from '../config/customer-config';
 import { cellResourceName } from '../naming';
 import { AWS_PORTS_ENV, CELL_WORKSPACE_ROOT, cellDeploymentEnvironment, RUNTIME_ENV, TABLE_NAME_ENV } from '../runtime-environment';
@@ -26,6 +29,7 @@ import { type CellSecretReferences, cellSecretsPrefix, grantSecretsRead } from '
 import type { CellWorkspace } from './cell-workspace';
 import type { CellEventBus } from './event-bus';
 import { PipelineStateMachine } from './pipeline-state-machine';
+import { grantModelInvocation, type ModelResources } from './model-access';
 import { grantStateTableAccess } from './state-table';
 
 /** Where RunDetector leaves each detector's findings for MergeFindings (lib/detection/merge.ts). */
@@ -77,6 +81,14 @@ export interface DetectWorkStateMachineProps {
   readonly packageRegistry?: CellPackageRegistry;
   /** The goal pipeline DecideGoals starts goals on. */
   readonly goalPipeline: PipelineStateMachine;
+  /** Bedrock models the analyst may invoke: the same as the agent workers (bedrockModelResources). */
+  readonly models: ModelResources;
+  /** CAHOOTS_MODEL for RunDetector: the analyst's models (the reviewer's defaults) for projects without a policy of their own. */
+  readonly defaultModels?: readonly string[];
+  /** CAHOOTS_PRICES: the customer file's price overrides, so the analyst's budget prices calls as the agents do. */
+  readonly prices?: PriceOverrides;
+  /** The cell secret with the OpenAI-compatible API key, when the customer file names one. */
+  readonly openAiApiKey?: { readonly name: string; readonly secret: ISecret };
   readonly logRetention?: RetentionDays;
 }
 
@@ -148,6 +160,14 @@ export class DetectWorkStateMachine extends Construct {
     // The alarm detector reads the customer's own alarms (detection.alarmNames, any name they choose).
     // Resource "*": see ALARM_READ_REASON (acknowledged with the function's other "*" statements).
     run.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: ['*'] }));
+    // The analyst calls the project's models through the model gateway, as an agent worker does.
+    grantModelInvocation(run, run.role, props.models);
+    if (props.prices) run.function.addEnvironment(RUNTIME_ENV.prices, JSON.stringify(props.prices));
+    if (props.defaultModels && props.defaultModels.length > 0) run.function.addEnvironment(RUNTIME_ENV.defaultModels, props.defaultModels.join(','));
+    if (props.openAiApiKey) {
+      run.function.addEnvironment(RUNTIME_ENV.openAiApiKeySecret, props.openAiApiKey.name);
+      props.openAiApiKey.secret.grantRead(run);
+    }
     for (const step of ['RunDetector', 'MergeFindings'] as const) {
       functions[step].function.addEnvironment(AWS_PORTS_ENV.artifactsBucket, props.artifactsBucket.bucketName);
       grantArtifactsPrefixAccess(functions[step], functions[step].role, {

@@ -3,11 +3,14 @@
 // with its steps, and the outbox sweeper that republishes deferred domain events.
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { ANALYST_MODEL_ROLE } from '../../lib/domain/project';
 import { AGENT_ROLES, type AgentRole } from '../../lib/domain/settings';
 import { GOAL_PIPELINE_NAME, pipelineSubstitutions } from '../../lib/pipeline/definition';
 import type { CustomerConfig } from '../config/customer-config';
+import { cellSecretReference } from '../constructs/cell-secrets';
 import { DetectionSchedules } from '../constructs/detection-schedules';
 import { DetectWorkStateMachine } from '../constructs/detect-work-state-machine';
+import { bedrockModelResources } from '../constructs/model-access';
 import { OutboxSweeper } from '../constructs/outbox-sweeper';
 import { PipelineStateMachine } from '../constructs/pipeline-state-machine';
 import { PipelineSteps } from '../constructs/pipeline-steps';
@@ -83,6 +86,13 @@ export class PipelineStack extends Stack {
       egress: config.egress,
       ...(props.network.packageRegistry ? { packageRegistry: props.network.packageRegistry } : {}),
       goalPipeline: this.pipeline,
+      // The analyst may call any model the customer file names, as the agent workers may.
+      models: bedrockModelResources(this, Object.values(config.projectDefaults.modelPolicy).flat()),
+      ...(config.projectDefaults.modelPolicy[ANALYST_MODEL_ROLE] ? { defaultModels: config.projectDefaults.modelPolicy[ANALYST_MODEL_ROLE] } : {}),
+      ...(config.prices ? { prices: config.prices } : {}),
+      ...(config.openAiApiKeySecret
+        ? { openAiApiKey: { name: config.openAiApiKeySecret, secret: cellSecretReference(this, config.id, config.openAiApiKeySecret, key) } }
+        : {}),
     });
     this.detectionSchedules = new DetectionSchedules(this, 'DetectionSchedules', {
       customerId: config.id,

@@ -1,6 +1,6 @@
-// Work detection behind the API: list a project's findings (by status, detector, severity), run
+// Work detection behind the API: list a project's findings (by status, detector, severity, kind), run
 // detection now, dismiss or reopen a finding, and turn one into a goal.
-import { findingId, type Actor, type Finding, type FindingStatus, type KnownDetector, type Severity } from '../domain/index';
+import { findingId, type Actor, type Finding, type FindingKind, type FindingStatus, type KnownDetector, type Severity } from '../domain/index';
 import { FindingNotActionableError, startGoalForFinding } from '../detection/goals';
 import { projectStream, type Page } from '../store/index';
 import type { ApiDependencies } from './dependencies';
@@ -15,7 +15,7 @@ export function toFindingResponse(finding: Finding): FindingResponse {
 export async function listFindings(
   deps: ApiDependencies,
   projectId: string,
-  query: { status?: FindingStatus; detector?: KnownDetector; severity?: Severity; limit?: number; cursor?: string },
+  query: { status?: FindingStatus; detector?: KnownDetector; severity?: Severity; kind?: FindingKind; limit?: number; cursor?: string },
 ): Promise<Page<FindingResponse>> {
   // An unknown project is a 404, not an empty list that would hide a mistyped id.
   await deps.store.projects.get(projectId);

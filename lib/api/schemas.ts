@@ -13,6 +13,7 @@ import {
   FALLBACK_PER_GOAL_BUDGET_USD,
   EventEnvelopeSchema,
   FindingIdSchema,
+  FindingKindSchema,
   FindingSchema,
   FindingStatusSchema,
   KNOWN_DETECTORS,
@@ -93,6 +94,7 @@ export const ListFindingsQuerySchema = z.strictObject({
   status: FindingStatusSchema.optional().meta({ description: 'Only findings in this status, best score first.' }),
   detector: z.enum(KNOWN_DETECTORS).optional().meta({ description: 'Only findings of this detector. Filters after reading, so a page may hold fewer than `limit`.' }),
   severity: z.enum(SEVERITIES).optional().meta({ description: 'Only findings of this severity (same caveat).' }),
+  kind: FindingKindSchema.optional().meta({ description: 'Only problems (what detectors saw) or only proposals (what the analyst suggests) (same caveat).' }),
   limit: LimitParam,
   cursor: CursorParam,
 });

@@ -27,6 +27,8 @@ export interface DetectedFindingView {
   id: string;
   detector: string;
   fingerprint: string;
+  /** `problem`, or `proposal` for the analyst's suggestions (a person decides whether to act). */
+  kind: Finding['kind'];
   severity: Finding['severity'];
   score: number;
   title: string;
@@ -44,6 +46,7 @@ function view(finding: Finding): DetectedFindingView {
     id: findingId(finding.projectId, finding.fingerprint),
     detector: finding.detector,
     fingerprint: finding.fingerprint,
+    kind: finding.kind,
     severity: finding.severity,
     score: finding.score,
     title: finding.title,
@@ -120,12 +123,16 @@ function printReport(output: Output, report: DetectReport, summary: DetectionSum
   const ran = summary.detectors.filter((d) => d.ok && !d.skipped).map((d) => d.detector);
   const skipped = summary.detectors.filter((d) => d.skipped).map((d) => `${d.detector} (${d.skipped})`);
   output.info(`Ran ${ran.join(', ') || 'no detector'}${skipped.length > 0 ? `; skipped ${skipped.join(', ')}` : ''}.`);
+  for (const detector of summary.detectors) {
+    if (detector.dropped) output.info(`${detector.detector}: ${detector.dropped} proposal(s) dropped, their quoted evidence is not in the code.`);
+  }
   if (report.findings.length === 0) output.info('No findings.');
   else output.info(`${report.findings.length} finding(s), best first:`);
   for (const finding of report.findings) {
     const where = finding.evidence.file ? ` (${finding.evidence.file}${finding.evidence.line ? `:${finding.evidence.line}` : ''})` : '';
     const status = finding.status === 'open' ? '' : ` [${finding.status}]`;
-    output.info(`  ${finding.severity.padEnd(8)} ${String(finding.score).padStart(7)}  ${finding.title}${where}${status}`);
+    const proposal = finding.kind === 'proposal' ? 'proposal: ' : '';
+    output.info(`  ${finding.severity.padEnd(8)} ${String(finding.score).padStart(7)}  ${proposal}${finding.title}${where}${status}`);
     output.info(`           ${finding.fingerprint}`);
   }
   if (report.resolved.length > 0) {

@@ -122,11 +122,14 @@ async function dailyBudgetSpent(store: Store, project: Project, now: Date): Prom
   return (usage.byDay[today]?.usd ?? 0) >= limit;
 }
 
-/** Open findings, best score first (the status index sorts by score). */
+/**
+ * Open problems, best score first (the status index sorts by score). Proposals are left out: the
+ * analyst's judgement becomes work only when a person makes it a goal (`POST /findings/{id}/goal`).
+ */
 async function topOpenFindings(store: Store, projectId: string, limit: number): Promise<Finding[]> {
   if (limit <= 0) return [];
-  const page = await store.findings.list(projectId, { status: 'open', limit: Math.min(100, limit) });
-  return page.items;
+  const page = await store.findings.list(projectId, { status: 'open', kind: 'problem', limit: 100 });
+  return page.items.slice(0, limit);
 }
 
 export async function decideGoals(runtime: Runtime, input: DecideGoalsInput, now: Date = new Date()): Promise<GoalDecision> {

@@ -60,6 +60,10 @@ export const DetectorResultSchema = z.discriminatedUnion('ok', [
     /** Whether the detector applied to this repository at all (no tsconfig: type-errors is skipped). */
     skipped: z.string().max(500).optional(),
     count: z.number().int().min(0),
+    /** Findings the detector dropped because their evidence did not hold (the analyst's proposals). */
+    dropped: z.number().int().min(0).optional(),
+    /** What the detector spent on models, USD (the analyst). */
+    costUsd: z.number().min(0).optional(),
     /** Artifact key of the findings (too many for a state's 256 KB). */
     resultKey: z.string().min(1).max(1024),
   }),
@@ -121,7 +125,17 @@ export const DetectionSummarySchema = z.object({
   outcome: z.enum(['completed', 'failed']),
   merged: MergeSummarySchema.optional(),
   goals: GoalDecisionSchema.optional(),
-  detectors: z.array(z.object({ detector: z.string(), ok: z.boolean(), count: z.number().optional(), skipped: z.string().optional(), error: z.string().optional() })),
+  detectors: z.array(
+    z.object({
+      detector: z.string(),
+      ok: z.boolean(),
+      count: z.number().optional(),
+      skipped: z.string().optional(),
+      dropped: z.number().optional(),
+      costUsd: z.number().optional(),
+      error: z.string().optional(),
+    }),
+  ),
   error: z.string().optional(),
 });
 export type DetectionSummary = z.infer<typeof DetectionSummarySchema>;

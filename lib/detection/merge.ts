@@ -4,7 +4,7 @@
 // resolved. Dismissed findings stay dismissed either way. Detectors that failed resolve nothing.
 import * as z from 'zod';
 import { redact } from '../agents/redaction';
-import { FindingLocationSchema, FingerprintSchema, EFFORTS, SEVERITIES, scoreFinding, type KnownDetector } from '../domain/finding';
+import { FindingKindSchema, FindingLocationSchema, FingerprintSchema, EFFORTS, SEVERITIES, scoreFinding, type KnownDetector } from '../domain/finding';
 import type { Runtime } from '../runtime';
 import { allFindings } from './findings';
 import { recordProjectEvent } from './events';
@@ -18,6 +18,7 @@ export const StoredDetectorFindingsSchema = z.object({
     z.object({
       fingerprint: FingerprintSchema,
       title: z.string().min(1),
+      kind: FindingKindSchema.optional(),
       detail: z.string().optional(),
       severity: z.enum(SEVERITIES),
       effort: z.enum(EFFORTS),
@@ -67,6 +68,7 @@ export async function mergeFindings(runtime: Runtime, input: MergeFindingsInput)
         detector: result.detector,
         fingerprint: found.fingerprint,
         title,
+        kind: found.kind ?? 'problem',
         ...(found.detail ? { detail: redact(found.detail).slice(0, 4000) } : {}),
         severity: found.severity,
         effort: found.effort,
@@ -81,7 +83,7 @@ export async function mergeFindings(runtime: Runtime, input: MergeFindingsInput)
             type: 'Finding.Detected',
             idempotencyKey: `detected:${finding.fingerprint}`,
             correlationId: input.runId,
-            data: { runId: input.runId, fingerprint: finding.fingerprint, detector: finding.detector, severity: finding.severity, score: finding.score, title: finding.title },
+            data: { runId: input.runId, fingerprint: finding.fingerprint, detector: finding.detector, kind: finding.kind, severity: finding.severity, score: finding.score, title: finding.title },
           });
         }
       } else if (finding.status === 'resolved') {
@@ -93,7 +95,7 @@ export async function mergeFindings(runtime: Runtime, input: MergeFindingsInput)
             type: 'Finding.Reopened',
             idempotencyKey: `reopened:${input.runId}:${finding.fingerprint}`,
             correlationId: input.runId,
-            data: { runId: input.runId, fingerprint: finding.fingerprint, detector: finding.detector, severity: finding.severity, title: finding.title },
+            data: { runId: input.runId, fingerprint: finding.fingerprint, detector: finding.detector, kind: finding.kind, severity: finding.severity, title: finding.title },
           });
         }
       }

@@ -4,8 +4,11 @@
 import { createHash } from 'node:crypto';
 import type { CommandRunner } from '../domain/commands';
 import { CahootsError } from '../domain/errors';
-import type { Effort, FindingLocationSchema, KnownDetector, Severity } from '../domain/finding';
+import type { Effort, Finding, FindingKind, FindingLocationSchema, KnownDetector, Severity } from '../domain/finding';
+import type { BudgetStanding } from '../domain/goal';
 import type { Project } from '../domain/project';
+import type { AgentRole } from '../domain/settings';
+import type { ModelGateway } from '../models/index';
 import type { AlarmReader, RepositoryHost } from '../ports/index';
 import type { z } from 'zod';
 
@@ -26,13 +29,29 @@ export interface DetectorContext {
   alarms: AlarmReader;
   /** The npm registry the dependency detectors ask from this process, or why they cannot. */
   registry: NpmRegistryAccess;
+  /** Models for the model-driven analyst, paid from the project's budgets. */
+  models: DetectorModels;
+  /** This detector's findings on file that are not resolved (the analyst keeps its proposals' titles stable with them). */
+  earlierFindings(): Promise<Finding[]>;
   now: Date;
+}
+
+/** What a model-driven detector (the analyst) gets: the project's models and its budget standings. */
+export interface DetectorModels {
+  /** The models of the project's policy for `role`, cheapest first, or the runtime's defaults; empty: none configured. */
+  policyFor(role: AgentRole): readonly string[];
+  /** A gateway over `policy` whose every call is added to the project's usage (its budgets and /costs see it). */
+  gateway(policy: readonly string[]): ModelGateway;
+  /** The project's daily and monthly budgets with what is spent against them now. */
+  projectBudgets(): Promise<BudgetStanding[]>;
 }
 
 /** A problem as a detector reports it; the merge adds project, score, status and dates. */
 export interface DetectedFinding {
   fingerprint: string;
   title: string;
+  /** Absent: a problem. The analyst's findings are proposals. */
+  kind?: FindingKind;
   /** The evidence: command output, the code line, the issue text. Redacted before it is stored. */
   detail?: string;
   severity: Severity;
@@ -46,6 +65,10 @@ export interface DetectorOutcome {
   findings: DetectedFinding[];
   /** Set when the detector does not apply to this repository (no tsconfig, no lockfile …). */
   skipped?: string;
+  /** Findings dropped because their evidence did not hold (the analyst). */
+  dropped?: number;
+  /** What the detector spent on models, USD (the analyst). */
+  costUsd?: number;
 }
 
 export interface Detector {

@@ -11,6 +11,7 @@ import { logger, metrics } from '../powertools';
 import type { Runtime } from '../runtime';
 import { detectorFor } from './detectors/index';
 import { recordProjectEvent } from './events';
+import { allFindings } from './findings';
 import type {
   CheckoutRef,
   DetectionSummary,
@@ -21,6 +22,7 @@ import type {
   RunDetectorInput,
 } from './inputs';
 import { detectorResultKey, type StoredDetectorFindings } from './merge';
+import { detectorModels } from './models';
 import { DetectorFailedError, type NpmRegistryAccess } from './types';
 import { CahootsError } from '../domain/errors';
 
@@ -96,13 +98,23 @@ export async function runDetector(runtime: Runtime, input: RunDetectorInput, now
       repositories: runtime.ports.repositories,
       alarms: runtime.ports.alarms,
       registry: npmRegistryAccess(runtime),
+      models: detectorModels(runtime, project),
+      earlierFindings: async () => (await allFindings(runtime.store, project.id, { detector: detector.name })).filter((f) => f.status !== 'resolved'),
       now,
     });
     const stored: StoredDetectorFindings = { detector: detector.name, findings: outcome.findings };
     const resultKey = detectorResultKey(project.id, input.runId, detector.name);
     await runtime.ports.artifacts.put(resultKey, JSON.stringify(stored), 'application/json');
     metrics.addMetric('FindingsDetected', 'Count', outcome.findings.length);
-    return { detector: detector.name, ok: true, count: outcome.findings.length, resultKey, ...(outcome.skipped ? { skipped: outcome.skipped } : {}) };
+    return {
+      detector: detector.name,
+      ok: true,
+      count: outcome.findings.length,
+      resultKey,
+      ...(outcome.skipped ? { skipped: outcome.skipped } : {}),
+      ...(outcome.dropped !== undefined ? { dropped: outcome.dropped } : {}),
+      ...(outcome.costUsd !== undefined ? { costUsd: outcome.costUsd } : {}),
+    };
   } catch (error) {
     // A detector that cannot run says so in the run's result; the run goes on with the others.
     if (!(error instanceof DetectorFailedError)) throw error;
@@ -135,7 +147,14 @@ export async function recordDetection(runtime: Runtime, input: RecordDetectionIn
     ...(input.goals ? { goals: input.goals } : {}),
     detectors: (input.results ?? []).map((result) =>
       result.ok
-        ? { detector: result.detector, ok: true, count: result.count, ...(result.skipped ? { skipped: result.skipped } : {}) }
+        ? {
+            detector: result.detector,
+            ok: true,
+            count: result.count,
+            ...(result.skipped ? { skipped: result.skipped } : {}),
+            ...(result.dropped !== undefined ? { dropped: result.dropped } : {}),
+            ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
+          }
         : { detector: result.detector, ok: false, error: `${result.error}: ${result.cause ?? ''}`.slice(0, 1000) },
     ),
     ...(input.error ? { error: `${input.error.Error}: ${input.error.Cause ?? ''}`.slice(0, 2000) } : {}),

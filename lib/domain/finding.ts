@@ -14,6 +14,7 @@ export const KNOWN_DETECTORS = [
   'todo',
   'issue',
   'alarm',
+  'analyst',
 ] as const;
 export type KnownDetector = (typeof KNOWN_DETECTORS)[number];
 
@@ -28,6 +29,15 @@ export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 export const EFFORTS = ['trivial', 'small', 'medium', 'large'] as const;
 export type Effort = (typeof EFFORTS)[number];
+
+/**
+ * What a finding is: a `problem` a detector saw (a failing test, a vulnerable package), or a
+ * `proposal` the model-driven analyst made — an improvement with evidence, a person's call to act
+ * on: detection never starts a goal from a proposal by itself.
+ */
+export const FINDING_KINDS = ['problem', 'proposal'] as const;
+export const FindingKindSchema = z.enum(FINDING_KINDS);
+export type FindingKind = z.infer<typeof FindingKindSchema>;
 
 /** Impact of each severity. */
 export const SEVERITY_WEIGHT = { low: 1, medium: 3, high: 6, critical: 10 } as const;
@@ -82,6 +92,8 @@ export const FindingSchema = z.object({
   detector: DetectorSchema,
   fingerprint: FingerprintSchema,
   title: TitleSchema,
+  /** Findings stored before kinds existed are problems. */
+  kind: FindingKindSchema.default('problem'),
   /** The evidence: the command output, code line or issue text that shows the problem, redacted. */
   detail: z.string().max(4000).optional(),
   severity: z.enum(SEVERITIES),

@@ -117,6 +117,32 @@ export const AlarmNameSchema = z
   .regex(/^[^\x00-\x1f]+$/, { message: 'alarm name must not contain control characters' });
 
 /**
+ * The model-driven analyst (detector `analyst`, off by default): what one run may spend at most
+ * (USD, also bounded by the project's daily and monthly budgets) and how many proposals it may make.
+ */
+export const AnalystSettingsSchema = z.object({
+  /** Default ANALYST_DEFAULTS.budgetUsd. */
+  budgetUsd: z
+    .number({ message: 'analyst budgetUsd must be a number of USD' })
+    .gt(0, { message: 'analyst budgetUsd must be more than 0' })
+    .max(20, { message: 'analyst budgetUsd must be at most 20' })
+    .optional(),
+  /** Default ANALYST_DEFAULTS.maxProposals. */
+  maxProposals: z
+    .number({ message: 'analyst maxProposals must be a whole number' })
+    .int({ message: 'analyst maxProposals must be a whole number' })
+    .min(1, { message: 'analyst maxProposals must be at least 1' })
+    .max(10, { message: 'analyst maxProposals must be at most 10' })
+    .optional(),
+});
+export type AnalystSettings = Required<z.infer<typeof AnalystSettingsSchema>>;
+/** The role whose models the analyst uses (the project's model policy, else the defaults): like the reviewer, it reads and judges code. */
+export const ANALYST_MODEL_ROLE = 'reviewer' satisfies AgentRole;
+
+/** What the analyst uses where the project's settings leave a field out. */
+export const ANALYST_DEFAULTS: AnalystSettings = { budgetUsd: 0.5, maxProposals: 5 };
+
+/**
  * What work detection looks for and how much it may start: the detectors that run, how many goals
  * detection may start per day (levels 3–5; 0 reports only), and the CloudWatch alarms of the
  * customer's own application whose ALARM state is a finding (the self-healing loop).
@@ -125,15 +151,26 @@ export const DetectionSettingsSchema = z.object({
   detectors: z.array(z.enum(KNOWN_DETECTORS)).max(KNOWN_DETECTORS.length),
   maxGoalsPerDay: z.number().int().min(0).max(50),
   alarmNames: z.array(AlarmNameSchema).max(20),
+  /** How the analyst runs when `detectors` names it; what is left out: ANALYST_DEFAULTS (analystSettingsOf). */
+  analyst: AnalystSettingsSchema.optional(),
 });
 export type DetectionSettings = z.infer<typeof DetectionSettingsSchema>;
 
-/** Every detector; `alarm` finds nothing until alarm names are set. */
-export const DEFAULT_DETECTION: DetectionSettings = { detectors: [...KNOWN_DETECTORS], maxGoalsPerDay: 2, alarmNames: [] };
+/** Detectors that run unless a project chooses otherwise: all but the model-driven analyst, which costs money. */
+export const DEFAULT_DETECTORS = KNOWN_DETECTORS.filter((name) => name !== 'analyst');
+
+/** Every detector but the analyst; `alarm` finds nothing until alarm names are set. */
+export const DEFAULT_DETECTION: DetectionSettings = { detectors: [...DEFAULT_DETECTORS], maxGoalsPerDay: 2, alarmNames: [] };
 
 /** The project's detection settings; projects stored before they existed get the defaults. */
 export function detectionSettingsOf(project: { detection?: DetectionSettings }): DetectionSettings {
   return project.detection ?? DEFAULT_DETECTION;
+}
+
+/** The analyst's settings of a project (the defaults where it has none). */
+export function analystSettingsOf(project: { detection?: DetectionSettings }): AnalystSettings {
+  const { budgetUsd, maxProposals } = detectionSettingsOf(project).analyst ?? {};
+  return { budgetUsd: budgetUsd ?? ANALYST_DEFAULTS.budgetUsd, maxProposals: maxProposals ?? ANALYST_DEFAULTS.maxProposals };
 }
 
 export const DEFAULT_TEAM = { planner: 1, developer: 2, ux: 0, qa: 1, reviewer: 1 } as const;

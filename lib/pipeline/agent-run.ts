@@ -8,10 +8,8 @@ import type { Goal } from '../domain/goal';
 import type { Project } from '../domain/project';
 import { isTerminal } from '../domain/status';
 import type { Task } from '../domain/task';
-import { createModelGateway } from '../models/index';
 import { chooseStartTier } from '../models/routing';
 import type { Runtime } from '../runtime';
-import { RUNTIME_ENV } from '../runtime-env';
 import { cahootsIdentity, DependencySetupRunner, goalBranchName, RefNotFoundError, taskBranchName, type CommitInfo, type GitWorkspace, type TaskWorkingCopy } from '../workspace/index';
 import { NoModelConfiguredError } from './errors';
 import { answer } from './agent-callbacks';
@@ -20,6 +18,7 @@ import { completeFromMergedWork, completeTask, TASK_TRAILER, type FinishedRun } 
 import { recordAgentEvent, recordModelEvent } from './agent-telemetry';
 import { createStoreBudget } from './budget';
 import { meteredCommands } from './infrastructure-usage';
+import { runtimeModelGateway } from './model-gateway';
 import type { AgentMessage } from './inputs';
 import { branchTaskIdOf } from './dispatch';
 import { openProjectWorkspace } from './workspace';
@@ -75,23 +74,7 @@ export async function runClaimedTask(runtime: Runtime, work: ClaimedWork): Promi
 }
 
 function gatewayFor(runtime: Runtime, { goal, task }: ClaimedWork, policy: readonly string[]) {
-  const keySecret = runtime.config.openAiApiKeySecret;
-  return createModelGateway({
-    policy: [...policy],
-    timeoutMs: runtime.config.modelTimeoutSeconds * 1000,
-    ...(runtime.config.prices ? { prices: runtime.config.prices } : {}),
-    ...(keySecret ? { providers: { openai: { apiKey: () => readApiKey(runtime, keySecret) } } } : {}),
-    onEvent: (event) => recordModelEvent(runtime, goal, task, event),
-  });
-}
-
-/** The OpenAI-compatible key from the secrets port (cached there), never from the environment. */
-async function readApiKey(runtime: Runtime, name: string): Promise<string> {
-  const key = (await runtime.ports.secrets.get(name))?.trim();
-  if (!key) {
-    throw new Error(`the secret "${name}" (${RUNTIME_ENV.openAiApiKeySecret}; the customer file's openAiApiKeySecret) does not exist or is empty; create it with the key as its value`);
-  }
-  return key;
+  return runtimeModelGateway(runtime, policy, (event) => recordModelEvent(runtime, goal, task, event));
 }
 
 /** Everything but the model: the task, the project's settings, the context, limits and hooks. */

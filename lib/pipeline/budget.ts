@@ -6,6 +6,7 @@ import { BudgetExceededError } from '../agents/errors';
 import type { BudgetGuard } from '../agents/budget';
 import { dayOf } from '../domain/common';
 import type { BudgetStanding, Goal } from '../domain/goal';
+import type { Project } from '../domain/project';
 import type { Runtime } from '../runtime';
 import { goalBudgetUsd } from './policy';
 
@@ -20,10 +21,19 @@ export async function budgetStandings(runtime: Runtime, goalId: string, now: Dat
   const standings: BudgetStanding[] = [];
   const goalLimit = goalBudgetUsd(goal, project);
   if (goalLimit !== undefined) standings.push({ scope: 'goal', limitUsd: goalLimit, spentUsd: goal.costUsd });
+  return [...standings, ...(await projectBudgetStandings(runtime, project, now))];
+}
+
+/**
+ * The project's daily and monthly limits with what its usage counters say was spent against them:
+ * every model call of the project counts, a goal's or a detection run's.
+ */
+export async function projectBudgetStandings(runtime: Runtime, project: Project, now: Date): Promise<BudgetStanding[]> {
   const { perProjectDailyUsd, perProjectMonthlyUsd } = project.budgets;
-  if (perProjectDailyUsd === undefined && perProjectMonthlyUsd === undefined) return standings;
+  if (perProjectDailyUsd === undefined && perProjectMonthlyUsd === undefined) return [];
   const today = dayOf(now);
   const month = await runtime.store.usage.getUsage(project.id, `${today.slice(0, 8)}01`, today);
+  const standings: BudgetStanding[] = [];
   if (perProjectDailyUsd !== undefined) standings.push({ scope: 'project-daily', limitUsd: perProjectDailyUsd, spentUsd: month.byDay[today]?.usd ?? 0 });
   if (perProjectMonthlyUsd !== undefined) standings.push({ scope: 'project-monthly', limitUsd: perProjectMonthlyUsd, spentUsd: month.total.usd });
   return standings;

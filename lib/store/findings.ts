@@ -1,7 +1,7 @@
 // Findings from work detection, one item per (project, fingerprint): reporting the same finding
 // again refreshes it instead of filing it twice; status changes follow the finding graph.
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { FindingSchema, NewFindingSchema, type Finding, type NewFinding, type Severity } from '../domain/finding';
+import { FindingSchema, NewFindingSchema, type Finding, type FindingKind, type NewFinding, type Severity } from '../domain/finding';
 import { transitionFinding, type FindingStatus } from '../domain/status';
 import { now, type StoreConfig } from './config';
 import { AlreadyExistsError } from './errors';
@@ -18,9 +18,11 @@ export interface FindingListRequest extends PageRequest {
   detector?: string;
   /** Only findings of this severity (same caveat). */
   severity?: Severity;
+  /** Only problems or only proposals (same caveat). */
+  kind?: FindingKind;
 }
 
-/** DynamoDB filter expression parts for the optional detector and severity filters. */
+/** DynamoDB filter expression parts for the optional detector, severity and kind filters. */
 function findingFilter(request: FindingListRequest): { FilterExpression?: string; ExpressionAttributeNames?: Record<string, string>; values: Record<string, unknown> } {
   const clauses: string[] = [];
   const names: Record<string, string> = {};
@@ -34,6 +36,12 @@ function findingFilter(request: FindingListRequest): { FilterExpression?: string
     clauses.push('#severity = :severity');
     names['#severity'] = 'severity';
     values[':severity'] = request.severity;
+  }
+  if (request.kind !== undefined) {
+    // Findings stored before kinds existed have none and are problems.
+    clauses.push(request.kind === 'problem' ? '(attribute_not_exists(#kind) OR #kind = :kind)' : '#kind = :kind');
+    names['#kind'] = 'kind';
+    values[':kind'] = request.kind;
   }
   return clauses.length === 0 ? { values } : { FilterExpression: clauses.join(' AND '), ExpressionAttributeNames: names, values };
 }
@@ -50,7 +58,7 @@ export class FindingRepository {
       schema: FindingSchema,
       keyOf: (f) => findingKey(f.projectId, f.fingerprint),
       indexKeysOf: findingIndexKeys,
-      immutable: ['projectId', 'fingerprint', 'detector', 'firstSeenAt'],
+      immutable: ['projectId', 'fingerprint', 'detector', 'kind', 'firstSeenAt'],
       idOf: (f) => f.fingerprint,
     });
   }

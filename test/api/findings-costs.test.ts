@@ -54,6 +54,19 @@ describe('findings', () => {
   });
 });
 
+describe('the analyst setting', () => {
+  it('is off for a new project, turned on with PATCH, and refused with the field named when out of range', async () => {
+    const created = await request('POST', '/projects', { json: newProjectBody() });
+    expect(created.body.detection.detectors).not.toContain('analyst');
+    const enabled = await request('PATCH', `/projects/${created.body.id}`, { json: { detection: { detectors: ['todo', 'analyst'], analyst: { budgetUsd: 1 } } } });
+    expect(enabled.status, JSON.stringify(enabled.body)).toBe(200);
+    expect(enabled.body.detection).toMatchObject({ detectors: ['todo', 'analyst'], analyst: { budgetUsd: 1 }, maxGoalsPerDay: 2 });
+    const refused = await request('PATCH', `/projects/${created.body.id}`, { json: { detection: { analyst: { budgetUsd: 0 } } } });
+    expectError(refused, 400, 'ValidationFailed');
+    expect(JSON.stringify(refused.body)).toContain('analyst budgetUsd must be more than 0');
+  });
+});
+
 describe('acting on findings', () => {
   async function fileFinding(fingerprint: string, detector: string, severity: 'low' | 'medium' | 'high' | 'critical') {
     await api.store.findings.upsert({ projectId, detector, fingerprint, title: `finding ${fingerprint}`, severity, effort: 'small', score: scoreFinding(severity, 'small') });
@@ -87,6 +100,19 @@ describe('acting on findings', () => {
     expectError(await request('PATCH', `/findings/${id}`, { json: { status: 'resolved' } }), 400, 'ValidationFailed');
     expectError(await request('PATCH', '/findings/fnd_bm90LWFuLWlk', { json: { status: 'open' } }), 404, 'NotFound');
     expectError(await request('PATCH', `/findings/${findingId(projectId, 'todo:unknown99')}`, { json: { status: 'open' } }), 404, 'NotFound');
+  });
+
+  it('filters by kind, marks the analyst\'s proposals, and turns a proposal into a goal when a person asks', async () => {
+    await api.store.findings.upsert({ projectId, detector: 'analyst', kind: 'proposal', fingerprint: 'analyst:eeeeeeee1', title: 'Split the router', severity: 'medium', effort: 'medium', score: 75 });
+    const proposals = await request('GET', `/projects/${projectId}/findings`, { query: { kind: 'proposal' } });
+    expectRouteSuccess(listFindingsRoute, proposals);
+    expect(proposals.body.items.map((f: { fingerprint: string; kind: string }) => [f.fingerprint, f.kind])).toEqual([['analyst:eeeeeeee1', 'proposal']]);
+    const problems = await request('GET', `/projects/${projectId}/findings`, { query: { kind: 'problem' } });
+    expect(problems.body.items.length).toBeGreaterThan(0);
+    expect(problems.body.items.every((f: { kind: string }) => f.kind === 'problem')).toBe(true);
+    expectError(await request('GET', `/projects/${projectId}/findings`, { query: { kind: 'idea' } }), 400, 'ValidationFailed');
+    const created = await request('POST', `/findings/${findingId(projectId, 'analyst:eeeeeeee1')}/goal`);
+    expect(created.body).toMatchObject({ source: 'detection', sourceRef: 'analyst:eeeeeeee1' });
   });
 
   it('turns an open finding into a started goal once, and refuses one in progress', async () => {

@@ -27,8 +27,8 @@ describe('cahoots detect', () => {
     expect(report.resolved).toEqual([]);
     expect(report.findings.map((f) => f.detector)).toEqual(['failing-tests', 'todo', 'todo']);
     const failing = report.findings[0]!;
-    expect(Object.keys(failing).sort()).toEqual(['detector', 'evidence', 'fingerprint', 'id', 'score', 'severity', 'status', 'title']);
-    expect(failing).toMatchObject({ severity: 'high', status: 'open', id: expect.stringMatching(/^fnd_/) });
+    expect(Object.keys(failing).sort()).toEqual(['detector', 'evidence', 'fingerprint', 'id', 'kind', 'score', 'severity', 'status', 'title']);
+    expect(failing).toMatchObject({ kind: 'problem', severity: 'high', status: 'open', id: expect.stringMatching(/^fnd_/) });
     expect(failing.title).toContain(FAILING_TEST);
     expect(report.findings[1]!.evidence).toMatchObject({ file: 'src/math.js', line: expect.any(Number), detail: expect.stringContaining('src/math.js:') });
 

@@ -21,6 +21,7 @@ import { startFakeGitHub, type FakeGitHub, type FakeIssue } from '../support/fak
 import { secretsWith, storedProject } from '../support/repository-fixtures';
 import { createTempRepo, type TempRepo } from '../support/temp-repo';
 import { createPlantedRepo } from './planted-repo';
+import { NO_MODELS } from './detector-context';
 
 const TOKEN = 'github_pat_11CANARY0token0never0on0disk0Zq8';
 const PROJECT_ID = 'prj_01JDQ7ZKX3M5W8R2T4V6Y9B0CE';
@@ -52,7 +53,7 @@ const noCommands = new Proxy({} as CommandRunner, {
 });
 
 function contextFor(project: Project, parts: { repositories: RepositoryHost; alarms?: AlarmReader }): DetectorContext {
-  return { project, commands: noCommands, workingCopy: 'unused', dir: '/nonexistent', repositories: parts.repositories, alarms: parts.alarms ?? new UnavailableAlarmReader(), registry: { unavailable: 'no registry in this test' }, now: NOW };
+  return { project, commands: noCommands, workingCopy: 'unused', dir: '/nonexistent', repositories: parts.repositories, alarms: parts.alarms ?? new UnavailableAlarmReader(), registry: { unavailable: 'no registry in this test' }, models: NO_MODELS, earlierFindings: async () => [], now: NOW };
 }
 
 describe('issue detector', () => {

@@ -107,6 +107,7 @@ describe('schemas round-trip through JSON', () => {
         detector: 'vulnerable-dependency',
         fingerprint: 'npm:lodash@4.17.0:CVE-2021-23337',
         title: 'lodash command injection',
+        kind: 'problem',
         severity: 'high',
         effort: 'small',
         score: 300,
@@ -142,6 +143,14 @@ describe('schemas round-trip through JSON', () => {
       },
     ],
   ] as Array<[string, z.ZodType<unknown>, unknown]>)('%s', (_name, schema, value) => roundTrips(schema, value));
+});
+
+describe('records stored before a field existed', () => {
+  it('a finding without a kind is a problem', () => {
+    const at = '2030-01-02T03:04:05.678Z';
+    const stored = { projectId: 'prj_01M8VXED1Q02C21K722SWGSK4F', detector: 'todo', fingerprint: 'todo:0123456789abcdef', title: 'TODO in a.js', severity: 'low', effort: 'small', score: 15, location: {}, status: 'open', firstSeenAt: at, lastSeenAt: at, seenCount: 1, version: 1 };
+    expect(FindingSchema.parse(stored).kind).toBe('problem');
+  });
 });
 
 describe('schemas reject bad input', () => {

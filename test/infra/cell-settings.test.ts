@@ -89,7 +89,7 @@ it('refuses a web ACL that is not a regional WAFv2 ARN of the cell’s account a
   expect(build(WEB_ACL.replace('123456789012', '210987654321'))).toThrow(/webAclArn.*account 123456789012 and region eu-west-1/);
 });
 
-it("gives the agent workers alone the customer file's OpenAI-compatible key secret, by name, and nothing else of the cell's prefix", () => {
+it("gives the agent workers and RunDetector (the analyst) alone the customer file's OpenAI-compatible key secret, by name, and nothing else of the cell's prefix", () => {
   const customersDir = withChange((config) => (config.openAiApiKeySecret = 'openai/api-key'));
   const { app, cells } = buildApp({ outdir: tempOutdir('openai-key'), context: testContext(), customersDir, customerIds: ['example'] });
   app.synth();
@@ -102,8 +102,14 @@ it("gives the agent workers alone the customer file's OpenAI-compatible key secr
       if (text.includes('secret:cahoots/example/openai/api-key-??????')) readers.push(text);
     }
   }
-  expect(readers).toHaveLength(5);
+  // Five workers and RunDetector.
+  expect(readers).toHaveLength(6);
   for (const policy of readers) expect(policy).toContain('secretsmanager:GetSecretValue');
+  const pipeline = templates[2]!.json;
+  const runDetector = Object.values(pipeline.Resources).find(
+    (r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties!.Environment).includes('"POWERTOOLS_SERVICE_NAME":"cahoots-example-detection-run-detector"'),
+  )!;
+  expect((runDetector.Properties!.Environment as { Variables: Record<string, string> }).Variables.CAHOOTS_OPENAI_API_KEY_SECRET).toBe('openai/api-key');
   const agents = templates[0]!.json;
   const workers = Object.values(agents.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties!.Environment).includes('AGENT_ROLE'));
   for (const worker of workers) {

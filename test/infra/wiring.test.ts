@@ -303,6 +303,20 @@ describe.each(CUSTOMER_IDS)('cell %s', (id) => {
       expect(reasons).toHaveLength(1);
       expect(reasons[0]![1]).toContain('cloudwatch:DescribeAlarms for the alarm detector');
     });
+
+    it('lets RunDetector, and no other detection step, call the cell models as the agent workers may, with the reviewer\'s defaults', () => {
+      const { json } = templateOf(id, 'pipeline');
+      const cell = cellOf(id);
+      const run = functionNamed(json, `cahoots-${id}-detection-run-detector`);
+      const bedrock = [statementsWith(statementsOf(json, roleOf(run)), 'bedrock:InvokeModel')[0]!.Resource].flat();
+      const policyModels = Object.values(cell.config.projectDefaults.modelPolicy).flat();
+      expect(bedrock.sort()).toEqual(bedrockModelResources(cell.agents, policyModels).resources.sort());
+      const invoking = resources(json, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.PolicyDocument).includes('bedrock:'));
+      expect(invoking).toHaveLength(1);
+      const variables = run.properties.Environment.Variables as Properties;
+      expect(variables.CAHOOTS_MODEL).toBe(cell.config.projectDefaults.modelPolicy.reviewer?.join(','));
+      expect(variables.CAHOOTS_PRICES).toBe(cell.config.prices ? JSON.stringify(cell.config.prices) : undefined);
+    });
   });
 
   describe('agents', () => {

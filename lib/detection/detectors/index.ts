@@ -3,6 +3,7 @@
 import type { KnownDetector } from '../../domain/finding';
 import type { Detector } from '../types';
 import { alarmsDetector } from './alarms';
+import { analystDetector } from './analyst';
 import { failingTestsDetector } from './failing-tests';
 import { issuesDetector } from './issues';
 import { lintDetector } from './lint';
@@ -20,6 +21,7 @@ export const DETECTORS: Partial<Record<KnownDetector, Detector>> = {
   alarm: alarmsDetector,
   lint: lintDetector,
   'outdated-dependency': outdatedDependenciesDetector,
+  analyst: analystDetector,
 };
 
 export function detectorFor(name: KnownDetector): Detector | undefined {
