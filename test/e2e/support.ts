@@ -4,6 +4,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { Writable } from 'node:stream';
 import { createTempRepo, runGit, type TempRepo } from '../support/temp-repo';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -67,6 +68,35 @@ export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessE
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * Runs `cahoots <args>` through the CLI's `main` in this process, with `env` as the whole
+ * environment for the call (put back afterwards): for checks that end before any work starts,
+ * where a spawned process would spend its time starting Node. Not for commands that run goals.
+ */
+export async function runCliInProcess(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  const { main } = await import('../../lib/cli/program');
+  const { Output } = await import('../../lib/cli/output');
+  let stdout = '';
+  let stderr = '';
+  const sink = (append: (text: string) => void) =>
+    new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        append(chunk.toString());
+        done();
+      },
+    });
+  const saved = { ...process.env };
+  for (const name of Object.keys(process.env)) if (!(name in env)) delete process.env[name];
+  Object.assign(process.env, env);
+  try {
+    const code = await main(args, new Output({ stdout: sink((text) => (stdout += text)), stderr: sink((text) => (stderr += text)) }));
+    return { code, stdout, stderr };
+  } finally {
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    Object.assign(process.env, saved);
+  }
 }
 
 /** A long-running `cahoots` process (dev) whose output can be awaited. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TempRepo } from '../support/temp-repo';
-import { cliEnv, EXAMPLE_REPLAY, exampleRepo, runCli, type CliResult } from './support';
+import { cliEnv, EXAMPLE_REPLAY, exampleRepo, runCli, runCliInProcess, type CliResult } from './support';
 
 /** A loopback port nobody listens on: bound, then released. */
 async function closedPort(): Promise<number> {
@@ -22,6 +22,12 @@ interface Case {
   args: (ctx: Context) => string[];
   env?: Record<string, string>;
   message: RegExp;
+  /**
+   * Run as a spawned `cahoots` process. The others call the CLI's `main` in this process, where a
+   * Node start-up per case would cost more than the whole check: the spawned ones show that the
+   * exit code and the one stderr line reach the shell.
+   */
+  spawned?: true;
 }
 
 interface Context {
@@ -35,7 +41,7 @@ interface Context {
 const GOAL = ['--goal', 'Add a remove(id) function'];
 
 const CASES: Case[] = [
-  { name: 'missing --repo', args: (c) => [...GOAL, '--model', c.replay], message: /--repo is required/ },
+  { name: 'missing --repo', args: (c) => [...GOAL, '--model', c.replay], message: /--repo is required/, spawned: true },
   { name: 'a path that does not exist', args: (c) => ['--repo', join(c.scratch, 'nowhere'), ...GOAL, '--model', c.replay], message: /--repo: .*nowhere does not exist/ },
   { name: 'not a git repository', args: (c) => ['--repo', c.notGit, ...GOAL, '--model', c.replay], message: /--repo: .* is not a git repository/ },
   { name: 'no model at all', args: (c) => ['--repo', c.repo, ...GOAL], message: /no model given: pass --model .* or set CAHOOTS_MODEL/ },
@@ -56,6 +62,7 @@ const CASES: Case[] = [
       AWS_REGION: 'us-east-1',
     },
     message: /--model: Bedrock needs AWS credentials and none were found/,
+    spawned: true,
   },
   { name: 'a missing replay script', args: (c) => ['--repo', c.repo, ...GOAL, '--model', `replay:${join(c.scratch, 'missing.json')}`], message: /--model: the replay script .*missing\.json does not exist/ },
   { name: 'a replay script that is not JSON', args: (c) => ['--repo', c.repo, ...GOAL, '--model', `replay:${join(c.scratch, 'broken.json')}`], message: /--model: the replay script .*broken\.json is not valid JSON/ },
@@ -66,7 +73,7 @@ const CASES: Case[] = [
   { name: '--budget-usd negative', args: (c) => ['--repo', c.repo, ...GOAL, '--model', c.replay, '--budget-usd=-3'], message: /--budget-usd must be a positive number of US dollars.*got "-3"/ },
   { name: '--budget-usd not a number', args: (c) => ['--repo', c.repo, ...GOAL, '--model', c.replay, '--budget-usd', 'lots'], message: /--budget-usd must be a positive number of US dollars.*got "lots"/ },
   { name: '--approve unknown', args: (c) => ['--repo', c.repo, ...GOAL, '--model', c.replay, '--approve', 'always'], message: /--approve must be "auto" .* or "prompt"/ },
-  { name: 'a misspelt flag', args: (c) => ['--repo', c.repo, ...GOAL, '--modle', c.replay], message: /unknown option '--modle' \(Did you mean --model\?\)/ },
+  { name: 'a misspelt flag', args: (c) => ['--repo', c.repo, ...GOAL, '--modle', c.replay], message: /unknown option '--modle' \(Did you mean --model\?\)/, spawned: true },
 ];
 
 describe('cahoots run refuses bad input with exit 2', () => {
@@ -81,16 +88,19 @@ describe('cahoots run refuses bad input with exit 2', () => {
     writeFileSync(join(repo.scratch, 'broken.json'), '{"version": 1, "conversations": [');
     writeFileSync(join(repo.scratch, 'shape.json'), JSON.stringify({ version: 1, conversations: [] }));
     ctx = { repo: repo.dir, notGit, scratch: repo.scratch, port: await closedPort(), replay: `replay:${EXAMPLE_REPLAY}` };
-    // Two at a time: each is a Node start-up, and the machine may have only two cores.
-    const queue = [...CASES];
-    const worker = async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        const dataDir = join(mkdtempSync(join(tmpdir(), 'cahoots-e2e-usage-')), 'data');
-        const result = await runCli(['run', ...next.args(ctx), '--data-dir', dataDir], { env: cliEnv(next.env) });
-        results.set(next.name, { result, dataDir });
-      }
-    };
-    await Promise.all([worker(), worker()]);
+    const dataDirFor = () => join(mkdtempSync(join(tmpdir(), 'cahoots-e2e-usage-')), 'data');
+    const spawned = Promise.all(
+      CASES.filter((c) => c.spawned).map(async (c) => {
+        const dataDir = dataDirFor();
+        results.set(c.name, { result: await runCli(['run', ...c.args(ctx), '--data-dir', dataDir], { env: cliEnv(c.env) }), dataDir });
+      }),
+    );
+    // One at a time: they share this process's environment.
+    for (const c of CASES.filter((c) => !c.spawned)) {
+      const dataDir = dataDirFor();
+      results.set(c.name, { result: await runCliInProcess(['run', ...c.args(ctx), '--data-dir', dataDir], cliEnv(c.env)), dataDir });
+    }
+    await spawned;
   });
 
   afterAll(() => repo?.cleanup());
