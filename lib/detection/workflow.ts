@@ -145,18 +145,12 @@ export async function recordDetection(runtime: Runtime, input: RecordDetectionIn
     outcome: failed ? 'failed' : 'completed',
     ...(input.merged ? { merged: input.merged } : {}),
     ...(input.goals ? { goals: input.goals } : {}),
-    detectors: (input.results ?? []).map((result) =>
-      result.ok
-        ? {
-            detector: result.detector,
-            ok: true,
-            count: result.count,
-            ...(result.skipped ? { skipped: result.skipped } : {}),
-            ...(result.dropped !== undefined ? { dropped: result.dropped } : {}),
-            ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
-          }
-        : { detector: result.detector, ok: false, error: `${result.error}: ${result.cause ?? ''}`.slice(0, 1000) },
-    ),
+    detectors: (input.results ?? []).map((result) => {
+      if (!result.ok) return { detector: result.detector, ok: false, error: `${result.error}: ${result.cause ?? ''}`.slice(0, 1000) };
+      // What the detector reported, without where its findings were stored.
+      const { resultKey: _resultKey, ...reported } = result;
+      return reported;
+    }),
     ...(input.error ? { error: `${input.error.Error}: ${input.error.Cause ?? ''}`.slice(0, 2000) } : {}),
   };
   const project = await runtime.store.projects.find(input.projectId);

@@ -289,6 +289,11 @@ export function applyProjectSettings(project: Project, patch: UpdateProjectSetti
   return changes;
 }
 
+/** The models a role's calls go to, cheapest first: the project's policy for it, else the deployment's default models. */
+export function modelPolicyOf(project: Pick<Project, 'modelPolicy'>, role: AgentRole, defaultModels: readonly string[]): readonly string[] {
+  return project.modelPolicy[role] ?? defaultModels;
+}
+
 /** Roles with at least one agent on the team; a plan may only use these. */
 export function staffedRoles(team: Project['team']): AgentRole[] {
   return AGENT_ROLES.filter((role) => (team[role] ?? 0) > 0);

@@ -4,6 +4,7 @@
 import { AgentCancelledError, AgentError } from '../agents/index';
 import { CahootsError } from '../domain/errors';
 import type { Goal } from '../domain/goal';
+import { modelPolicyOf } from '../domain/project';
 import type { Task } from '../domain/task';
 import type { Runtime } from '../runtime';
 import { answerFailure } from './agent-callbacks';
@@ -29,7 +30,7 @@ export async function releaseAfterFailure(runtime: Runtime, { message, goal, tas
   if (error instanceof AgentError && error.run) {
     await runtime.store.agentRuns.record(error.run);
     const project = await runtime.store.projects.get(goal.projectId);
-    const policy = project.modelPolicy[task.role] ?? runtime.config.defaultModels;
+    const policy = modelPolicyOf(project, task.role, runtime.config.defaultModels);
     const { modelTier } = await runtime.store.tasks.get(goal.id, task.id);
     const model = policy[Math.min(modelTier, policy.length - 1)];
     if (model) await runtime.store.routingStats.record(project.id, { role: task.role, kind: task.kind, model, succeeded: false, costUsd: error.run.costUsd });

@@ -5,7 +5,7 @@
 // thrown to the worker.
 import { AgentCancelledError, AgentSuspendedError, runAgent, type DependencyOutput, type RunAgentOptions } from '../agents/index';
 import type { Goal } from '../domain/goal';
-import type { Project } from '../domain/project';
+import { modelPolicyOf, type Project } from '../domain/project';
 import { isTerminal } from '../domain/status';
 import type { Task } from '../domain/task';
 import { chooseStartTier } from '../models/routing';
@@ -48,7 +48,7 @@ export async function runClaimedTask(runtime: Runtime, work: ClaimedWork): Promi
   if (merged) return completeFromMergedWork(runtime, { ...work, workspace }, merged);
   const copy = await workingCopyFor(workspace, task, work.continuesCheckpoint);
 
-  const policy = project.modelPolicy[task.role] ?? config.defaultModels;
+  const policy = modelPolicyOf(project, task.role, config.defaultModels);
   if (policy.length === 0) throw new NoModelConfiguredError(task.role);
   const escalation = Math.max(0, task.attempts - 1);
   const learned = chooseStartTier(policy, await store.routingStats.list(project.id), { role: task.role, kind: task.kind });
