@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TempRepo } from '../support/temp-repo';
 import { cliEnv, EXAMPLE_GOAL, EXAMPLE_REPLAY, exampleRepo, ROOT, type CliResult } from './support';
+import { endChildInput } from '../support/child-input';
 
 // Priced so that the planner's worst case (its prompt plus 4 096 output tokens) is about $0.07.
 const PRICES = JSON.stringify({ 'replay:': { input: 3, output: 15 } });
@@ -19,7 +20,7 @@ function runWithAnswers(repo: TempRepo, extra: string[], answers: string): Promi
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.stdin.end(answers);
+    endChildInput(child.stdin, answers);
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandResponseSchema, type CommandRequestInput, type CommandResponse } from '../../lib/ports/command-runner';
+import { endChildInput } from '../support/child-input';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const INVOKER = join(REPO, 'test/sandbox/fixtures/invoke-sandbox-handler.ts');
@@ -55,7 +56,7 @@ function invoke(events: unknown[], env: Record<string, string>): Promise<typeof 
       if (code !== 0) reject(new Error(`the handler process exited with ${code}: ${stderr}`));
       else resolvePromise(JSON.parse(readFileSync(out, 'utf8')) as typeof answers);
     });
-    child.stdin.end(JSON.stringify(events));
+    endChildInput(child.stdin, JSON.stringify(events));
   });
 }
 

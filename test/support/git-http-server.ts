@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runGit } from './temp-repo';
+import { endChildInput } from './child-input';
 
 export interface GitServerRequest {
   method: string;
@@ -88,7 +89,7 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
     const err: Buffer[] = [];
     cgi.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     cgi.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    cgi.stdin.end(body);
+    endChildInput(cgi.stdin, body);
     const code = await new Promise<number | null>((resolve, reject) => {
       cgi.on('error', reject);
       cgi.on('close', resolve);
