@@ -4,8 +4,9 @@
 // resolved. Dismissed findings stay dismissed either way. Detectors that failed resolve nothing.
 import * as z from 'zod';
 import { redact } from '../agents/redaction';
-import { FindingKindSchema, FindingLocationSchema, FingerprintSchema, EFFORTS, SEVERITIES, scoreFinding, type KnownDetector } from '../domain/finding';
+import { FindingKindSchema, FindingLocationSchema, FingerprintSchema, EFFORTS, SEVERITIES, scoreFinding, type Finding, type KnownDetector } from '../domain/finding';
 import type { Runtime } from '../runtime';
+import type { Store } from '../store/index';
 import { allFindings } from './findings';
 import { recordProjectEvent } from './events';
 import type { MergeFindingsInput, MergeSummary } from './inputs';
@@ -39,6 +40,27 @@ const MAX_TITLE = 200;
 /** Per-finding events a run records at most; the run's summary event counts the rest. */
 const MAX_FINDING_EVENTS = 50;
 
+type StoredFinding = StoredDetectorFindings['findings'][number];
+
+/**
+ * Files what a detector found (a repeat refreshes the finding and leaves its status alone): the
+ * title cut to fit, title and evidence redacted, the score weighted by the detector's precision.
+ */
+export function fileDetectedFinding(store: Store, projectId: string, detector: string, found: StoredFinding, weight = 1): Promise<{ finding: Finding; created: boolean }> {
+  return store.findings.upsert({
+    projectId,
+    detector,
+    fingerprint: found.fingerprint,
+    title: redact(found.title).slice(0, MAX_TITLE),
+    kind: found.kind ?? 'problem',
+    ...(found.detail ? { detail: redact(found.detail).slice(0, 4000) } : {}),
+    severity: found.severity,
+    effort: found.effort,
+    score: Math.min(1000, Math.round(scoreFinding(found.severity, found.effort, found.confidence) * weight * 1000) / 1000),
+    location: found.location ?? {},
+  });
+}
+
 export async function mergeFindings(runtime: Runtime, input: MergeFindingsInput): Promise<MergeSummary> {
   const { store } = runtime;
   const project = await store.projects.get(input.projectId);
@@ -62,19 +84,7 @@ export async function mergeFindings(runtime: Runtime, input: MergeFindingsInput)
     for (const found of stored.findings) {
       if (detected.has(found.fingerprint)) continue;
       detected.add(found.fingerprint);
-      const title = redact(found.title).slice(0, MAX_TITLE);
-      const { finding, created } = await store.findings.upsert({
-        projectId: project.id,
-        detector: result.detector,
-        fingerprint: found.fingerprint,
-        title,
-        kind: found.kind ?? 'problem',
-        ...(found.detail ? { detail: redact(found.detail).slice(0, 4000) } : {}),
-        severity: found.severity,
-        effort: found.effort,
-        score: Math.min(1000, Math.round(scoreFinding(found.severity, found.effort, found.confidence) * weight * 1000) / 1000),
-        location: found.location ?? {},
-      });
+      const { finding, created } = await fileDetectedFinding(store, project.id, result.detector, found, weight);
       if (created) {
         summary.created.push(finding.fingerprint);
         if (events++ < MAX_FINDING_EVENTS) {

@@ -8,6 +8,7 @@ export * from './events';
 export * from './finding';
 export * from './goal';
 export * from './ids';
+export * from './issue-link';
 export * from './infrastructure-cost';
 export * from './lesson';
 export * from './notifications';

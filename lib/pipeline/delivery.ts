@@ -4,6 +4,7 @@
 // wants one and its host can, a pull request against the default branch is opened — or, when the
 // goal is delivered again after rework, the same pull request is updated.
 import type { Goal, GoalDelivery } from '../domain/goal';
+import { issueOfUrl } from '../domain/issue-link';
 import { logger } from '../powertools';
 import { DEFAULT_DELIVERY_MODE, type Project } from '../domain/project';
 import type { Task } from '../domain/task';
@@ -82,19 +83,14 @@ export async function deliverGoal(runtime: Runtime, input: GoalStepInput): Promi
  * its pull request is opened. Best effort: the delivery stands even if the comment fails.
  */
 async function tellTheRequestingIssue(runtime: Runtime, project: Project, goal: Goal, pullRequestUrl: string): Promise<void> {
-  const issueNumber = goal.source === 'webhook' ? requestingIssueNumber(goal.sourceRef) : undefined;
+  // A webhook goal's source is the issue's address or the address of the comment that asked.
+  const issueNumber = goal.source === 'webhook' ? issueOfUrl(goal.sourceRef)?.number : undefined;
   if (issueNumber === undefined) return;
   try {
     await runtime.ports.repositories.commentOnIssue(project, issueNumber, `The work for this issue is ready for review: ${pullRequestUrl} (goal \`${goal.id}\`).`);
   } catch (error) {
     logger.warn('could not comment the pull request on the requesting issue', { goalId: goal.id, issueNumber, error: error as Error });
   }
-}
-
-/** The issue number in a webhook goal's source: the issue's or the comment's URL (`…/issues/12#issuecomment-…`). */
-export function requestingIssueNumber(sourceRef: string | undefined): number | undefined {
-  const match = sourceRef?.match(/\/issues\/(\d{1,9})(?:#[\w-]*)?$/);
-  return match ? Number(match[1]) : undefined;
 }
 
 async function hasBranch(workspace: GitWorkspace, branch: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 // Pipeline steps about the goal as a whole: start it, decide and request human approval, and end
 // it as failed or cancelled. Every step is safe to repeat (Lambda and Step Functions retry).
 import type { Goal } from '../domain/goal';
+import { issueFingerprint, issueOfUrl } from '../domain/issue-link';
 import { isTerminal } from '../domain/status';
 import { newGoalTask } from '../domain/task';
 import { metrics } from '../powertools';
@@ -115,7 +116,7 @@ export async function endGoal(runtime: Runtime, input: EndGoalInput): Promise<vo
   }
   const ended = await runtime.store.goals.get(goal.id);
   await cancelUnfinishedTasks(runtime.store, goal.id);
-  await reopenDetectedFinding(runtime, ended);
+  await reopenFindingOf(runtime, ended);
   await learnFromGoal(runtime, ended);
   metrics.addMetric(ended.status === 'CANCELLED' ? 'GoalCancelled' : 'GoalFailed', 'Count', 1);
   await emitGoalCostMetrics(runtime, ended);
@@ -128,12 +129,24 @@ export async function endGoal(runtime: Runtime, input: EndGoalInput): Promise<vo
 }
 
 /**
- * A goal made from a finding that failed or was cancelled leaves the problem unsolved: its finding
- * goes back to `open`, where the next detection run may pick it again (or a person may dismiss it).
+ * The finding a goal works on: a detection goal names it in its source; a webhook goal's source is an
+ * issue (or a comment on one), whose finding the webhook marked in progress with the goal.
  */
-async function reopenDetectedFinding(runtime: Runtime, goal: Goal): Promise<void> {
-  if (goal.source !== 'detection' || !goal.sourceRef) return;
-  const finding = await runtime.store.findings.find(goal.projectId, goal.sourceRef);
+function findingFingerprintOf(goal: Goal): string | undefined {
+  if (goal.source === 'detection') return goal.sourceRef;
+  if (goal.source !== 'webhook') return undefined;
+  const issue = issueOfUrl(goal.sourceRef);
+  return issue ? issueFingerprint(issue) : undefined;
+}
+
+/**
+ * A goal that failed or was cancelled leaves its finding's problem unsolved: the finding goes back
+ * to `open`, where the next detection run may pick it again (or a person may dismiss it).
+ */
+async function reopenFindingOf(runtime: Runtime, goal: Goal): Promise<void> {
+  const fingerprint = findingFingerprintOf(goal);
+  if (!fingerprint) return;
+  const finding = await runtime.store.findings.find(goal.projectId, fingerprint);
   if (finding?.status === 'in-progress' && finding.goalId === goal.id) {
     await runtime.store.findings.setStatus(goal.projectId, finding.fingerprint, 'open');
   }

@@ -27,6 +27,8 @@ const IssueSchema = z.looseObject({
   body: z.string().nullable().optional(),
   html_url: z.url(),
   user: UserSchema.optional(),
+  /** The issue's labels after the change (the issue's finding takes its severity from them). */
+  labels: z.array(z.looseObject({ name: z.string().max(100) })).max(100).optional(),
   /** Present when the "issue" is a pull request (comments on PRs arrive as issue_comment). */
   pull_request: z.unknown().optional(),
 });

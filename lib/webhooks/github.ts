@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { verify } from '@octokit/webhooks-methods';
 import type { z } from 'zod';
+import { recordIssueGoal } from '../detection/issue-goals';
 import { idempotentEventId } from '../pipeline/events';
 import { GoalIdSchema, goalBranch, issueLabelOf, LIMITS, repositoryAddress, ulidFor, type Actor, type Goal, type Project } from '../domain/index';
 import { logger } from '../powertools';
@@ -212,6 +213,7 @@ async function startGoals(deps: ApiDependencies, projects: Project[], deliveryId
     }
     const goal = await createGoal(deps, project.id, goalFromIssue(request), actor, { source: 'webhook', sourceRef: request.commentUrl ?? request.issue.html_url });
     goalIds.push(goal.id);
+    await recordTheIssueFinding(deps, project, request.issue, goal.id);
     await tellTheIssue(deps, project, request.issue.number, goal.id);
   }
   if (goalIds.length === 0) return { outcome: 'ignored', deliveryId, reason: refusals.join('; ') };
@@ -235,6 +237,19 @@ export function goalFromIssue(request: Pick<GoalRequest, 'issue' | 'login' | 'in
     priority: 'MEDIUM' as const,
     labels: ['github-issue'],
   };
+}
+
+/**
+ * Marks the issue's finding in progress with the goal, so work detection does not start a second
+ * goal for an issue a person already handed over. The goal stands even if this fails.
+ */
+async function recordTheIssueFinding(deps: ApiDependencies, project: Project, issue: GoalRequest['issue'], goalId: string): Promise<void> {
+  const fields = { number: issue.number, title: issue.title, body: issue.body ?? '', url: issue.html_url, labels: (issue.labels ?? []).map((label) => label.name) };
+  try {
+    await recordIssueGoal(deps.store, project, fields, goalId);
+  } catch (error) {
+    logger.warn("could not mark the issue's finding in progress", { goalId, issueNumber: issue.number, error: error as Error });
+  }
 }
 
 /** Says on the issue that the team took it on. The goal stands even if the comment fails. */

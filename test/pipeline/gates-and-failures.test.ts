@@ -97,6 +97,30 @@ describe('plan approval (autonomy 2)', () => {
     expect(h.repo.git('log', '--oneline', `main..cahoots/${goal.id}`)).toBe('');
   });
 
+  it("hands a rejected goal's finding back to detection, whether detection or an issue started the goal", async () => {
+    h = await startHarness({ models: (replay) => ({ all: [replay('m', oneTask())] }), project: { autonomyLevel: 2 } });
+    const { store } = h.local;
+    const projectId = h.project.id;
+    for (const [fingerprint, detector] of [['failing-tests:0badc0de', 'failing-tests'], ['issue:acme/shop#7', 'issue']] as const) {
+      await store.findings.upsert({ projectId, detector, fingerprint, title: fingerprint, severity: 'high', effort: 'small', score: 10 });
+    }
+    const detected = await h.startGoal('Add alpha', { source: 'detection', sourceRef: 'failing-tests:0badc0de' });
+    // Asked for in a comment on issue 7: the webhook marked issue 7's finding in progress with the goal.
+    const asked = await h.startGoal('Add alpha', { source: 'webhook', sourceRef: 'https://github.com/acme/shop/issues/7#issuecomment-42' });
+    await store.findings.setStatus(projectId, 'failing-tests:0badc0de', 'in-progress', detected.goal.id);
+    await store.findings.setStatus(projectId, 'issue:acme/shop#7', 'in-progress', asked.goal.id);
+
+    for (const { goal, executionId } of [detected, asked]) {
+      await awaitingApproval(h, goal.id, 'plan');
+      await decideApproval(await apiDependencies(), goal.id, { decision: 'reject' }, person);
+      expect(await h.wait(executionId)).toMatchObject({ status: 'SUCCEEDED' });
+      expect((await store.goals.get(goal.id)).status).toBe('CANCELLED');
+    }
+    const statusOf = async (fingerprint: string) => (await store.findings.get(projectId, fingerprint)).status;
+    expect(await statusOf('failing-tests:0badc0de')).toBe('open');
+    expect(await statusOf('issue:acme/shop#7')).toBe('open');
+  });
+
   it('cancels the goal when nobody answers in time', async () => {
     h = await startHarness({
       models: (replay) => ({ all: [replay('m', oneTask())] }),

@@ -1,12 +1,14 @@
 // POST /webhooks/github through the router to the real handler, with the store on dynalite and the
 // GitHub adapter talking to a fake GitHub REST API on 127.0.0.1: signatures, one goal per delivery,
-// who may hand work to the team, the comment back, and pull request outcomes feeding learning.
+// who may hand work to the team, the comment back, the issue's finding kept in step with its goal so
+// work detection starts no second one, and pull request outcomes feeding learning.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sign } from '@octokit/webhooks-methods';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { newId, parsePlan, tasksFromPlan, type AgentRun, type Project } from '../../lib/domain/index';
+import { findingOfIssue } from '../../lib/detection/detectors/issues';
 import { LocalSecrets } from '../../lib/local/secrets';
 import { createRepositoryHost } from '../../lib/ports/repository/index';
 import { goalStream, projectStream } from '../../lib/store/index';
@@ -27,6 +29,8 @@ beforeAll(async () => {
     tokens: [TOKEN],
     repositories: [{ owner: 'acme', name: 'shop' }],
     collaborators: { alice: 'write', mallory: 'read', tess: 'triage' },
+    // What the issue detector lists: the issue the deliveries below are about.
+    issues: [{ number: 7, owner: 'acme', repo: 'shop', state: 'open', title: 'Add rate limiting to login', body: 'Five attempts a minute per IP.', labels: ['cahoots', 'bug'] }],
   });
   workspaceRoot = mkdtempSync(join(tmpdir(), 'cahoots-webhook-'));
 });
@@ -51,7 +55,14 @@ afterEach(async () => {
 });
 
 const repository = { full_name: 'acme/shop', html_url: REPO_HTML, clone_url: `${REPO_HTML}.git` };
-const issue = { number: 7, title: 'Add rate limiting to login', body: 'Five attempts a minute per IP.', html_url: `${REPO_HTML}/issues/7`, user: { login: 'carol' } };
+const issue = {
+  number: 7,
+  title: 'Add rate limiting to login',
+  body: 'Five attempts a minute per IP.',
+  html_url: `${REPO_HTML}/issues/7`,
+  user: { login: 'carol' },
+  labels: [{ name: 'cahoots' }, { name: 'bug' }],
+};
 
 function labeled(label: string, by = 'alice') {
   return { action: 'labeled', issue, label: { name: label }, repository, sender: { login: by, type: 'User' } };
@@ -175,6 +186,29 @@ describe('issues become goals', () => {
     expect(await goalsOfProject()).toHaveLength(1);
     expect(api.pipeline.starts).toHaveLength(1);
     expect(github.comments).toHaveLength(1);
+  });
+
+  it("marks the issue's finding in progress with the goal, under the fingerprint the issue detector gives it", async () => {
+    const response = await deliver('issues', labeled('cahoots'));
+    const [goalId] = response.body.goalIds as string[];
+    // What the issue detector would file on its next run: the same fingerprint, already in progress,
+    // so detection starts no second goal for it.
+    const listing = await api.deps.repositories!.listOpenIssues(project, 'cahoots');
+    expect(listing.supported && listing.issues.map((open) => findingOfIssue(listing.repository, open).fingerprint)).toEqual(['issue:acme/shop#7']);
+    const finding = await api.store.findings.get(project.id, 'issue:acme/shop#7');
+    expect(finding).toMatchObject({ detector: 'issue', kind: 'problem', status: 'in-progress', goalId, severity: 'high', location: { url: issue.html_url } });
+    expect((await api.store.findings.list(project.id, { status: 'open' })).items).toEqual([]);
+
+    // A command on the same issue is a second request and a second goal; the finding stays with the first.
+    expect((await deliver('issue_comment', commented('/cahoots log the attempts too'))).body).toMatchObject({ outcome: 'goal-created' });
+    expect(await goalsOfProject()).toHaveLength(2);
+    expect(await api.store.findings.get(project.id, 'issue:acme/shop#7')).toMatchObject({ status: 'in-progress', goalId, seenCount: 2 });
+  });
+
+  it('files no finding for a project whose detection does not watch issues', async () => {
+    await api.store.projects.updateSettings(project.id, { detection: { detectors: ['todo'], maxGoalsPerDay: 1, alarmNames: [] } });
+    expect((await deliver('issues', labeled('cahoots'))).body).toMatchObject({ outcome: 'goal-created' });
+    expect(await api.store.findings.find(project.id, 'issue:acme/shop#7')).toBeUndefined();
   });
 
   it('ignores other labels, other events and repositories no project works on', async () => {

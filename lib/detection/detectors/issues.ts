@@ -1,7 +1,9 @@
 // Open issues labelled for the team (the project's `issueLabel`) on the repository's host: each is
 // work someone asked for. The fingerprint is the issue itself (`issue:<owner/repo>#<number>`), so
 // retitling or editing an issue keeps its finding, and closing it resolves the finding on the next
-// run (merge.ts). Hosts without issues (a local path, a plain git remote) skip the detector.
+// run (merge.ts). The GitHub webhook files the same finding when it starts a goal for an issue
+// (issue-goals.ts). Hosts without issues (a local path, a plain git remote) skip the detector.
+import { issueFingerprint, issueOfUrl } from '../../domain/issue-link';
 import { issueLabelOf } from '../../domain/project';
 import type { Severity } from '../../domain/finding';
 import type { OpenIssue, OpenIssueListing } from '../../ports/index';
@@ -32,11 +34,17 @@ export function severityOfLabels(labels: readonly string[]): Severity {
   return 'medium';
 }
 
-/** `repository` is the host's `owner/name`; GitHub's names fit a fingerprint as they are. */
-export function findingOfIssue(repository: string, issue: OpenIssue): DetectedFinding {
+/** What a finding is made of: an issue as the host lists it, or as a webhook delivers it. */
+export type IssueFields = Pick<OpenIssue, 'number' | 'title' | 'body' | 'url' | 'labels'>;
+
+/**
+ * `repository` is the project's `owner/name`; the issue's own address, which spells it as the host
+ * does, wins, so the webhook and the detector agree whatever case the project's URL was typed in.
+ */
+export function findingOfIssue(repository: string, issue: IssueFields): DetectedFinding {
   const body = issue.body.split(/\r?\n/).slice(0, BODY_LINES).join('\n');
   return {
-    fingerprint: `issue:${repository}#${issue.number}`,
+    fingerprint: issueFingerprint(issueOfUrl(issue.url) ?? { repository, number: issue.number }),
     title: excerpt(`#${issue.number} ${issue.title}`, 200),
     // Redacted here too: the detector's result is stored as an artifact before the merge redacts it.
     detail: excerpt(redact([issue.url, ...(issue.labels.length > 0 ? [`labels: ${issue.labels.join(', ')}`] : []), '', body].join('\n')), 3000),
