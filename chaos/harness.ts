@@ -19,8 +19,9 @@ export interface ChaosOptions {
   /** Chance that a model call is answered with a fault (default 0.2). */
   faultRate?: number;
   /**
-   * A goal whose event log has not grown for this long counts as stuck (default 180 s). Progress,
-   * not total time, is what is judged: on a loaded machine every restart takes a while.
+   * A goal whose event log has not grown for this long counts as stuck (default 180 s, three
+   * heartbeat timeouts). Progress, not total time, is what is judged: on a loaded machine every
+   * restart takes a while.
    */
   stallMs?: number;
   /** Stops the run after the goal under way; the server is stopped either way. */
@@ -55,6 +56,13 @@ export interface ChaosReport {
 
 /** The runtime's model timeout during the run: short, so timeout faults cost seconds, not minutes. */
 const MODEL_TIMEOUT_SECONDS = 2;
+/**
+ * The agent heartbeat timeout during the run (300 s by default). An agent run lost to a kill, or
+ * one whose worker hit a transient error just after a restart (a git ref lock the killed process
+ * left, still too fresh to take over), is dispatched again only when its heartbeat times out; that
+ * must happen well inside the stall limit, or a recovery the product makes counts as a stall.
+ */
+const HEARTBEAT_SECONDS = 60;
 const TERMINAL_EVENTS = ['Goal.Completed', 'Goal.Failed', 'Goal.Cancelled'];
 const TERMINAL_STATUSES = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
@@ -191,6 +199,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const env = cliEnv({
     CAHOOTS_MODEL: `openai:chaos-coder@${model.baseUrl}`,
     MODEL_TIMEOUT_SECONDS: String(MODEL_TIMEOUT_SECONDS),
+    HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS),
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
