@@ -289,7 +289,10 @@ async function runGoal(dev: DevServer, plan: ChaosGoal, repos: TempRepo[], stall
     const page = (await dev.api<{ lastSeq: number }>('GET', `/goals/${goalId}/events?after=${lastSeq}&limit=100`)).body;
     if (page.lastSeq > lastSeq) [lastSeq, progressAt] = [page.lastSeq, Date.now()];
     if (Date.now() - progressAt > stallMs) {
-      return { goalId, status: detail.goal.status, eventsChecked: 0, violations: [violation('terminal', `still ${detail.goal.status}, and no new event for ${stallMs / 1000} s (last seq ${lastSeq})`)] };
+      // The server's last lines say why (its log level is ERROR, so they are the errors it met).
+      const said = dev.output().trim().slice(-3_000);
+      const detailText = `still ${detail.goal.status}, and no new event for ${stallMs / 1000} s (last seq ${lastSeq})${said ? `; cahoots dev said, last:\n${said}` : ''}`;
+      return { goalId, status: detail.goal.status, eventsChecked: 0, violations: [violation('terminal', detailText)] };
     }
     if (signal?.aborted) return { goalId, status: `${detail.goal.status} (run stopped)`, eventsChecked: 0, violations: [] };
     await sleep(500);
